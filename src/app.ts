@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import config from './plugins/config.js'
+import errors from './plugins/errors.js'
+import security from './plugins/security.js'
+import inventory from './plugins/inventory.js'
+import resultWriter from './plugins/result-writer.js'
+import pingPool from './plugins/ping-pool.js'
+import monitor from './plugins/monitor.js'
+import healthRoutes from './routes/api/health.js'
+import pingRoutes from './routes/api/ping.js'
+import { ErrorResponse } from './schemas/common.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    serviceVersion: string
+  }
+}
+
+export interface AppOptions {
+  /** merged settings (see collectEnv) */
+  env: Record<string, string>
+}
+
+// src/app.ts under the test loader, dist/src/app.js when built
+const pkg = JSON.parse(readFileSync(new URL(import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json', import.meta.url), 'utf8'))
+
+/**
+ * The whole service as one plugin. Building it starts nothing: no listener, no timers, no pings;
+ * `app.startServices()` does that. Registration order is shutdown order reversed:
+ * monitor → ping pool → result writer → inventory database.
+ */
+export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  fastify.decorate('serviceVersion', String(pkg.version))
+  await fastify.register(config, { env: opts.env })
+  fastify.log.level = fastify.config.LOG_LEVEL
+  await fastify.register(errors)
+  fastify.addSchema(ErrorResponse)
+  await fastify.register(swagger, {
+    openapi: {
+      info: { title: 'multi-ping-monitor', description: 'Live status, history and statistics of every device in the inventory', version: String(pkg.version) },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_KEY, when set' } } }
+    }
+  })
+  await fastify.register(swaggerUi, { routePrefix: '/docs' })
+  await fastify.register(security)
+  await fastify.register(inventory)
+  await fastify.register(resultWriter)
+  await fastify.register(pingPool)
+  await fastify.register(monitor)
+  await fastify.register(healthRoutes, { prefix: '/api' })
+  await fastify.register(pingRoutes, { prefix: '/api/ping' })
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
+import { envSchema, describeAccepted } from './env-schema.js'
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, readonly value: unknown) {
+    super(`Invalid setting ${variable}${value === undefined ? '' : `=${JSON.stringify(String(value))}`}: expected ${describeAccepted(variable)}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY'] as const
+
+/** The settings' names: everything else in the environment is none of our business. */
+const KNOWN = new Set(Object.keys(envSchema.properties))
+
+/**
+ * The values to validate: `.env` (when asked for) overlaid by `source`, so the environment wins.
+ * Empty values count as unset (a `.env` copied from `.env.example` has many), except DB_PASSWORD,
+ * where empty is a real value.
+ */
+export function collectEnv (source: NodeJS.ProcessEnv, dotenvPath?: string): Record<string, string> {
+  const fromFile = dotenvPath === undefined ? {} : readDotenv(dotenvPath)
+  const merged: Record<string, string | undefined> = { ...fromFile, ...source }
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(merged)) {
+    if (!KNOWN.has(k) || v === undefined) continue
+    if (v.trim() === '' && k !== 'DB_PASSWORD') continue
+    out[k] = k === 'DB_PASSWORD' ? v : v.trim()
+  }
+  return out
+}
+
+function readDotenv (path: string): Record<string, string> {
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>
+  } catch (err: any) {
+    if (err.code === 'ENOENT') return {}
+    throw err
+  }
+}
+
+/** Turns an ajv/env-schema failure into the one line an operator needs; never echoes a secret. */
+export function toConfigError (err: any, data: Record<string, unknown>): Error {
+  const first = err?.errors?.[0]
+  if (first === undefined) return err
+  const name = String(first.instancePath ?? '').replace(/^\//, '') || String(first.params?.missingProperty ?? 'unknown')
+  const value = (SECRET_SETTINGS as readonly string[]).includes(name) ? undefined : data[name]
+  return new ConfigError(name, value)
+}

@@ -1,0 +1,156 @@
+import { filterInventory, type Device, type InventoryRow, type SkippedRow } from './filter-inventory.js'
+
+export interface InventoryLog {
+  info: (o: object, m?: string) => void
+  warn: (o: object, m?: string) => void
+  error: (o: object, m?: string) => void
+}
+
+export interface InventoryServiceOptions {
+  source: string
+  load: () => Promise<InventoryRow[]>
+  reloadMs: number
+  /** retry pace while no inventory was ever loaded */
+  firstLoadRetryMs: number
+  log: InventoryLog
+  /** strings that must never appear in an error we keep or log (e.g. the DB password) */
+  secrets: string[]
+  onChange: (devices: Device[]) => void
+  now?: () => number
+}
+
+export interface InventoryStatus {
+  source: string
+  healthy: boolean
+  loaded: boolean
+  last_error: string | null
+  failing_since: string | null
+  last_loaded_at: string | null
+  devices: number
+  skipped_rows: number
+  lost_rows: number
+  skipped: SkippedRow[]
+}
+
+/**
+ * Keeps the monitored devices: reloads them on a timer, keeps the last good list through database
+ * outages, and recovers by itself.
+ */
+export class InventoryService {
+  private list: Device[] = []
+  private skipped: SkippedRow[] = []
+  private lost = 0
+  private loadedAt: number | null = null
+  private lastError: string | null = null
+  private failingSince: number | null = null
+  private timer: NodeJS.Timeout | null = null
+  private stopped = true
+  private loading: Promise<void> | null = null
+  private readonly reported = new Set<string>()
+  private readonly now: () => number
+
+  constructor (private readonly opts: InventoryServiceOptions) {
+    this.now = opts.now ?? Date.now
+  }
+
+  devices (): Device[] {
+    return this.list
+  }
+
+  status (): InventoryStatus {
+    return {
+      source: this.opts.source,
+      healthy: this.lastError === null && this.loadedAt !== null,
+      loaded: this.loadedAt !== null,
+      last_error: this.lastError,
+      failing_since: this.failingSince === null ? null : new Date(this.failingSince).toISOString(),
+      last_loaded_at: this.loadedAt === null ? null : new Date(this.loadedAt).toISOString(),
+      devices: this.list.length,
+      skipped_rows: this.skipped.length,
+      lost_rows: this.lost,
+      skipped: this.skipped
+    }
+  }
+
+  /** Loads once now, then keeps reloading on the timer. Resolves after the first attempt. */
+  async start (): Promise<void> {
+    if (!this.stopped) return
+    this.stopped = false
+    await this.reload()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    await this.loading
+  }
+
+  /** One load attempt; failures are recorded, never thrown. */
+  reload (): Promise<void> {
+    this.loading ??= this.loadOnce().finally(() => {
+      this.loading = null
+      this.scheduleNext()
+    })
+    return this.loading
+  }
+
+  private scheduleNext (): void {
+    if (this.stopped) return
+    if (this.timer !== null) clearTimeout(this.timer)
+    const delay = this.loadedAt === null ? Math.min(this.opts.firstLoadRetryMs, this.opts.reloadMs) : this.opts.reloadMs
+    this.timer = setTimeout(() => { this.timer = null; void this.reload() }, delay)
+    this.timer.unref()
+  }
+
+  private async loadOnce (): Promise<void> {
+    let rows: InventoryRow[]
+    try {
+      rows = await this.opts.load()
+    } catch (err: any) {
+      const message = this.redact(String(err?.message ?? err))
+      if (this.lastError !== message) {
+        this.opts.log.error({ source: this.opts.source, err: message, keeping_devices: this.list.length }, this.loadedAt === null
+          ? 'inventory database unreachable; waiting for it (retrying)'
+          : 'inventory reload failed; monitoring continues with the last inventory')
+      }
+      this.lastError = message
+      this.failingSince ??= this.now()
+      return
+    }
+    const result = filterInventory(rows)
+    for (const s of result.skipped) {
+      const key = `${String(s.device_id)}|${s.ip}|${s.reason}`
+      if (this.reported.has(key)) continue
+      this.reported.add(key)
+      this.opts.log.warn({ device_id: s.device_id, ip: s.ip.slice(0, 300), reason: s.reason }, 'skipped inventory row')
+    }
+    if (this.lastError !== null) this.opts.log.info({ source: this.opts.source }, 'inventory database reachable again')
+    const changed = !sameDevices(this.list, result.devices)
+    const first = this.loadedAt === null
+    this.list = result.devices
+    this.skipped = result.skipped
+    this.lost = result.lost
+    this.loadedAt = this.now()
+    this.lastError = null
+    this.failingSince = null
+    if (first || changed) {
+      this.opts.log.info({ devices: result.devices.length, skipped: result.skipped.length, hilang: result.lost }, first ? 'inventory loaded' : 'inventory changed')
+      this.opts.onChange(this.list)
+    }
+  }
+
+  private redact (message: string): string {
+    let out = message
+    for (const s of this.opts.secrets) if (s !== '') out = out.split(s).join('[REDACTED]')
+    return out.slice(0, 500)
+  }
+}
+
+function sameDevices (a: Device[], b: Device[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].device_id !== b[i].device_id || a[i].ip_address !== b[i].ip_address || a[i].hostname !== b[i].hostname) return false
+  }
+  return true
+}

@@ -1,0 +1,91 @@
+import type { Device } from '../inventory/filter-inventory.js'
+import type { ResultRow } from '../storage/result-row.js'
+
+export interface OnlineDevice { device_id: number, ip_address: string, hostname: string, last_seen: string | null, response_time_ms: number | null }
+export interface OfflineDevice { device_id: number, ip_address: string, hostname: string, last_seen: string | null, error_message: string }
+
+export interface StatusData {
+  total_devices: number
+  online_devices: number
+  offline_devices: number
+  /** monitored devices without a result yet */
+  pending_devices: number
+  devices: { online: OnlineDevice[], offline: OfflineDevice[] }
+}
+
+/**
+ * Latest result and last successful ping per monitored device. The answers of /latest and /status are
+ * prepared here once per change (cycle or inventory reload), not per request.
+ */
+export class LatestStatus {
+  private devices: Device[] = []
+  private readonly latest = new Map<number, { row: ResultRow, at: number }>()
+  private readonly lastSeen = new Map<number, { ts: string, at: number }>()
+  private preparedLatest: ResultRow[] = []
+  private preparedStatus: StatusData = emptyStatus()
+
+  /** Remembers history rows (e.g. read back from CSV at start); newer rows win. */
+  seed (row: ResultRow, at: number): void {
+    this.remember(row, at)
+  }
+
+  /** Adds one cycle's rows and prepares the answers. */
+  update (rows: Array<{ row: ResultRow, at: number }>): void {
+    for (const r of rows) this.remember(r.row, r.at)
+    this.prepare()
+  }
+
+  /** The monitored devices changed: drop the ones that left. */
+  setDevices (devices: Device[]): void {
+    this.devices = devices
+    const ids = new Set(devices.map((d) => d.device_id))
+    for (const id of this.latest.keys()) if (!ids.has(id)) this.latest.delete(id)
+    for (const id of this.lastSeen.keys()) if (!ids.has(id)) this.lastSeen.delete(id)
+    this.prepare()
+  }
+
+  latestRows (): ResultRow[] {
+    return this.preparedLatest
+  }
+
+  status (): StatusData {
+    return this.preparedStatus
+  }
+
+  private remember (row: ResultRow, at: number): void {
+    const prev = this.latest.get(row.device_id)
+    if (prev === undefined || prev.at <= at) this.latest.set(row.device_id, { row, at })
+    if (row.ping_success) {
+      const seen = this.lastSeen.get(row.device_id)
+      if (seen === undefined || seen.at <= at) this.lastSeen.set(row.device_id, { ts: row.timestamp, at })
+    }
+  }
+
+  private prepare (): void {
+    const monitored = new Set(this.devices.map((d) => d.device_id))
+    const entries = [...this.latest.entries()].filter(([id]) => monitored.has(id)).map(([, v]) => v)
+    entries.sort((a, b) => b.at - a.at || a.row.device_id - b.row.device_id)
+    this.preparedLatest = entries.map((e) => e.row)
+    const online: OnlineDevice[] = []
+    const offline: OfflineDevice[] = []
+    for (const d of this.devices) {
+      const l = this.latest.get(d.device_id)
+      if (l === undefined) continue
+      const last_seen = this.lastSeen.get(d.device_id)?.ts ?? null
+      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen }
+      if (l.row.ping_success) online.push({ ...base, response_time_ms: l.row.response_time_ms })
+      else offline.push({ ...base, error_message: l.row.error_message })
+    }
+    this.preparedStatus = {
+      total_devices: this.devices.length,
+      online_devices: online.length,
+      offline_devices: offline.length,
+      pending_devices: this.devices.length - online.length - offline.length,
+      devices: { online, offline }
+    }
+  }
+}
+
+function emptyStatus (): StatusData {
+  return { total_devices: 0, online_devices: 0, offline_devices: 0, pending_devices: 0, devices: { online: [], offline: [] } }
+}

@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import createError from '@fastify/error'
+import type { FastifyRequest } from 'fastify'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler for control routes: API key when set, loopback clients only otherwise */
+    requireControlAccess: (request: FastifyRequest) => Promise<void>
+  }
+}
+
+const Unauthorized = createError('MPM_ERR_UNAUTHORIZED', 'A valid "Authorization: Bearer <API_KEY>" header is required', 401)
+const Forbidden = createError('MPM_ERR_FORBIDDEN', 'Control routes answer only loopback clients when no API_KEY is set', 403)
+const TooMany = createError('MPM_ERR_RATE_LIMIT', 'Too many requests: at most %s per %s, retry later', 429)
+
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+export function isLoopback (ip: string): boolean {
+  const a = ip.startsWith('::ffff:') ? ip.slice(7) : ip
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)
+}
+
+/** Constant-time: both sides are hashed to equal length first, so neither content nor length leaks. */
+export function keyMatches (header: string | undefined, key: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '')
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(key)) && m !== null
+}
+
+export default fp(async (app) => {
+  const key = app.config.API_KEY
+  if (key === undefined) app.log.warn({}, 'API_KEY is not set: control routes (POST) answer only clients on this machine (loopback)')
+  app.decorate('requireControlAccess', async (request: FastifyRequest) => {
+    if (key !== undefined) {
+      if (!keyMatches(request.headers.authorization, key)) throw new Unauthorized()
+      return
+    }
+    if (!isLoopback(request.ip)) throw new Forbidden()
+  })
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new TooMany(ctx.max, ctx.after)
+  })
+}, { name: 'security', dependencies: ['config'] })

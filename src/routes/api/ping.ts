@@ -1,0 +1,97 @@
+import { isIP } from 'node:net'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import createError from '@fastify/error'
+import { scanHistory } from '../../storage/csv-history.js'
+import { StatisticsAccumulator } from '../../monitor/statistics.js'
+import type { ResultRow } from '../../storage/result-row.js'
+import { latestSchema, deviceHistorySchema, statisticsSchema, statusSchema, serviceStatusSchema, serviceControlSchema, testPingSchema } from '../../schemas/ping.js'
+
+const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
+const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %s', 400)
+
+const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const c = app.config
+
+  const serviceState = () => {
+    const m = app.monitor.status()
+    const inv = app.inventory.status()
+    return {
+      running: m.running,
+      interval_s: c.PING_INTERVAL,
+      timeout_s: c.PING_TIMEOUT,
+      workers: c.USE_MULTI_PING ? c.MAX_PING_WORKERS : 1,
+      threads: app.pingEngine.threads,
+      mode: c.USE_MULTI_PING ? 'parallel' as const : 'sequential' as const,
+      devices: inv.devices,
+      skipped_rows: inv.skipped_rows,
+      cycles: m.cycles,
+      overruns: m.overruns,
+      abandoned_cycles: m.abandoned_cycles,
+      last_cycle: m.last_cycle
+    }
+  }
+
+  app.get('/latest', { schema: latestSchema }, async (request) => {
+    const data = app.latestStatus.latestRows().slice(0, request.query.limit)
+    return { success: true as const, data, count: data.length }
+  })
+
+  app.get('/device/:device_id', { schema: deviceHistorySchema }, async (request) => {
+    const { device_id } = request.params
+    const { hours } = request.query
+    const now = Date.now()
+    const rows: ResultRow[] = []
+    await scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: now - hours * 3_600_000, toMs: now, deviceId: device_id }, (row) => { rows.push(row) })
+    const monitored = app.inventory.devices().some((d) => d.device_id === device_id)
+    if (!monitored && rows.length === 0) throw new UnknownDevice(device_id, hours)
+    rows.reverse()
+    return { success: true as const, device_id, hours, data: rows, count: rows.length }
+  })
+
+  app.get('/statistics', { schema: statisticsSchema }, async (request) => {
+    const { device_id, hours } = request.query
+    const now = Date.now()
+    const acc = new StatisticsAccumulator()
+    await scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: now - hours * 3_600_000, toMs: now, deviceId: device_id }, (row) => acc.add(row))
+    return { success: true as const, device_id: device_id ?? null, hours, statistics: acc.result() }
+  })
+
+  app.get('/status', { schema: statusSchema }, async () => {
+    return { success: true as const, data: app.latestStatus.status() }
+  })
+
+  app.get('/service/status', { schema: serviceStatusSchema }, async () => ({ success: true as const, data: serviceState() }))
+
+  app.post('/service/start', { schema: serviceControlSchema('Start'), preHandler: app.requireControlAccess }, async () => {
+    app.monitor.start()
+    return { success: true as const, data: serviceState() }
+  })
+
+  app.post('/service/stop', { schema: serviceControlSchema('Stop'), preHandler: app.requireControlAccess }, async () => {
+    await app.monitor.stop()
+    return { success: true as const, data: serviceState() }
+  })
+
+  app.post('/test/:ip_address', {
+    schema: testPingSchema,
+    preHandler: app.requireControlAccess,
+    config: { rateLimit: { max: c.TEST_PING_RATE_LIMIT, timeWindow: '1 minute' } }
+  }, async (request) => {
+    const ip = request.params.ip_address.trim()
+    const family = isIP(ip)
+    if (family !== 4 && family !== 6) throw new NotAnIp(JSON.stringify(ip.slice(0, 64)))
+    const outcomes = await app.pingEngine.pingAll([{ target: ip, family }])
+    const o = outcomes.get(ip)
+    return {
+      success: true as const,
+      ip_address: ip,
+      ping_result: {
+        success: o?.success === true,
+        response_time_ms: o?.response_time_ms ?? null,
+        error_message: o?.error_message ?? 'No result from ping worker'
+      }
+    }
+  })
+}
+
+export default pingRoutes

@@ -1,0 +1,30 @@
+import closeWithGrace from 'close-with-grace'
+import { collectEnv } from './config/load-config.js'
+import { buildServer, REDACT } from './build.js'
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
+async function main (): Promise<void> {
+  const env = collectEnv(process.env, '.env')
+  const level = LEVELS.has(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'info'
+  let app
+  try {
+    app = await buildServer({ env, logger: { level, redact: REDACT } })
+  } catch (err: any) {
+    // one clear line: which setting is wrong and what it accepts
+    process.stderr.write(`multi-ping-monitor: ${String(err?.message ?? err)}\n`)
+    process.exit(1)
+  }
+  const c = app.config
+  // bound the shutdown: the cycle in flight gets PING_TIMEOUT + 2 s, the rest a little more
+  const closeDelay = Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000)
+  closeWithGrace({ delay: closeDelay }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+  })
+  await app.startServices()
+  await app.listen({ host: c.HOST, port: c.PORT })
+}
+
+void main()

@@ -1,0 +1,203 @@
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { dateKeyStart, localDateKey } from '../lib/local-time.js'
+import { CSV_HEADER, formatCsvRows, type ResultRow } from './result-row.js'
+import { csvFileName, listCsvFiles } from './csv-files.js'
+
+export interface CsvWriterOptions {
+  dir: string
+  /** most data rows per file, 0 = no limit */
+  maxRecords: number
+  /** files of days older than this are deleted, 0 = keep all */
+  retentionDays: number
+  /** rows kept in memory while writing fails; beyond this the oldest are dropped (and counted) */
+  bufferMaxRows: number
+  log: { info: (o: object, m?: string) => void, warn: (o: object, m?: string) => void, error: (o: object, m?: string) => void }
+  now?: () => number
+}
+
+interface Pending { row: ResultRow, at: number }
+
+export interface CsvWriterState {
+  healthy: boolean
+  last_error: string | null
+  failing_since: string | null
+  pending_rows: number
+  dropped_rows: number
+  rows_written: number
+  write_errors: number
+}
+
+/**
+ * The single writer of the result files. Rows of one flush go out in one write per file touched; a
+ * failed write is undone (truncated back) so no torn row is left, and the rows wait in a bounded
+ * buffer to be written, in order, on the next flush.
+ */
+export class CsvWriter {
+  private pending: Pending[] = []
+  private chain: Promise<void> = Promise.resolve()
+  /** per date: current file index and its data row count */
+  private readonly current = new Map<string, { index: number, count: number }>()
+  private lastRetentionDay = ''
+  private readonly state: CsvWriterState = { healthy: true, last_error: null, failing_since: null, pending_rows: 0, dropped_rows: 0, rows_written: 0, write_errors: 0 }
+  private readonly now: () => number
+
+  constructor (private readonly opts: CsvWriterOptions) {
+    this.now = opts.now ?? Date.now
+  }
+
+  /** Creates the directory and cuts any torn last line left by a crash. */
+  async init (): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true })
+    for (const f of await listCsvFiles(this.opts.dir)) {
+      const cut = await repairTornTail(f.path)
+      if (cut > 0) this.opts.log.warn({ file: f.name, bytes: cut }, 'cut a torn last line left by an earlier crash')
+    }
+    await this.applyRetention()
+  }
+
+  status (): CsvWriterState {
+    return { ...this.state, pending_rows: this.pending.length }
+  }
+
+  /** Queues rows (with their epoch ms, which picks the file) and writes them; resolves when this flush ended. */
+  write (rows: Array<{ row: ResultRow, at: number }>): Promise<void> {
+    for (const r of rows) this.pending.push(r)
+    const overflow = this.pending.length - this.opts.bufferMaxRows
+    if (overflow > 0) {
+      this.pending.splice(0, overflow)
+      this.state.dropped_rows += overflow
+      this.opts.log.error({ dropped: overflow, total_dropped: this.state.dropped_rows }, 'CSV buffer full: dropped the oldest unwritten results')
+    }
+    this.chain = this.chain.then(() => this.flush())
+    return this.chain
+  }
+
+  /** Waits for every queued write (used at shutdown). */
+  async drain (): Promise<void> {
+    await this.chain
+    if (this.pending.length > 0) await this.write([])
+  }
+
+  private async flush (): Promise<void> {
+    if (this.pending.length === 0) return
+    const batch = this.pending
+    this.pending = []
+    let i = 0
+    try {
+      await this.applyRetention()
+      await mkdir(this.opts.dir, { recursive: true })
+      while (i < batch.length) {
+        const key = localDateKey(batch[i].at)
+        let j = i
+        while (j < batch.length && localDateKey(batch[j].at) === key) j++
+        // rows [i, j) share a date; spread them over rollover files
+        while (i < j) {
+          const cur = await this.fileFor(key)
+          const room = this.opts.maxRecords > 0 ? this.opts.maxRecords - cur.count : j - i
+          if (room <= 0) {
+            cur.index++
+            cur.count = 0
+            continue
+          }
+          const take = Math.min(room, j - i)
+          await appendAtomically(join(this.opts.dir, csvFileName(key, cur.index)), batch.slice(i, i + take).map((p) => p.row))
+          cur.count += take
+          i += take
+          this.state.rows_written += take
+        }
+      }
+      if (!this.state.healthy) this.opts.log.info({ rows: batch.length }, 'CSV writing works again; buffered results written')
+      this.state.healthy = true
+      this.state.last_error = null
+      this.state.failing_since = null
+    } catch (err: any) {
+      // keep what was not written, in order, ahead of anything queued meanwhile
+      this.pending = batch.slice(i).concat(this.pending)
+      this.state.write_errors++
+      const message = `${err.code ?? 'error'}: cannot write CSV files in ${this.opts.dir}`
+      if (this.state.healthy) {
+        this.opts.log.error({ err: err.message, pending: this.pending.length }, 'CSV write failed; results are kept in memory and retried')
+        this.state.failing_since = new Date(this.now()).toISOString()
+      }
+      this.state.healthy = false
+      this.state.last_error = message
+    }
+  }
+
+  private async fileFor (key: string): Promise<{ index: number, count: number }> {
+    let cur = this.current.get(key)
+    if (cur !== undefined) return cur
+    const files = (await listCsvFiles(this.opts.dir)).filter((f) => f.dateKey === key)
+    const last = files.at(-1)
+    cur = { index: last?.index ?? 1, count: 0 }
+    if (last !== undefined && this.opts.maxRecords > 0) cur.count = await countDataRows(last.path)
+    // forget other days so the map stays small
+    for (const k of this.current.keys()) if (k < key) this.current.delete(k)
+    this.current.set(key, cur)
+    return cur
+  }
+
+  private async applyRetention (): Promise<void> {
+    const today = localDateKey(this.now())
+    if (this.opts.retentionDays <= 0 || today === this.lastRetentionDay) return
+    this.lastRetentionDay = today
+    const limit = dateKeyStart(today) - this.opts.retentionDays * 86_400_000
+    for (const f of await listCsvFiles(this.opts.dir)) {
+      if (dateKeyStart(f.dateKey) < limit) {
+        await rm(f.path, { force: true })
+        this.opts.log.info({ file: f.name }, 'deleted CSV file past retention')
+      }
+    }
+  }
+}
+
+/** Appends rows in one write; on failure truncates back so that no partial row stays behind. */
+async function appendAtomically (path: string, rows: ResultRow[]): Promise<void> {
+  const fh = await open(path, 'a')
+  let size = 0
+  try {
+    size = (await fh.stat()).size
+    const text = (size === 0 ? CSV_HEADER : '') + formatCsvRows(rows)
+    await fh.write(text)
+  } catch (err) {
+    await fh.truncate(size).catch(() => {})
+    throw err
+  } finally {
+    await fh.close().catch(() => {})
+  }
+}
+
+async function countDataRows (path: string): Promise<number> {
+  const text = await readFile(path, 'utf8')
+  let n = 0
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
+  return Math.max(0, n - 1)
+}
+
+/** Cuts the file after its last newline; returns how many bytes were cut. */
+export async function repairTornTail (path: string): Promise<number> {
+  const { size } = await stat(path)
+  if (size === 0) return 0
+  const fh = await open(path, 'r+')
+  try {
+    const chunk = 64 * 1024
+    let end = size
+    while (end > 0) {
+      const start = Math.max(0, end - chunk)
+      const buf = Buffer.alloc(end - start)
+      await fh.read(buf, 0, buf.length, start)
+      const nl = buf.lastIndexOf(0x0a)
+      if (nl !== -1) {
+        const keep = start + nl + 1
+        if (keep < size) await fh.truncate(keep)
+        return size - keep
+      }
+      end = start
+    }
+    await fh.truncate(0)
+    return size
+  } finally {
+    await fh.close()
+  }
+}

@@ -1,0 +1,51 @@
+import Papa from 'papaparse'
+
+/** One ping result as stored in CSV and served by the API. */
+export interface ResultRow {
+  timestamp: string
+  device_id: number
+  ip_address: string
+  hostname: string
+  ping_success: boolean
+  response_time_ms: number | null
+  error_message: string
+}
+
+export const CSV_COLUMNS = ['timestamp', 'device_id', 'ip_address', 'hostname', 'ping_success', 'response_time_ms', 'error_message'] as const
+export const CSV_HEADER = CSV_COLUMNS.join(',') + '\n'
+
+// One row is always one line: a torn tail can then be cut at the last newline without ever splitting
+// a quoted field. Control characters (a person can type them into the inventory) become spaces.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g
+const clean = (s: string) => s.replace(CONTROL, ' ')
+
+export function roundMs (ms: number): number {
+  return Math.round(ms * 100) / 100
+}
+
+/** CSV lines (each ending in \n) for rows; quoting by papaparse, including formula-like text. */
+export function formatCsvRows (rows: ResultRow[]): string {
+  if (rows.length === 0) return ''
+  const data = rows.map((r) => [
+    r.timestamp,
+    String(r.device_id),
+    clean(r.ip_address),
+    clean(r.hostname),
+    r.ping_success ? 'true' : 'false',
+    r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2),
+    clean(r.error_message)
+  ])
+  return Papa.unparse(data, { header: false, newline: '\n', quotes: false }) + '\n'
+}
+
+/** Parses one data record (array of strings from papaparse) back into a row, or null if malformed. */
+export function parseCsvRecord (rec: string[]): ResultRow | null {
+  if (rec.length !== CSV_COLUMNS.length) return null
+  const [timestamp, id, ip, host, ok, rtt, err] = rec
+  const device_id = Number(id)
+  if (!Number.isSafeInteger(device_id) || (ok !== 'true' && ok !== 'false') || Number.isNaN(Date.parse(timestamp))) return null
+  const response_time_ms = rtt === '' ? null : Number(rtt)
+  if (response_time_ms !== null && !Number.isFinite(response_time_ms)) return null
+  return { timestamp, device_id, ip_address: ip, hostname: host, ping_success: ok === 'true', response_time_ms, error_message: err }
+}
