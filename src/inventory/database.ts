@@ -18,13 +18,19 @@ export function describeInventory (config: Config): string {
 
 const QUERY_TIMEOUT_MS = 10_000
 
-export function createKnex (config: Config): Knex {
+// knex's own console warnings (e.g. every failed connection attempt with a stack) would duplicate our
+// one error line per outage; they go to debug level instead
+export type KnexLog = (message: unknown) => void
+
+export function createKnex (config: Config, debugLog: KnexLog = () => {}): Knex {
+  const log = { warn: debugLog, error: debugLog, debug: debugLog, deprecate: debugLog }
   if (inventoryKind(config) === 'sqlite') {
     mkdirSync(dirname(resolve(config.SQLITE_FILE)), { recursive: true })
     return knexFactory({
       client: 'better-sqlite3',
       connection: { filename: config.SQLITE_FILE },
       useNullAsDefault: true,
+      log,
       pool: { min: 0, max: 1 }
     })
   }
@@ -43,7 +49,8 @@ export function createKnex (config: Config): Knex {
       bigNumberStrings: true
     },
     pool: { min: 0, max: 2, idleTimeoutMillis: 10_000 },
-    acquireConnectionTimeout: 8000
+    acquireConnectionTimeout: 8000,
+    log
   })
 }
 

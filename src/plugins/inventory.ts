@@ -26,7 +26,7 @@ export default fp(async (app) => {
     secrets: [config.DB_PASSWORD],
     onChange: (devices) => { for (const l of listeners) l(devices) },
     load: async () => {
-      knex ??= createKnex(config)
+      knex ??= createKnex(config, (m) => app.log.debug({ knex: String(m).split('\n')[0] }, 'knex'))
       if (!prepared && inventoryKind(config) === 'sqlite') {
         const r = await ensureSqliteInventory(knex)
         if (r.seeded > 0) app.log.info({ file: config.SQLITE_FILE, devices: r.seeded }, 'created the embedded inventory with demo devices')

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import pino from 'pino'
+import knexFactory, { type Knex } from 'knex'
+import type { FastifyInstance } from 'fastify'
+import { buildServer, REDACT } from '../src/build.js'
+
+export type TestContext = { teardown: (fn: () => unknown) => void }
+
+export const IN_NETNS = process.env.MPM_NETNS_READY === '1'
+export const NETNS_SKIP = IN_NETNS ? false : 'needs the private network namespace: run through `npm test`'
+export const MYSQL_SOCKET = process.env.MPM_MYSQL_SOCKET ?? '/run/mysqld/mysqld.sock'
+export const FIXTURE_SQL = new URL('../../shared/fixtures/inventaris.sql', import.meta.url)
+
+export function tempDir (t: TestContext, prefix = 'mpm-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Every log line the app writes, parsed, for assertions (and for grepping secrets). */
+export class LogCapture {
+  readonly lines: any[] = []
+  readonly raw: string[] = []
+  readonly stream = new Writable({
+    write: (chunk, _enc, cb) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line === '') continue
+        this.raw.push(line)
+        try { this.lines.push(JSON.parse(line)) } catch { this.lines.push({ msg: line }) }
+      }
+      cb()
+    }
+  })
+
+  find (msg: string | RegExp): any[] {
+    return this.lines.filter((l) => typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg)))
+  }
+}
+
+export interface BuiltApp {
+  app: FastifyInstance
+  logs: LogCapture
+  csvDir: string
+  env: Record<string, string>
+}
+
+/** Builds the app exactly as production does, with test settings and a captured log. */
+export async function build (t: TestContext, env: Record<string, string> = {}): Promise<BuiltApp> {
+  const csvDir = env.CSV_OUTPUT_DIR ?? tempDir(t, 'mpm-csv-')
+  const full: Record<string, string> = {
+    DB_CONNECTION: 'sqlite',
+    SQLITE_FILE: join(tempDir(t, 'mpm-db-'), 'inventaris.sqlite'),
+    CSV_OUTPUT_DIR: csvDir,
+    PING_INTERVAL: '0.5',
+    PING_TIMEOUT: '1',
+    LOG_LEVEL: 'debug',
+    ...env
+  }
+  const logs = new LogCapture()
+  const app = await buildServer({ env: full, loggerInstance: pino({ level: 'debug', redact: REDACT }, logs.stream) as any })
+  t.teardown(() => app.close())
+  return { app, logs, csvDir, env: full }
+}
+
+/** A fresh MariaDB database with the real `inventaris` table, reached through the Unix socket. */
+export async function createMysqlInventory (t: TestContext, rows: Array<Record<string, unknown>>): Promise<{ database: string, knex: Knex }> {
+  const database = `mpm_test_${randomBytes(4).toString('hex')}`
+  const admin = knexFactory({ client: 'mysql2', connection: { socketPath: MYSQL_SOCKET, user: 'root', password: '' }, pool: { min: 0, max: 1 } })
+  await admin.raw(`CREATE DATABASE \`${database}\``)
+  await admin.destroy()
+  const knex = knexFactory({ client: 'mysql2', connection: { socketPath: MYSQL_SOCKET, user: 'root', password: '', database, multipleStatements: true }, pool: { min: 0, max: 2 } })
+  await knex.raw(readFileSync(FIXTURE_SQL, 'utf8'))
+  if (rows.length > 0) await knex('inventaris').insert(rows.map((r) => ({ jenis_barang_id: 1, id_lokasi: 1, ...r })))
+  t.teardown(async () => {
+    await knex.raw(`DROP DATABASE IF EXISTS \`${database}\``)
+    await knex.destroy()
+  })
+  return { database, knex }
+}
+
+/** Waits until `check` returns a truthy value (polling), or fails after `ms`. */
+export async function waitFor<T> (check: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const until = Date.now() + ms
+  for (;;) {
+    const v = await check()
+    if (v) return v as NonNullable<T>
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

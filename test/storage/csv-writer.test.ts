@@ -1,0 +1,127 @@
+import t from 'tap'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Papa from 'papaparse'
+import { CsvWriter, repairTornTail } from '../../src/storage/csv-writer.js'
+import { CSV_HEADER, formatCsvRows, type ResultRow } from '../../src/storage/result-row.js'
+import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
+import { scanHistory } from '../../src/storage/csv-history.js'
+import { tempDir } from '../helper.js'
+
+const silent = { info () {}, warn () {}, error () {} }
+const at0 = new Date(2026, 10, 25, 12, 0, 0, 5).getTime()
+
+function row (id: number, at: number, ok = true, extra: Partial<ResultRow> = {}): { row: ResultRow, at: number } {
+  return {
+    at,
+    row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `dev-${id}`, ping_success: ok, response_time_ms: ok ? 0.1234 * id : null, error_message: ok ? '' : 'No response (timeout)', ...extra }
+  }
+}
+
+const parse = (path: string) => Papa.parse<string[]>(readFileSync(path, 'utf8'), { skipEmptyLines: true }).data
+
+t.test('timestamps: ISO 8601 local time with milliseconds and offset', async (t) => {
+  const s = formatLocalIso(at0)
+  t.match(s, /^2026-11-25T12:00:00\.005[+-]\d\d:\d\d$/)
+  t.equal(Date.parse(s), at0)
+})
+
+t.test('file format: exact header, true/false, 2 decimals, empty fields, quoting', async (t) => {
+  const dir = tempDir(t)
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  await w.init()
+  await w.write([row(1, at0), row(2, at0 + 1, false), row(3, at0 + 2, true, { hostname: 'a,"b"\nc' })])
+  const file = join(dir, `ping_results_${localDateKey(at0)}.csv`)
+  const text = readFileSync(file, 'utf8')
+  t.ok(text.startsWith('timestamp,device_id,ip_address,hostname,ping_success,response_time_ms,error_message\n'))
+  const lines = text.trimEnd().split('\n')
+  t.equal(lines.length, 4, 'one line per row; control characters never split a row')
+  t.equal(lines[1], `${formatLocalIso(at0)},1,127.0.0.1,dev-1,true,0.12,`)
+  t.equal(lines[2], `${formatLocalIso(at0 + 1)},2,127.0.0.2,dev-2,false,,No response (timeout)`)
+  t.same(parse(file)[3].slice(3, 6), ['a,"b" c', 'true', '0.37'])
+  t.equal(w.status().rows_written, 3)
+})
+
+t.test('rollover at MAX_CSV_RECORDS continues in _2, _3; a restart continues the count', async (t) => {
+  const dir = tempDir(t)
+  const w = new CsvWriter({ dir, maxRecords: 4, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  await w.init()
+  await w.write([1, 2, 3].map((i) => row(i, at0 + i)))
+  await w.write([4, 5, 6].map((i) => row(i, at0 + i)))
+  const w2 = new CsvWriter({ dir, maxRecords: 4, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  await w2.init()
+  await w2.write([7, 8, 9, 10].map((i) => row(i, at0 + i)))
+  const key = localDateKey(at0)
+  t.same(readdirSync(dir).sort(), [`ping_results_${key}.csv`, `ping_results_${key}_2.csv`, `ping_results_${key}_3.csv`])
+  t.same(parse(join(dir, `ping_results_${key}.csv`)).slice(1).map((r) => r[1]), ['1', '2', '3', '4'])
+  t.same(parse(join(dir, `ping_results_${key}_2.csv`)).slice(1).map((r) => r[1]), ['5', '6', '7', '8'])
+  t.same(parse(join(dir, `ping_results_${key}_3.csv`)).map((r) => r[1]), ['device_id', '9', '10'])
+})
+
+t.test('rows land in the file of their own local date', async (t) => {
+  const dir = tempDir(t)
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  const midnight = new Date(2026, 10, 26, 0, 0, 0, 0).getTime()
+  await w.write([row(1, midnight - 1), row(2, midnight)])
+  t.same(parse(join(dir, 'ping_results_20261125.csv')).slice(1).map((r) => r[1]), ['1'])
+  t.same(parse(join(dir, 'ping_results_20261126.csv')).slice(1).map((r) => r[1]), ['2'])
+})
+
+t.test('a torn last line is cut at start, and readers skip malformed lines', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, `ping_results_${localDateKey(at0)}.csv`)
+  writeFileSync(file, CSV_HEADER + formatCsvRows([row(1, at0).row]) + '2026-11-25T12:00:00.006+00:00,2,127.0.0.2,de')
+  t.equal(await repairTornTail(file), '2026-11-25T12:00:00.006+00:00,2,127.0.0.2,de'.length)
+  t.equal(readFileSync(file, 'utf8'), CSV_HEADER + formatCsvRows([row(1, at0).row]))
+  writeFileSync(file, 'timestamp,dev')
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  await w.init()
+  await w.write([row(3, at0)])
+  t.equal(readFileSync(file, 'utf8'), CSV_HEADER + formatCsvRows([row(3, at0).row]), 'a torn header is rewritten')
+  writeFileSync(file, readFileSync(file, 'utf8') + 'garbage,line\n' + formatCsvRows([row(4, at0 + 10).row]))
+  const seen: number[] = []
+  const r = await scanHistory({ dir, fromMs: at0 - 1000, toMs: at0 + 1000 }, (x) => seen.push(x.device_id))
+  t.same(seen, [3, 4])
+  t.equal(r.malformed, 1)
+})
+
+t.test('retention deletes files of days past CSV_RETENTION_DAYS only', async (t) => {
+  const dir = tempDir(t)
+  const now = new Date(2026, 10, 25, 10).getTime()
+  for (const name of ['ping_results_20261020.csv', 'ping_results_20261025.csv', 'ping_results_20261026_2.csv', 'ping_results_20261124.csv', 'notes.csv']) writeFileSync(join(dir, name), CSV_HEADER)
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 30, bufferMaxRows: 1000, log: silent, now: () => now })
+  await w.init()
+  t.same(readdirSync(dir).sort(), ['notes.csv', 'ping_results_20261026_2.csv', 'ping_results_20261124.csv'])
+})
+
+t.test('when writing fails, rows wait in a bounded buffer and are written in order later', async (t) => {
+  const base = tempDir(t)
+  const dir = join(base, 'out')
+  writeFileSync(dir, 'a file where the directory should be')
+  const errors: string[] = []
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: { ...silent, error: (_o, m) => errors.push(String(m)) } })
+  await w.write([row(1, at0), row(2, at0 + 1)])
+  await w.write([row(3, at0 + 2)])
+  t.match(w.status(), { healthy: false, pending_rows: 3, rows_written: 0, dropped_rows: 0 })
+  t.match(w.status().last_error, /cannot write CSV files/)
+  t.equal(errors.length, 1, 'logged once per outage, not per cycle')
+  rmSync(dir)
+  mkdirSync(dir)
+  await w.write([row(4, at0 + 3)])
+  t.match(w.status(), { healthy: true, pending_rows: 0, rows_written: 4 })
+  t.same(parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => r[1]), ['1', '2', '3', '4'])
+})
+
+t.test('buffer overflow drops the oldest and counts them', async (t) => {
+  const base = tempDir(t)
+  const dir = join(base, 'out')
+  writeFileSync(dir, 'x')
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  await w.write(Array.from({ length: 1500 }, (_, i) => row(i, at0 + i)))
+  t.match(w.status(), { pending_rows: 1000, dropped_rows: 500 })
+  rmSync(dir)
+  await w.write([])
+  const ids = parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => Number(r[1]))
+  t.equal(ids.length, 1000)
+  t.equal(ids[0], 500)
+})
