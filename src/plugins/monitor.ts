@@ -43,6 +43,9 @@ export default fp(async (app) => {
       app.log.error({ dir: c.CSV_OUTPUT_DIR, err: err.message }, 'cannot prepare the CSV directory; results stay in memory until it works')
     }
     pingProgram = await checkPingProgram(c.PING_COMMAND, defaultFlavor())
+    // start every worker thread now, so that the first cycle does not pay for thread start-up
+    await app.pingEngine.pingAll(Array.from({ length: app.pingEngine.threads }, (_, i) => ({ target: `127.0.0.${i + 1}`, family: 4 as const })))
+      .catch((err) => app.log.warn({ err: err.message }, 'ping pool warm-up failed'))
     if (!pingProgram.usable) app.log.error({ command: c.PING_COMMAND, err: pingProgram.error }, 'the ping program is missing or unusable: every device will be reported down with this reason (install iputils-ping)')
     await app.inventory.start()
     app.log.info({ source: app.inventory.status().source }, app.config.DB_CONNECTION === 'sqlite'

@@ -85,6 +85,7 @@ export const ServiceState = Type.Object({
   mode: Type.Union([Type.Literal('parallel'), Type.Literal('sequential')]),
   devices: Type.Integer(),
   skipped_rows: Type.Integer(),
+  skipped: Type.Array(Type.Object({ device_id: Type.Union([Type.Integer(), Type.Null()]), ip: Type.String(), reason: Type.String() }), { description: 'inventory rows not monitored, with the reason' }),
   cycles: Type.Integer(),
   overruns: Type.Integer(),
   abandoned_cycles: Type.Integer(),

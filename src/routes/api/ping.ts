@@ -24,6 +24,7 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       mode: c.USE_MULTI_PING ? 'parallel' as const : 'sequential' as const,
       devices: inv.devices,
       skipped_rows: inv.skipped_rows,
+      skipped: inv.skipped,
       cycles: m.cycles,
       overruns: m.overruns,
       abandoned_cycles: m.abandoned_cycles,
