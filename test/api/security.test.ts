@@ -1,0 +1,70 @@
+import t from 'tap'
+import { build } from '../helper.js'
+import { isLoopback, keyMatches } from '../../src/plugins/security.js'
+
+t.test('loopback detection and key comparison', async (t) => {
+  for (const ip of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1']) t.ok(isLoopback(ip), ip)
+  for (const ip of ['10.0.0.1', '192.168.1.1', '::ffff:10.0.0.1', 'fe80::1', '1270.0.0.1']) t.notOk(isLoopback(ip), ip)
+  t.ok(keyMatches('Bearer s3cret', 's3cret'))
+  for (const h of [undefined, '', 's3cret', 'Bearer ', 'Bearer s3cre', 'Bearer s3cret ', 'bearer s3cret', 'Basic s3cret']) t.notOk(keyMatches(h, 's3cret'), String(h))
+})
+
+t.test('without API_KEY: control routes answer loopback clients only, and the start log warns', async (t) => {
+  const { app, logs } = await build(t)
+  t.equal(logs.find(/API_KEY is not set/).length, 1)
+  const far = await app.inject({ method: 'POST', url: '/api/ping/service/stop', remoteAddress: '192.0.2.10' })
+  t.equal(far.statusCode, 403)
+  t.match(far.json(), { success: false, error: /loopback/ })
+  const farTest = await app.inject({ method: 'POST', url: '/api/ping/test/127.0.0.1', remoteAddress: '2001:db8::5' })
+  t.equal(farTest.statusCode, 403)
+  const near = await app.inject({ method: 'POST', url: '/api/ping/service/stop', remoteAddress: '127.0.0.1' })
+  t.equal(near.statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/api/ping/status', remoteAddress: '192.0.2.10' })).statusCode, 200, 'reads are open')
+})
+
+t.test('with API_KEY: every POST needs the bearer key; it never shows in logs or answers', async (t) => {
+  const key = 'k3y-with-@:/#-chars'
+  const { app, logs } = await build(t, { API_KEY: key, DB_PASSWORD: 'db-p@ss:/#word' })
+  for (const url of ['/api/ping/service/stop', '/api/ping/service/start', '/api/ping/test/127.0.0.1']) {
+    const none = await app.inject({ method: 'POST', url, remoteAddress: '127.0.0.1' })
+    t.equal(none.statusCode, 401, url)
+    t.match(none.json(), { success: false, error: /Authorization: Bearer/ })
+    const wrong = await app.inject({ method: 'POST', url, headers: { authorization: 'Bearer nope' } })
+    t.equal(wrong.statusCode, 401)
+  }
+  const ok = await app.inject({ method: 'POST', url: '/api/ping/service/stop', remoteAddress: '192.0.2.10', headers: { authorization: `Bearer ${key}` } })
+  t.equal(ok.statusCode, 200, 'the key works from any address')
+  const health = await app.inject({ method: 'GET', url: '/api/health' })
+  const status = await app.inject({ method: 'GET', url: '/api/ping/service/status' })
+  for (const text of [health.body, status.body, logs.raw.join('\n')]) {
+    t.notOk(text.includes(key), 'no API key')
+    t.notOk(text.includes('db-p@ss:/#word'), 'no DB password')
+  }
+})
+
+t.test('test pings are rate limited with a JSON 429', async (t) => {
+  const { app } = await build(t, { TEST_PING_RATE_LIMIT: '2' })
+  const codes: number[] = []
+  let last
+  for (let i = 0; i < 3; i++) {
+    last = await app.inject({ method: 'POST', url: '/api/ping/test/127.0.0.1' })
+    codes.push(last.statusCode)
+  }
+  t.same(codes, [200, 200, 429])
+  t.match(last!.json(), { success: false, error: /Too many requests/ })
+  t.ok(last!.headers['retry-after'])
+})
+
+t.test('errors: bad JSON bodies, huge params and internal failures answer in the one shape', async (t) => {
+  const { app } = await build(t)
+  const body = await app.inject({ method: 'POST', url: '/api/ping/service/stop', headers: { 'content-type': 'application/json' }, payload: '{bad' })
+  t.equal(body.statusCode, 400)
+  t.match(body.json(), { success: false, error: String })
+  const huge = await app.inject({ method: 'GET', url: '/api/ping/device/' + '1'.repeat(5000) })
+  t.ok(huge.statusCode >= 400 && huge.statusCode < 500)
+  t.match(huge.json(), { success: false })
+  app.inventory.devices = () => { throw new Error('secret internal detail') }
+  const boom = await app.inject({ method: 'GET', url: '/api/ping/device/1' })
+  t.equal(boom.statusCode, 500)
+  t.same(boom.json(), { success: false, error: 'Internal server error' })
+})
