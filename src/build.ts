@@ -23,7 +23,7 @@ export async function buildServer (opts: BuildOptions): Promise<FastifyInstance>
     frameworkErrors: (err, _request, reply: any) => {
       const code = (err as { statusCode?: number }).statusCode ?? 400
       const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A URL parameter is too long' : err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : 'Bad request'
-      void reply.code(code >= 400 && code < 500 ? code : 400).send({ success: false, error })
+      reply.code(code >= 400 && code < 500 ? code : 400).send({ success: false, error })
     },
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: true, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -27,4 +27,7 @@ async function main (): Promise<void> {
   await app.listen({ host: c.HOST, port: c.PORT })
 }
 
-void main()
+main().catch((err) => {
+  process.stderr.write(`multi-ping-monitor: ${String(err?.stack ?? err)}\n`)
+  process.exit(1)
+})

@@ -99,7 +99,7 @@ export class InventoryService {
     if (this.stopped) return
     if (this.timer !== null) clearTimeout(this.timer)
     const delay = this.loadedAt === null ? Math.min(this.opts.firstLoadRetryMs, this.opts.reloadMs) : this.opts.reloadMs
-    this.timer = setTimeout(() => { this.timer = null; void this.reload() }, delay)
+    this.timer = setTimeout(() => { this.timer = null; this.reload().catch(() => {}) }, delay)
     this.timer.unref()
   }
 

@@ -28,7 +28,7 @@ export default fp(async (app) => {
     onCycle: (cycle) => {
       latest.update(cycle.rows)
       // the writer orders and retries on its own; a slow disk must not hold up the next cycle
-      void app.resultWriter.write(cycle.rows)
+      app.resultWriter.write(cycle.rows).catch(() => {})
     },
     log: app.log
   })

@@ -17,9 +17,24 @@ async function load (env: Record<string, string>) {
 t.test('defaults are the documented ones', async (t) => {
   const c = await load({})
   t.match(c, {
-    DB_CONNECTION: 'sqlite', DB_HOST: '127.0.0.1', DB_PORT: 3306, DB_DATABASE: 'kaido_kit', DB_USERNAME: 'root', DB_PASSWORD: '',
-    SQLITE_FILE: 'data/inventaris.sqlite', DEVICE_CHECK_INTERVAL: 30, PING_INTERVAL: 5, PING_TIMEOUT: 3, USE_MULTI_PING: true,
-    MAX_PING_WORKERS: 20, CSV_OUTPUT_DIR: 'ping_results', MAX_CSV_RECORDS: 1000, CSV_RETENTION_DAYS: 30, HOST: '0.0.0.0', PORT: 5000, LOG_LEVEL: 'info'
+    DB_CONNECTION: 'sqlite',
+    DB_HOST: '127.0.0.1',
+    DB_PORT: 3306,
+    DB_DATABASE: 'kaido_kit',
+    DB_USERNAME: 'root',
+    DB_PASSWORD: '',
+    SQLITE_FILE: 'data/inventaris.sqlite',
+    DEVICE_CHECK_INTERVAL: 30,
+    PING_INTERVAL: 5,
+    PING_TIMEOUT: 3,
+    USE_MULTI_PING: true,
+    MAX_PING_WORKERS: 20,
+    CSV_OUTPUT_DIR: 'ping_results',
+    MAX_CSV_RECORDS: 1000,
+    CSV_RETENTION_DAYS: 30,
+    HOST: '0.0.0.0',
+    PORT: 5000,
+    LOG_LEVEL: 'info'
   })
   t.equal(c.DB_SOCKET, undefined)
   t.equal(c.API_KEY, undefined)
