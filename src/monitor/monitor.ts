@@ -1,4 +1,5 @@
 import type { Device } from '../inventory/filter-inventory.js'
+import { formatLocalIso } from '../lib/local-time.js'
 import { runCycle, type CycleResult, type PingMany } from './cycle.js'
 
 export interface MonitorLog {
@@ -123,7 +124,7 @@ export class Monitor {
     if (abort.signal.aborted) return
     const ended = this.now()
     this.cycles = number
-    const info: CycleInfo = { number, started_at: new Date(started).toISOString(), duration_ms: ended - started, devices: devices.length, up: result.up, down: result.down }
+    const info: CycleInfo = { number, started_at: formatLocalIso(started), duration_ms: ended - started, devices: devices.length, up: result.up, down: result.down }
     this.lastCycle = info
     try {
       await this.opts.onCycle(result, info)

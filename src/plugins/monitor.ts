@@ -1,23 +1,48 @@
 import fp from 'fastify-plugin'
 import { LatestStatus } from '../monitor/latest-status.js'
-import { Monitor } from '../monitor/monitor.js'
+import { Monitor, type CycleInfo } from '../monitor/monitor.js'
+import type { CycleResult } from '../monitor/cycle.js'
 import { checkPingProgram, defaultFlavor, type PingProgramCheck } from '../ping/ping-program.js'
 import { scanHistory } from '../storage/csv-history.js'
+import type { ResultRow } from '../storage/result-row.js'
+
+export interface HistoryReplayListener {
+  row: (row: ResultRow, at: number) => void
+  done: () => void
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     monitor: Monitor
     latestStatus: LatestStatus
     pingProgram: () => PingProgramCheck | null
+    /**
+     * Listeners for finished cycles (history, device state, metrics, ...). Called on the main thread
+     * after the status cache is updated; they must be quick and must not throw.
+     */
+    onCycleResults: Array<(cycle: CycleResult, info: CycleInfo) => void>
+    /**
+     * Listeners for the read-back of earlier results from the CSV files at start, oldest first. Live
+     * cycles run meanwhile and reach onCycleResults at once: a listener that needs order buffers the
+     * live ones until its `done` is called.
+     */
+    onHistoryReplay: HistoryReplayListener[]
+    /** true while earlier results are being read back at start */
+    historyLoading: () => boolean
     /** Starts what the process entry starts: inventory reloads, history read-back, the cycle timer. */
     startServices: () => Promise<void>
   }
 }
 
+const HISTORY_REPLAY_HOURS = 24
+
 export default fp(async (app) => {
   const c = app.config
   const latest = new LatestStatus()
   let pingProgram: PingProgramCheck | null = null
+  const cycleListeners: Array<(cycle: CycleResult, info: CycleInfo) => void> = []
+  const replayListeners: HistoryReplayListener[] = []
+  let historyLoading = false
   app.onInventoryChange.push((devices) => latest.setDevices(devices))
 
   const monitor = new Monitor({
@@ -25,8 +50,15 @@ export default fp(async (app) => {
     stopGraceMs: (c.PING_TIMEOUT + 2) * 1000,
     devices: () => app.inventory.devices(),
     ping: (targets, signal) => app.pingEngine.pingAll(targets, signal),
-    onCycle: (cycle) => {
+    onCycle: (cycle, info) => {
       latest.update(cycle.rows)
+      for (const listener of cycleListeners) {
+        try {
+          listener(cycle, info)
+        } catch (err: any) {
+          app.log.error({ err: err?.message }, 'cycle listener failed')
+        }
+      }
       // the writer orders and retries on its own; a slow disk must not hold up the next cycle
       app.resultWriter.write(cycle.rows).catch(() => {})
     },
@@ -35,6 +67,9 @@ export default fp(async (app) => {
 
   app.decorate('monitor', monitor)
   app.decorate('latestStatus', latest)
+  app.decorate('onCycleResults', cycleListeners)
+  app.decorate('onHistoryReplay', replayListeners)
+  app.decorate('historyLoading', () => historyLoading)
   app.decorate('pingProgram', () => pingProgram)
   app.decorate('startServices', async () => {
     try {
@@ -51,12 +86,25 @@ export default fp(async (app) => {
     app.log.info({ source: app.inventory.status().source }, app.config.DB_CONNECTION === 'sqlite'
       ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
       : 'using the MySQL/MariaDB inventory')
-    // last results and last-seen times from before a restart; newer live results always win
-    const since = Date.now() - 24 * 3_600_000
-    scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: since, toMs: Date.now() + 60_000 }, (row, at) => latest.seed(row, at))
-      .then(() => latest.setDevices(app.inventory.devices()))
-      .catch((err) => app.log.warn({ err: err.message }, 'could not read earlier results back'))
     monitor.start()
+    // results from before a restart: last results and last-seen times, and whatever the listeners keep
+    historyLoading = true
+    const started = Date.now()
+    let rows = 0
+    const progress = setInterval(() => app.log.info({ rows, elapsed_s: Math.round((Date.now() - started) / 1000) }, 'reading earlier results back'), 5000)
+    scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: started - HISTORY_REPLAY_HOURS * 3_600_000, toMs: started }, (row, at) => {
+      rows++
+      latest.seed(row, at)
+      for (const l of replayListeners) l.row(row, at)
+    })
+      .catch((err) => app.log.warn({ err: err.message }, 'could not read earlier results back'))
+      .finally(() => {
+        clearInterval(progress)
+        historyLoading = false
+        latest.setDevices(app.inventory.devices())
+        for (const l of replayListeners) l.done()
+        app.log.info({ rows, duration_ms: Date.now() - started }, 'earlier results read back')
+      })
   })
   app.addHook('onClose', async () => { await monitor.stop() })
 }, { name: 'monitor', dependencies: ['config', 'inventory', 'result-writer', 'ping-pool'] })

@@ -15,7 +15,8 @@ const HealthSchema = {
       monitor: Type.Object({ running: Type.Boolean(), cycles: Type.Integer(), overruns: Type.Integer(), last_cycle_at: Type.Union([Type.String(), Type.Null()]) }),
       inventory: Type.Object({ source: Type.String(), healthy: Type.Boolean(), loaded: Type.Boolean(), devices: Type.Integer(), skipped_rows: Type.Integer(), last_loaded_at: Type.Union([Type.String(), Type.Null()]), last_error: Type.Union([Type.String(), Type.Null()]) }),
       csv: Type.Object({ healthy: Type.Boolean(), directory: Type.String(), last_error: Type.Union([Type.String(), Type.Null()]), pending_rows: Type.Integer(), dropped_rows: Type.Integer(), rows_written: Type.Integer() }),
-      ping_program: Type.Object({ command: Type.String(), usable: Type.Union([Type.Boolean(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]) })
+      ping_program: Type.Object({ command: Type.String(), usable: Type.Union([Type.Boolean(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]) }),
+      history: Type.Object({ loading: Type.Boolean({ description: 'true while earlier results are read back from the CSV files at start' }) })
     })
   }
 }
@@ -43,7 +44,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       monitor: { running: mon.running, cycles: mon.cycles, overruns: mon.overruns, last_cycle_at: mon.last_cycle?.started_at ?? null },
       inventory: { source: inv.source, healthy: inv.healthy, loaded: inv.loaded, devices: inv.devices, skipped_rows: inv.skipped_rows, last_loaded_at: inv.last_loaded_at, last_error: inv.last_error },
       csv: { healthy: csv.healthy, directory: app.config.CSV_OUTPUT_DIR, last_error: csv.last_error, pending_rows: csv.pending_rows, dropped_rows: csv.dropped_rows, rows_written: csv.rows_written },
-      ping_program: { command: app.config.PING_COMMAND, usable: ping?.usable ?? null, error: ping?.error ?? null }
+      ping_program: { command: app.config.PING_COMMAND, usable: ping?.usable ?? null, error: ping?.error ?? null },
+      history: { loading: app.historyLoading() }
     }
   })
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
 import { scanHistory } from '../../storage/csv-history.js'
 import { StatisticsAccumulator } from '../../monitor/statistics.js'
-import type { ResultRow } from '../../storage/result-row.js'
+import { roundMs, type ResultRow } from '../../storage/result-row.js'
 import { latestSchema, deviceHistorySchema, statisticsSchema, statusSchema, serviceStatusSchema, serviceControlSchema, testPingSchema } from '../../schemas/ping.js'
 
 const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
@@ -88,7 +88,7 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ip_address: ip,
       ping_result: {
         success: o?.success === true,
-        response_time_ms: o?.response_time_ms ?? null,
+        response_time_ms: o?.success === true && o.response_time_ms !== null ? roundMs(o.response_time_ms) : null,
         error_message: o?.error_message ?? 'No result from ping worker'
       }
     }
