@@ -9,8 +9,14 @@ import inventory from './plugins/inventory.js'
 import resultWriter from './plugins/result-writer.js'
 import pingPool from './plugins/ping-pool.js'
 import monitor from './plugins/monitor.js'
+import alerts from './plugins/alerts.js'
+import deviceState from './plugins/device-state.js'
+import history from './plugins/history.js'
+import responseCache from './plugins/response-cache.js'
 import healthRoutes from './routes/api/health.js'
 import pingRoutes from './routes/api/ping.js'
+import eventRoutes from './routes/api/events.js'
+import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
 
 declare module 'fastify' {
@@ -40,6 +46,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   fastify.addSchema(ErrorResponse)
   await fastify.register(swagger, {
     openapi: {
+      // 3.1: its schemas are JSON Schema, as TypeBox writes them (numeric exclusiveMinimum, type lists for null)
+      openapi: '3.1.0',
       info: { title: 'multi-ping-monitor', description: 'Live status, history and statistics of every device in the inventory', version: String(pkg.version) },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_KEY, when set' } } }
     }
@@ -50,6 +58,13 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(resultWriter)
   await fastify.register(pingPool)
   await fastify.register(monitor)
+  await fastify.register(history)
+  await fastify.register(responseCache)
+  // device state closes first: it stops the scheduler so that no change arrives after the alerts close
+  await fastify.register(alerts)
+  await fastify.register(deviceState)
   await fastify.register(healthRoutes, { prefix: '/api' })
   await fastify.register(pingRoutes, { prefix: '/api/ping' })
+  await fastify.register(eventRoutes, { prefix: '/api/ping' })
+  await fastify.register(dashboard)
 }

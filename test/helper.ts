@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import pino from 'pino'
@@ -14,6 +15,8 @@ export const IN_NETNS = process.env.MPM_NETNS_READY === '1'
 export const NETNS_SKIP = IN_NETNS ? false : 'needs the private network namespace: run through `npm test`'
 export const MYSQL_SOCKET = process.env.MPM_MYSQL_SOCKET ?? '/run/mysqld/mysqld.sock'
 export const FIXTURE_SQL = new URL('../../shared/fixtures/inventaris.sql', import.meta.url)
+/** The built process entry (`npm test` builds first): starts in a fraction of the time the TypeScript loader takes. */
+export const SERVER_JS = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 
 export function tempDir (t: TestContext, prefix = 'mpm-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))

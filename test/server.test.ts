@@ -2,14 +2,12 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { tempDir, waitFor } from './helper.js'
+import { SERVER_JS, tempDir, waitFor } from './helper.js'
 
-// The real process entry, run as users run it (from source under the same loader as the tests).
-const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+// The real process entry, built, run as users run it.
 
 function startServer (cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [...process.execArgv, SERVER], {
+  const child = spawn(process.execPath, [SERVER_JS], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -1,9 +1,15 @@
 import { mapLimit, pingOne } from '../src/ping/run-ping.js'
-import type { PingTask, PingTaskResult } from '../src/ping/types.js'
+import { fpingBatch } from '../src/ping/run-fping.js'
+import type { FpingTask, PingTask, PingTaskResult } from '../src/ping/types.js'
 
-/** Piscina task: ping a batch of targets with child processes, at most `concurrency` at once. */
-export default async function pingBatch (task: PingTask): Promise<PingTaskResult> {
-  const opts = { command: task.command, flavor: task.flavor, timeoutMs: task.timeoutMs }
-  const results = await mapLimit(task.targets, task.concurrency, (target, i) => pingOne(opts, target, task.families[i]))
+/**
+ * Piscina task: a batch for one fping process, or a batch of targets pinged with one ping process each,
+ * at most `concurrency` at once.
+ */
+export default async function pingBatch (task: PingTask | FpingTask): Promise<PingTaskResult> {
+  if ('kind' in task && task.kind === 'fping') return { results: await fpingBatch(task) }
+  const t = task as PingTask
+  const opts = { command: t.command, flavor: t.flavor, timeoutMs: t.timeoutMs }
+  const results = await mapLimit(t.targets, t.concurrency, (target, i) => pingOne(opts, target, t.families[i]))
   return { results }
 }

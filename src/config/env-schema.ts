@@ -28,6 +28,7 @@ export const envSchema = Type.Object({
   CSV_OUTPUT_DIR: Type.String({ default: 'ping_results', minLength: 1 }),
   MAX_CSV_RECORDS: Type.Integer({ default: 1000, minimum: 0 }),
   CSV_RETENTION_DAYS: Type.Integer({ default: 30, minimum: 0 }),
+  HISTORY_HOURS: Type.Number({ default: 24, exclusiveMinimum: 0, maximum: 8760, description: 'hours of results kept in memory for the read routes (at most CSV_RETENTION_DAYS x 24)' }),
   CSV_BUFFER_MAX_ROWS: Type.Integer({ default: 1000000, minimum: 1000 }),
   HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
   PORT: Type.Integer({ default: 5000, minimum: 0, maximum: 65535 }),
@@ -36,7 +37,28 @@ export const envSchema = Type.Object({
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' }
-  )
+  ),
+  PING_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('fping'), Type.Literal('ping')], {
+    default: 'auto',
+    description: 'auto: fping when it is installed (and can ping), else ping. fping: one fping process per batch of up to ' +
+      'FPING_BATCH_SIZE addresses, MAX_PING_WORKERS = most fping processes at once. ping: one ping process per address, ' +
+      'MAX_PING_WORKERS = most ping processes at once.'
+  }),
+  FPING_COMMAND: Type.String({ default: 'fping', minLength: 1, description: 'fping program (name on PATH or absolute path)' }),
+  FPING_BATCH_SIZE: Type.Integer({ default: 50000, minimum: 1, maximum: 1000000, description: 'most addresses per fping process' }),
+  // device state (issue 8)
+  DOWN_AFTER_FAILURES: Type.Integer({ default: 3, minimum: 1, maximum: 1000, description: 'consecutive failed pings that make a device down' }),
+  UP_AFTER_SUCCESSES: Type.Integer({ default: 2, minimum: 1, maximum: 1000, description: 'consecutive replies that bring a down device back up' }),
+  FLAP_CHANGES: Type.Integer({ default: 4, minimum: 0, maximum: 1000, description: 'up/down changes within FLAP_WINDOW results that make a device flapping (0 = off)' }),
+  FLAP_WINDOW: Type.Integer({ default: 20, minimum: 2, maximum: 10000, description: "how many of a device's latest results flap detection looks at" }),
+  // alerts (issue 8); the URLs are checked by the alerts plugin, which never echoes them (they hold tokens)
+  ALERT_WEBHOOK_URLS: Type.String({ default: '', description: 'comma-separated http(s) URLs that get a POST on every state change; empty = no alerts' }),
+  ALERT_WEBHOOK_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('slack'), Type.Literal('discord')], { default: 'json' }),
+  ALERT_BATCH_MIN: Type.Integer({ default: 5, minimum: 0, maximum: 1000000, description: 'more changes than this in one cycle go out as one message' }),
+  ALERT_QUEUE_MAX: Type.Integer({ default: 1000, minimum: 1, maximum: 1000000, description: 'most alerts waiting per receiver; the oldest are dropped beyond it' }),
+  ALERT_TIMEOUT: Type.Number({ default: 5, minimum: 0.1, maximum: 120, description: 'seconds one webhook POST may take' }),
+  ALERT_RETRIES: Type.Integer({ default: 5, minimum: 0, maximum: 20, description: 'retries of a failed webhook POST' }),
+  ALERT_RETRY_DELAY: Type.Number({ default: 1, minimum: 0.01, maximum: 60, description: 'seconds before the first retry; doubled for each further one, at most 60 s' })
 })
 
 export type Config = Static<typeof envSchema>
@@ -50,6 +72,7 @@ export function describeAccepted (name: string): string {
   if (prop.type === 'boolean') return 'true or false'
   parts.push(prop.type === 'integer' ? 'a whole number' : prop.type === 'number' ? 'a number' : 'text')
   if (prop.minimum !== undefined) parts.push(`>= ${prop.minimum}`)
+  if (prop.exclusiveMinimum !== undefined) parts.push(`> ${prop.exclusiveMinimum}`)
   if (prop.maximum !== undefined) parts.push(`<= ${prop.maximum}`)
   if (prop.minLength !== undefined) parts.push('not empty')
   return parts.join(', ')

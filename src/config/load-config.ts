@@ -3,8 +3,8 @@ import { parseEnv } from 'node:util'
 import { envSchema, describeAccepted } from './env-schema.js'
 
 export class ConfigError extends Error {
-  constructor (readonly variable: string, readonly value: unknown) {
-    super(`Invalid setting ${variable}${value === undefined ? '' : `=${JSON.stringify(String(value))}`}: expected ${describeAccepted(variable)}`)
+  constructor (readonly variable: string, readonly value: unknown, expected = describeAccepted(variable)) {
+    super(`Invalid setting ${variable}${value === undefined ? '' : `=${JSON.stringify(String(value))}`}: expected ${expected}`)
     this.name = 'ConfigError'
   }
 }

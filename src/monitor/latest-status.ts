@@ -1,8 +1,17 @@
 import type { Device } from '../inventory/filter-inventory.js'
 import type { ResultRow } from '../storage/result-row.js'
 
-export interface OnlineDevice { device_id: number, ip_address: string, hostname: string, last_seen: string | null, response_time_ms: number | null }
-export interface OfflineDevice { device_id: number, ip_address: string, hostname: string, last_seen: string | null, error_message: string }
+/** What the device state tracker believes about a device (its last ping alone may say otherwise). */
+export interface DeviceStateSummary {
+  state: 'unknown' | 'up' | 'down' | 'flapping'
+  consecutive_failures: number
+  down_since: string | null
+}
+export type StateLookup = (deviceId: number) => DeviceStateSummary
+const NO_STATE: DeviceStateSummary = { state: 'unknown', consecutive_failures: 0, down_since: null }
+
+export interface OnlineDevice extends DeviceStateSummary { device_id: number, ip_address: string, hostname: string, last_seen: string | null, response_time_ms: number | null }
+export interface OfflineDevice extends DeviceStateSummary { device_id: number, ip_address: string, hostname: string, last_seen: string | null, error_message: string }
 
 export interface StatusData {
   total_devices: number
@@ -15,7 +24,9 @@ export interface StatusData {
 
 /**
  * Latest result and last successful ping per monitored device. The answers of /latest and /status are
- * prepared here once per change (cycle or inventory reload), not per request.
+ * prepared here at most once per change (cycle, inventory reload, device state), not per request. They
+ * are prepared when first asked for after a change: the device state of a cycle is settled by the
+ * cycle listeners, which run after `update`, so preparing in `update` would show the state one cycle late.
  */
 export class LatestStatus {
   private devices: Device[] = []
@@ -23,6 +34,19 @@ export class LatestStatus {
   private readonly lastSeen = new Map<number, { ts: string, at: number }>()
   private preparedLatest: ResultRow[] = []
   private preparedStatus: StatusData = emptyStatus()
+  private dirty = false
+  private stateOf: StateLookup = () => NO_STATE
+
+  /** Where `state`, `consecutive_failures` and `down_since` of each device come from. */
+  setStateLookup (lookup: StateLookup): void {
+    this.stateOf = lookup
+    this.dirty = true
+  }
+
+  /** Something the answers depend on (the device states) changed. */
+  invalidate (): void {
+    this.dirty = true
+  }
 
   /** Remembers history rows (e.g. read back from CSV at start); newer rows win. */
   seed (row: ResultRow, at: number): void {
@@ -32,7 +56,7 @@ export class LatestStatus {
   /** Adds one cycle's rows and prepares the answers. */
   update (rows: Array<{ row: ResultRow, at: number }>): void {
     for (const r of rows) this.remember(r.row, r.at)
-    this.prepare()
+    this.dirty = true
   }
 
   /** The monitored devices changed: drop the ones that left. */
@@ -41,14 +65,16 @@ export class LatestStatus {
     const ids = new Set(devices.map((d) => d.device_id))
     for (const id of this.latest.keys()) if (!ids.has(id)) this.latest.delete(id)
     for (const id of this.lastSeen.keys()) if (!ids.has(id)) this.lastSeen.delete(id)
-    this.prepare()
+    this.dirty = true
   }
 
   latestRows (): ResultRow[] {
+    if (this.dirty) this.prepare()
     return this.preparedLatest
   }
 
   status (): StatusData {
+    if (this.dirty) this.prepare()
     return this.preparedStatus
   }
 
@@ -62,6 +88,7 @@ export class LatestStatus {
   }
 
   private prepare (): void {
+    this.dirty = false
     const monitored = new Set(this.devices.map((d) => d.device_id))
     const entries = [...this.latest.entries()].filter(([id]) => monitored.has(id)).map(([, v]) => v)
     entries.sort((a, b) => b.at - a.at || a.row.device_id - b.row.device_id)
@@ -72,7 +99,8 @@ export class LatestStatus {
       const l = this.latest.get(d.device_id)
       if (l === undefined) continue
       const last_seen = this.lastSeen.get(d.device_id)?.ts ?? null
-      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen }
+      const { state, consecutive_failures, down_since } = this.stateOf(d.device_id)
+      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen, state, consecutive_failures, down_since }
       if (l.row.ping_success) online.push({ ...base, response_time_ms: l.row.response_time_ms })
       else offline.push({ ...base, error_message: l.row.error_message })
     }

@@ -1,4 +1,7 @@
+import { describeFailure, describeSpawnError, firstLine } from './failure-text.js'
 import { ERR_TIMEOUT, type PingFlavor, type PingOutcome } from './types.js'
+
+export { describeSpawnError } from './failure-text.js'
 
 export interface CommandLine {
   file: string
@@ -11,6 +14,7 @@ export interface CommandLine {
  */
 export function buildPingCommand (flavor: PingFlavor, command: string, target: string, family: 4 | 6 | 0, timeoutMs: number): CommandLine {
   const seconds = Math.max(timeoutMs / 1000, 0.001)
+  const ms = String(Math.max(1, Math.round(timeoutMs)))
   switch (flavor) {
     case 'iputils': {
       const args = ['-n', '-c', '1', '-W', formatSeconds(seconds)]
@@ -22,10 +26,13 @@ export function buildPingCommand (flavor: PingFlavor, command: string, target: s
       // BusyBox takes whole seconds only and has no '--'
       return { file: command, args: [...(family === 6 ? ['-6'] : []), '-c', '1', '-W', String(Math.max(1, Math.ceil(seconds))), target] }
     case 'bsd':
-      // macOS/BSD: -W is in milliseconds on macOS; -t bounds the whole run in seconds
-      return { file: family === 6 ? 'ping6' : command, args: ['-n', '-c', '1', '-t', String(Math.max(1, Math.ceil(seconds))), target] }
+      // macOS/FreeBSD: -W is the wait for the reply in milliseconds. Not -t: on OpenBSD that is the TTL.
+      // IPv6 needs ping6, whose -w/-W mean something else; the kill deadline bounds it instead.
+      return family === 6
+        ? { file: 'ping6', args: ['-n', '-c', '1', target] }
+        : { file: command, args: ['-n', '-c', '1', '-W', ms, target] }
     case 'windows':
-      return { file: command, args: ['-n', '1', '-w', String(Math.max(1, Math.round(timeoutMs))), ...(family === 6 ? ['-6'] : family === 4 ? ['-4'] : []), target] }
+      return { file: command, args: ['-n', '1', '-w', ms, ...(family === 6 ? ['-6'] : family === 4 ? ['-4'] : []), target] }
   }
 }
 
@@ -43,40 +50,34 @@ export interface ProcessOutput {
   spawnError?: string
 }
 
+// "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.113 ms" (iputils, BusyBox, macOS/BSD)
 const RTT = /time\s*[=<]\s*([0-9]+(?:[.,][0-9]+)?)\s*ms/i
+// Windows: "Reply from 127.0.0.1: bytes=32 time<1ms TTL=128", "Antwort von ...: Bytes=32 Zeit=2ms TTL=64",
+// "Réponse de ... : octets=32 temps<1ms TTL=128", "Respuesta desde ...: bytes=32 tiempo<1m TTL=128".
+// Reply lines start at the first column; the indented statistics ("Minimum = 0ms, ...") never match.
+const RTT_WINDOWS = /^\S.*\b(?:time|zeit|temps|tiempo|tempo)\s*([=<])\s*([0-9]+(?:[.,][0-9]+)?)\s*ms?\b/im
 
-export function parsePingOutput (command: string, out: ProcessOutput): PingOutcome {
-  if (out.spawnError !== undefined) return fail(describeSpawnError(command, out.spawnError))
-  const text = `${out.stdout}\n${out.stderr}`
-  const rtt = RTT.exec(out.stdout)
-  if (out.code === 0 && rtt !== null) {
-    return { success: true, response_time_ms: Number(rtt[1].replace(',', '.')), error_message: '' }
-  }
-  if (out.killed) return fail(ERR_TIMEOUT)
-  if (/destination (host|net|network|port) unreachable|host unreachable|network is unreachable/i.test(text)) {
-    return fail('Destination host unreachable')
-  }
-  if (/name or service not known|unknown host|cannot resolve|could not find host|bad address|no address associated/i.test(text)) {
-    return fail('Unknown host')
-  }
-  if (/temporary failure in name resolution/i.test(text)) return fail('Unknown host (name resolution failed)')
-  if (/operation not permitted|permission denied|socket: /i.test(text)) return fail('Ping not permitted: ' + firstLine(out.stderr))
-  if (/timed out|100% packet loss|0 received|0 packets received/i.test(text)) return fail(ERR_TIMEOUT)
-  if (out.code === 0 && rtt === null) return fail('Unreadable ping output: ' + firstLine(out.stdout))
-  const line = firstLine(out.stderr) || firstLine(out.stdout)
-  return fail(`Ping failed (exit ${String(out.code)})${line === '' ? '' : ': ' + line}`)
+/** Round-trip time from a reply line, or null. Windows' "time<1ms" is stored as its bound, 1 ms. */
+export function parseRtt (flavor: PingFlavor, stdout: string): number | null {
+  const m = flavor === 'windows' ? RTT_WINDOWS.exec(stdout) : RTT.exec(stdout)
+  if (m === null) return null
+  return Number(m[flavor === 'windows' ? 2 : 1].replace(',', '.'))
 }
 
-export function describeSpawnError (command: string, code: string): string {
-  if (code === 'ENOENT') return `Ping program not found: ${command}`
-  if (code === 'EACCES' || code === 'EPERM') return `Ping program not executable: ${command}`
-  return `Ping program could not start (${code}): ${command}`
+export function parsePingOutput (command: string, out: ProcessOutput, flavor: PingFlavor = 'iputils'): PingOutcome {
+  if (out.spawnError !== undefined) return fail(describeSpawnError(command, out.spawnError))
+  const rtt = parseRtt(flavor, out.stdout)
+  // Windows also exits 0 for "Reply from <router>: Destination host unreachable.": no RTT there
+  if (out.code === 0 && rtt !== null) return { success: true, response_time_ms: rtt, error_message: '' }
+  if (out.killed) return fail(ERR_TIMEOUT)
+  const known = describeFailure(`${out.stdout}\n${out.stderr}`, firstLine(out.stderr))
+  if (known !== null) return fail(known)
+  if (out.code === 0) return fail('Unreadable ping output: ' + firstLine(out.stdout))
+  // the banner ("PING x (x) 56(84) bytes of data.", "Pinging x with 32 bytes of data:") says nothing
+  const line = firstLine(out.stderr) || firstLine(out.stdout.replace(/^\s*PING(?:ing)? .*$/gim, ''))
+  return fail(`Ping failed (exit ${String(out.code)})${line === '' ? '' : ': ' + line}`)
 }
 
 function fail (error_message: string): PingOutcome {
   return { success: false, response_time_ms: null, error_message }
-}
-
-function firstLine (s: string): string {
-  return (s.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200)
 }

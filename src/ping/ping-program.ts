@@ -1,9 +1,12 @@
-import { ERR_TIMEOUT, type PingFlavor } from './types.js'
+import { isBusyBox } from './ping-backend.js'
+import { ERR_TIMEOUT, type PingBackend, type PingFlavor, type TargetOutcome } from './types.js'
 import { pingOne } from './run-ping.js'
 
-export function defaultFlavor (platform: NodeJS.Platform = process.platform): PingFlavor {
+/** The ping dialect of this platform; on Linux, BusyBox's ping when the command is its applet. */
+export function defaultFlavor (platform: NodeJS.Platform = process.platform, command?: string): PingFlavor {
   if (platform === 'win32') return 'windows'
   if (platform === 'darwin' || platform.endsWith('bsd')) return 'bsd'
+  if (command !== undefined && isBusyBox(command)) return 'busybox'
   return 'iputils'
 }
 
@@ -12,12 +15,18 @@ export interface PingProgramCheck {
   command: string
   flavor: PingFlavor
   error: string | null
+  /** which backend the check was for (ping when not given) */
+  backend?: PingBackend
 }
 
 /** Pings the loopback address once to find out whether the ping program exists and may be used. */
 export async function checkPingProgram (command: string, flavor: PingFlavor): Promise<PingProgramCheck> {
   const o = await pingOne({ command, flavor, timeoutMs: 2000 }, '127.0.0.1', 4)
-  // a loopback that does not answer says nothing about the program itself
+  return { ...judgeCheck(o), command, flavor, backend: 'ping' }
+}
+
+/** A loopback that does not answer says nothing about the program itself. */
+export function judgeCheck (o: TargetOutcome): { usable: boolean, error: string | null } {
   const usable = o.success || o.error_message === ERR_TIMEOUT
-  return { usable, command, flavor, error: usable ? null : o.error_message }
+  return { usable, error: usable ? null : o.error_message }
 }

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
 import { envSchema, type Config } from '../config/env-schema.js'
-import { toConfigError } from '../config/load-config.js'
+import { ConfigError, toConfigError } from '../config/load-config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,5 +21,10 @@ export default fp<ConfigPluginOptions>(async (app, opts) => {
     await app.register(fastifyEnv, { schema: envSchema, data, env: false, dotenv: false })
   } catch (err) {
     throw toConfigError(err, opts.env)
+  }
+  const c = app.config
+  // history older than the CSV files kept could never be rebuilt after a restart
+  if (c.CSV_RETENTION_DAYS > 0 && c.HISTORY_HOURS > c.CSV_RETENTION_DAYS * 24) {
+    throw new ConfigError('HISTORY_HOURS', opts.env.HISTORY_HOURS, `at most CSV_RETENTION_DAYS x 24 = ${c.CSV_RETENTION_DAYS * 24}`)
   }
 }, { name: 'config' })

@@ -7,6 +7,8 @@ import { scanHistory } from '../storage/csv-history.js'
 import type { ResultRow } from '../storage/result-row.js'
 
 export interface HistoryReplayListener {
+  /** called before the first cycle starts: from here until `done`, live cycles run beside the replay */
+  start?: () => void
   row: (row: ResultRow, at: number) => void
   done: () => void
 }
@@ -34,7 +36,8 @@ declare module 'fastify' {
   }
 }
 
-const HISTORY_REPLAY_HOURS = 24
+/** read back a little more than HISTORY_HOURS, so the ping before the window's first one is known */
+const REPLAY_MARGIN_MS = 10 * 60_000
 
 export default fp(async (app) => {
   const c = app.config
@@ -86,13 +89,15 @@ export default fp(async (app) => {
     app.log.info({ source: app.inventory.status().source }, app.config.DB_CONNECTION === 'sqlite'
       ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
       : 'using the MySQL/MariaDB inventory')
-    monitor.start()
-    // results from before a restart: last results and last-seen times, and whatever the listeners keep
-    historyLoading = true
+    // results from before a restart: last results and last-seen times, and whatever the listeners keep.
+    // Everything before `started` comes from the files; everything after, from live cycles.
     const started = Date.now()
+    for (const l of replayListeners) l.start?.()
+    monitor.start()
+    historyLoading = true
     let rows = 0
     const progress = setInterval(() => app.log.info({ rows, elapsed_s: Math.round((Date.now() - started) / 1000) }, 'reading earlier results back'), 5000)
-    scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: started - HISTORY_REPLAY_HOURS * 3_600_000, toMs: started }, (row, at) => {
+    scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: started - c.HISTORY_HOURS * 3_600_000 - REPLAY_MARGIN_MS, toMs: started - 1 }, (row, at) => {
       rows++
       latest.seed(row, at)
       for (const l of replayListeners) l.row(row, at)

@@ -12,7 +12,7 @@ export interface CsvWriterOptions {
   retentionDays: number
   /** rows kept in memory while writing fails; beyond this the oldest are dropped (and counted) */
   bufferMaxRows: number
-  log: { info: (o: object, m?: string) => void, warn: (o: object, m?: string) => void, error: (o: object, m?: string) => void }
+  log: { info: (o: object, m?: string) => void, warn: (o: object, m?: string) => void, error: (o: object, m?: string) => void, debug?: (o: object, m?: string) => void }
   now?: () => number
 }
 
@@ -101,7 +101,10 @@ export class CsvWriter {
             continue
           }
           const take = Math.min(room, j - i)
-          await appendAtomically(join(this.opts.dir, csvFileName(key, cur.index)), batch.slice(i, i + take).map((p) => p.row))
+          const file = csvFileName(key, cur.index)
+          const size = await appendAtomically(join(this.opts.dir, file), batch.slice(i, i + take).map((p) => p.row))
+          // the acknowledgement: these rows are in the file (in the page cache) up to `size` bytes
+          this.opts.log.debug?.({ file, rows: take, size }, 'csv rows written')
           cur.count += take
           i += take
           this.state.rows_written += take
@@ -152,14 +155,17 @@ export class CsvWriter {
   }
 }
 
-/** Appends rows in one write; on failure truncates back so that no partial row stays behind. */
-async function appendAtomically (path: string, rows: ResultRow[]): Promise<void> {
+/** Appends rows in one write; on failure truncates back so that no partial row stays behind. Returns the new size. */
+async function appendAtomically (path: string, rows: ResultRow[]): Promise<number> {
   const fh = await open(path, 'a')
   let size = 0
   try {
     size = (await fh.stat()).size
     const text = (size === 0 ? CSV_HEADER : '') + formatCsvRows(rows)
-    await fh.write(text)
+    const { bytesWritten } = await fh.write(text)
+    // a short write (disk full) would leave half a row: undo it like any other failure
+    if (bytesWritten !== Buffer.byteLength(text)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' })
+    return size + bytesWritten
   } catch (err) {
     await fh.truncate(size).catch(() => {})
     throw err

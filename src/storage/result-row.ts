@@ -38,14 +38,3 @@ export function formatCsvRows (rows: ResultRow[]): string {
   ])
   return Papa.unparse(data, { header: false, newline: '\n', quotes: false }) + '\n'
 }
-
-/** Parses one data record (array of strings from papaparse) back into a row, or null if malformed. */
-export function parseCsvRecord (rec: string[]): ResultRow | null {
-  if (rec.length !== CSV_COLUMNS.length) return null
-  const [timestamp, id, ip, host, ok, rtt, err] = rec
-  const device_id = Number(id)
-  if (!Number.isSafeInteger(device_id) || (ok !== 'true' && ok !== 'false') || Number.isNaN(Date.parse(timestamp))) return null
-  const response_time_ms = rtt === '' ? null : Number(rtt)
-  if (response_time_ms !== null && !Number.isFinite(response_time_ms)) return null
-  return { timestamp, device_id, ip_address: ip, hostname: host, ping_success: ok === 'true', response_time_ms, error_message: err }
-}

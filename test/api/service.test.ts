@@ -27,7 +27,7 @@ async function http (b: BuiltApp, method: string, path: string, headers: Record<
 
 function csvRows (dir: string) {
   const out: string[][] = []
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.csv')).sort()) {
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('ping_results_')).sort()) {
     const data = Papa.parse<string[]>(readFileSync(join(dir, f), 'utf8'), { skipEmptyLines: true }).data
     if (data[0].join(',') !== 'timestamp,device_id,ip_address,hostname,ping_success,response_time_ms,error_message') throw new Error(`${f}: wrong header`)
     out.push(...data.slice(1))
@@ -126,6 +126,33 @@ t.test('the service end to end on a MariaDB inventory', { skip: NETNS_SKIP }, as
     t.equal((await http(b, 'GET', '/api/ping/statistics?device_id=abc')).status, 400)
     const none = await http(b, 'GET', '/api/ping/statistics?device_id=424242')
     t.match(none.body.statistics, { total_pings: 0, success_rate: 0, average_response_time_ms: null })
+  })
+
+  t.test('history routes: limit, timeline, overview, new statistics, hours bounded by HISTORY_HOURS', async (t) => {
+    const lim = await http(b, 'GET', '/api/ping/device/2?hours=1&limit=1')
+    t.equal(lim.body.count, 1)
+    t.match(lim.body.data[0], { device_id: 2, ping_success: false, error_message: 'No response (timeout)' })
+    const tooLong = await http(b, 'GET', '/api/ping/device/1?hours=25')
+    t.equal(tooLong.status, 400)
+    t.match(tooLong.body.error, /hours must be <= 24/)
+    t.equal((await http(b, 'GET', '/api/ping/statistics?hours=24.5')).status, 400)
+    const dec = await http(b, 'GET', '/api/ping/statistics?hours=0.5&device_id=2')
+    t.match(dec.body, { hours: 0.5, statistics: { packet_loss_percent: 100, p50_response_time_ms: null, p95_response_time_ms: null, jitter_ms: null } })
+    const up = await http(b, 'GET', '/api/ping/statistics?device_id=1&hours=1')
+    t.match(up.body.statistics, { packet_loss_percent: 0, p50_response_time_ms: Number, p95_response_time_ms: Number, jitter_ms: Number })
+    const tl = await http(b, 'GET', '/api/ping/devices/1/timeline?hours=0.1&bucket=60')
+    t.equal(tl.status, 200)
+    t.match(tl.body, { success: true, device_id: 1, hours: 0.1, bucket: 60 })
+    t.ok(tl.body.count >= 6 && tl.body.count <= 8, `${tl.body.count} buckets of 60 s in 6 minutes`)
+    const pings = tl.body.data.reduce((a: number, x: any) => a + x.pings, 0)
+    t.equal(pings, (await http(b, 'GET', '/api/ping/device/1?hours=0.1')).body.count, 'every ping in a bucket')
+    t.equal((await http(b, 'GET', '/api/ping/devices/999/timeline')).status, 404)
+    t.equal((await http(b, 'GET', '/api/ping/devices/1/timeline?bucket=1')).status, 400)
+    const ov = await http(b, 'GET', '/api/ping/overview?minutes=5&points=5')
+    t.equal(ov.body.count, 6)
+    const down = ov.body.data.find((x: any) => x.device_id === 2)
+    t.match(down, { loss_percent: 100, spark: [null, null, null, null, null] })
+    t.match(ov.body.data.find((x: any) => x.device_id === 1), { loss_percent: 0 })
   })
 
   t.test('test ping: literals only, writes nothing', async (t) => {
@@ -232,9 +259,15 @@ t.test('history survives a restart; the inventory waits for a database that is d
 
   const second = await build(t, { ...env, CSV_OUTPUT_DIR: first.csvDir })
   await second.app.listen({ host: '127.0.0.1', port: 0 })
-  const hist = await http(second, 'GET', '/api/ping/device/1?hours=1')
-  t.equal(hist.body.count, before, 'rows from before the restart, even before the new service starts')
+  const restartedAt = Date.now()
   await second.app.startServices()
+  await waitFor(() => !second.app.historyLoading(), 10_000, 'history read back')
+  const health = await http(second, 'GET', '/api/health')
+  t.equal(health.body.history.loading, false)
+  const hist = await http(second, 'GET', '/api/ping/device/1?hours=1')
+  const old = hist.body.data.filter((r: any) => Date.parse(r.timestamp) < restartedAt)
+  t.equal(old.length, before, 'rows from before the restart')
+  t.same(old.map((r: any) => r.timestamp).reverse(), csvRows(first.csvDir).filter((r) => r[1] === '1').map((r) => r[0]), 'the same rows')
   const seeded = await waitFor(async () => {
     const s = await http(second, 'GET', '/api/ping/status')
     return s.body.data.devices.offline.length === 1 ? s.body.data : null

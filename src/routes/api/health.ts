@@ -1,9 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { answer, docs } from '../../schemas/examples.js'
+
+const NullableString = Type.Union([Type.String(), Type.Null()])
 
 const HealthSchema = {
   tags: ['service'],
   summary: 'Health: healthy or degraded, with the reasons',
+  description: docs.health.description,
   response: {
     200: Type.Object({
       success: Type.Literal(true),
@@ -16,8 +20,31 @@ const HealthSchema = {
       inventory: Type.Object({ source: Type.String(), healthy: Type.Boolean(), loaded: Type.Boolean(), devices: Type.Integer(), skipped_rows: Type.Integer(), last_loaded_at: Type.Union([Type.String(), Type.Null()]), last_error: Type.Union([Type.String(), Type.Null()]) }),
       csv: Type.Object({ healthy: Type.Boolean(), directory: Type.String(), last_error: Type.Union([Type.String(), Type.Null()]), pending_rows: Type.Integer(), dropped_rows: Type.Integer(), rows_written: Type.Integer() }),
       ping_program: Type.Object({ command: Type.String(), usable: Type.Union([Type.Boolean(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]) }),
-      history: Type.Object({ loading: Type.Boolean({ description: 'true while earlier results are read back from the CSV files at start' }) })
-    })
+      history: Type.Object({ loading: Type.Boolean({ description: 'true while earlier results are read back from the CSV files at start' }) }),
+      alerts: Type.Object({
+        enabled: Type.Boolean({ description: 'ALERT_WEBHOOK_URLS is set' }),
+        format: Type.String(),
+        sent: Type.Integer({ description: 'alerts delivered (counted per receiver)' }),
+        failed: Type.Integer({ description: 'alerts given up after the retries, or refused by the receiver' }),
+        retries: Type.Integer(),
+        dropped: Type.Integer({ description: 'alerts dropped because a queue was full (or still queued at shutdown)' }),
+        queue_length: Type.Integer(),
+        last_error: NullableString,
+        last_error_at: NullableString,
+        receivers: Type.Array(Type.Object({
+          host: Type.String({ description: 'host[:port] only: the rest of a webhook URL is a secret' }),
+          sent: Type.Integer(),
+          failed: Type.Integer(),
+          retries: Type.Integer(),
+          dropped: Type.Integer(),
+          queue_length: Type.Integer(),
+          failing: Type.Boolean({ description: 'its last alert was given up and none got through since' }),
+          failing_since: NullableString,
+          last_error: NullableString,
+          last_sent_at: NullableString
+        }))
+      })
+    }, answer(docs.health))
   }
 }
 
@@ -34,6 +61,14 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!csv.healthy) reasons.push(`CSV writing failing since ${String(csv.failing_since)} (${String(csv.last_error)}); ${csv.pending_rows} results waiting in memory`)
     if (csv.dropped_rows > 0) reasons.push(`${csv.dropped_rows} results were dropped because the CSV buffer was full`)
     if (ping !== null && !ping.usable) reasons.push(`ping program unusable: ${String(ping.error)}`)
+    // a receiver that lost alerts degrades health until one gets through again: nobody may be told of outages
+    const alerts = app.alerts.status()
+    for (const r of alerts.receivers) {
+      if (r.failing) reasons.push(`alert webhook ${r.host} failing since ${String(r.failing_since)} (${String(r.last_error)}); ${r.queue_length} alerts waiting`)
+    }
+    if (alerts.dropped > 0) reasons.push(`${alerts.dropped} alerts were dropped because an alert queue was full`)
+    const events = app.deviceState.eventLog.status()
+    if (!events.healthy) reasons.push(`writing state events failing (${String(events.last_error)}); ${events.pending_events} events waiting in memory`)
     return {
       success: true as const,
       status: reasons.length === 0 ? 'healthy' as const : 'degraded' as const,
@@ -45,7 +80,19 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       inventory: { source: inv.source, healthy: inv.healthy, loaded: inv.loaded, devices: inv.devices, skipped_rows: inv.skipped_rows, last_loaded_at: inv.last_loaded_at, last_error: inv.last_error },
       csv: { healthy: csv.healthy, directory: app.config.CSV_OUTPUT_DIR, last_error: csv.last_error, pending_rows: csv.pending_rows, dropped_rows: csv.dropped_rows, rows_written: csv.rows_written },
       ping_program: { command: app.config.PING_COMMAND, usable: ping?.usable ?? null, error: ping?.error ?? null },
-      history: { loading: app.historyLoading() }
+      history: { loading: app.historyLoading() },
+      alerts: {
+        enabled: alerts.enabled,
+        format: alerts.format,
+        sent: alerts.sent,
+        failed: alerts.failed,
+        retries: alerts.retries,
+        dropped: alerts.dropped,
+        queue_length: alerts.queue_length,
+        last_error: alerts.last_error,
+        last_error_at: alerts.last_error_at,
+        receivers: alerts.receivers
+      }
     }
   })
 }

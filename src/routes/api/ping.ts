@@ -1,12 +1,12 @@
 import { isIP } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
-import { scanHistory } from '../../storage/csv-history.js'
-import { StatisticsAccumulator } from '../../monitor/statistics.js'
-import { roundMs, type ResultRow } from '../../storage/result-row.js'
-import { latestSchema, deviceHistorySchema, statisticsSchema, statusSchema, serviceStatusSchema, serviceControlSchema, testPingSchema } from '../../schemas/ping.js'
+import { roundMs } from '../../storage/result-row.js'
+import { latestSchema, deviceHistorySchema, statisticsSchema, statusSchema, serviceStatusSchema, serviceControlSchema, testPingSchema, timelineSchema, overviewSchema } from '../../schemas/ping.js'
 
 const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
+const TooManyBuckets = createError('MPM_ERR_TOO_MANY_BUCKETS', 'At most %s buckets: use bucket=%s or more for this window', 400)
+const MAX_BUCKETS = 10_000
 const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %s', 400)
 
 const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -32,32 +32,49 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
-  app.get('/latest', { schema: latestSchema }, async (request) => {
+  app.get('/latest', { schema: latestSchema, config: { cachePerCycle: true } }, async (request) => {
     const data = app.latestStatus.latestRows().slice(0, request.query.limit)
     return { success: true as const, data, count: data.length }
   })
 
-  app.get('/device/:device_id', { schema: deviceHistorySchema }, async (request) => {
+  const maxHours = c.HISTORY_HOURS
+  const isKnown = (id: number, fromMs: number, now: number) => app.inventory.devices().some((d) => d.device_id === id) || app.history.has(id, fromMs, now)
+
+  app.get('/device/:device_id', { schema: deviceHistorySchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
     const { device_id } = request.params
-    const { hours } = request.query
+    const { hours, limit } = request.query
     const now = Date.now()
-    const rows: ResultRow[] = []
-    await scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: now - hours * 3_600_000, toMs: now, deviceId: device_id }, (row) => { rows.push(row) })
-    const monitored = app.inventory.devices().some((d) => d.device_id === device_id)
-    if (!monitored && rows.length === 0) throw new UnknownDevice(device_id, hours)
-    rows.reverse()
-    return { success: true as const, device_id, hours, data: rows, count: rows.length }
+    const from = now - hours * 3_600_000
+    if (!isKnown(device_id, from, now)) throw new UnknownDevice(device_id, hours)
+    const data = app.history.deviceRows(device_id, from, now, limit ?? Number.MAX_SAFE_INTEGER)
+    return { success: true as const, device_id, hours, data, count: data.length }
   })
 
-  app.get('/statistics', { schema: statisticsSchema }, async (request) => {
+  app.get('/statistics', { schema: statisticsSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
     const { device_id, hours } = request.query
     const now = Date.now()
-    const acc = new StatisticsAccumulator()
-    await scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: now - hours * 3_600_000, toMs: now, deviceId: device_id }, (row) => acc.add(row))
-    return { success: true as const, device_id: device_id ?? null, hours, statistics: acc.result() }
+    return { success: true as const, device_id: device_id ?? null, hours, statistics: app.history.statistics(now - hours * 3_600_000, now, device_id) }
   })
 
-  app.get('/status', { schema: statusSchema }, async () => {
+  app.get('/devices/:device_id/timeline', { schema: timelineSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
+    const { device_id } = request.params
+    const { hours, bucket } = request.query
+    const now = Date.now()
+    const from = now - hours * 3_600_000
+    if (!isKnown(device_id, from, now)) throw new UnknownDevice(device_id, hours)
+    if ((now - from) / (bucket * 1000) > MAX_BUCKETS) throw new TooManyBuckets(MAX_BUCKETS, Math.ceil(hours * 3600 / MAX_BUCKETS))
+    const data = app.history.timeline(device_id, from, now, bucket * 1000)
+    return { success: true as const, device_id, hours, bucket, data, count: data.length }
+  })
+
+  app.get('/overview', { schema: overviewSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
+    const { minutes, points } = request.query
+    const now = Date.now()
+    const data = app.history.overview(app.inventory.devices().map((d) => d.device_id), now - minutes * 60_000, now, points)
+    return { success: true as const, minutes, points, data, count: data.length }
+  })
+
+  app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async () => {
     return { success: true as const, data: app.latestStatus.status() }
   })
 

@@ -1,0 +1,380 @@
+/**
+ * npm run bench [-- options]: the real service (inventory → scheduler → ping pool → CSV writer → status
+ * cache), run as a child process inside a private network namespace on an embedded SQLite inventory of
+ * loopback devices, measured from outside; and the same address list pinged by bare fping as the floor.
+ * Prints figures; it is not a test. Needs root (unshare --net, nft).
+ *
+ * Dropped devices sit in 127.66.0.0/16, dropped by an nft rule on the INPUT hook: the echo request
+ * leaves and is never answered, like a device that is off. (An output-hook drop, as the test runner
+ * uses, makes sendmsg fail at once with EPERM instead: cheaper than a real dead device.)
+ */
+import { spawn, spawnSync, execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { availableParallelism, release, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import Papa from 'papaparse'
+import { buildFpingCommand, fpingPacingMs } from '../src/ping/fping-command.js'
+import { FPING_DEFAULT_BATCH } from '../src/ping/ping-engine.js'
+import { listCsvFiles } from '../src/storage/csv-files.js'
+import { makeFleet, writeInventory, type FleetDevice } from './fleet.js'
+import { cpuSeconds, peakRssMb, TreeRssSampler } from './proc-stats.js'
+
+type Kind = 'ping' | 'fping' | 'bare'
+
+interface BenchConfig {
+  kind: Kind
+  devices: number
+  down: number
+  cycles: number
+  timeoutS: number
+  intervalS: number
+  /** MAX_PING_WORKERS for the service */
+  workers: number
+  /** FPING_BATCH_SIZE for the service */
+  batch: number
+}
+
+interface BenchResult {
+  config: BenchConfig
+  label: string
+  devices: number
+  down_devices: number
+  cycles: number
+  duration_median_s: number | null
+  duration_max_s: number | null
+  overruns: number
+  misclassified: number
+  cycles_with_misclassified: number
+  cpu_s_per_cycle: number | null
+  peak_rss_mb: number | null
+  peak_tree_rss_mb: number | null
+  rows_written: number | null
+  problems: string[]
+}
+
+const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url))
+const SELF = fileURLToPath(import.meta.url)
+const NFT_RULES = `table inet mpm_bench {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip daddr 127.66.0.0/16 icmp type echo-request drop
+  }
+}
+`
+
+function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean } {
+  const opts = new Map<string, string>()
+  let json = false
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--json') { json = true; continue }
+    if (a === '--help' || a === '-h') usage(0)
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a)
+    if (m === null) usage(1, `unknown argument ${a}`)
+    const value = m[2] ?? argv[++i]
+    if (value === undefined) usage(1, `${a} needs a value`)
+    opts.set(m[1], value)
+  }
+  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch'].includes(k)) usage(1, `unknown option --${k}`)
+  const num = (k: string, d: number) => {
+    const v = opts.get(k)
+    if (v === undefined) return d
+    const n = Number(v)
+    if (!Number.isFinite(n) || n <= 0) usage(1, `--${k} must be a positive number`)
+    return n
+  }
+  if (num('cycles', 10) < 2) usage(1, '--cycles must be at least 2 (the first one is not counted for CPU)')
+  const base = { down: opts.has('down') ? Number(opts.get('down')) : 0.1, cycles: num('cycles', 10), timeoutS: num('timeout', 3), batch: num('batch', FPING_DEFAULT_BATCH) }
+  if (!(base.down >= 0 && base.down < 1)) usage(1, '--down is a share between 0 and 1')
+  const custom = ['devices', 'backend', 'interval', 'workers'].some((k) => opts.has(k))
+  if (!custom) {
+    // the default comparison
+    const w = num('workers', 200)
+    return {
+      json,
+      configs: [
+        { ...base, kind: 'ping', devices: 1000, intervalS: 5, workers: w },
+        { ...base, kind: 'fping', devices: 1000, intervalS: 5, workers: 20 },
+        { ...base, kind: 'bare', devices: 1000, intervalS: 5, workers: 20 },
+        { ...base, kind: 'fping', devices: 10_000, intervalS: 5, workers: 20 },
+        { ...base, kind: 'bare', devices: 10_000, intervalS: 5, workers: 20 },
+        { ...base, kind: 'fping', devices: 50_000, intervalS: 10, workers: 20 },
+        { ...base, kind: 'bare', devices: 50_000, intervalS: 10, workers: 20 }
+      ]
+    }
+  }
+  const kinds = (opts.get('backend') ?? 'fping,bare').split(',') as Kind[]
+  for (const k of kinds) if (!['ping', 'fping', 'bare'].includes(k)) usage(1, `--backend takes ping, fping, bare (comma-separated), not ${k}`)
+  const devices = (opts.get('devices') ?? '1000').split(',').map(Number)
+  if (devices.some((n) => !Number.isInteger(n) || n < 1)) usage(1, '--devices takes whole numbers (comma-separated)')
+  const configs: BenchConfig[] = []
+  for (const n of devices) {
+    for (const kind of kinds) configs.push({ ...base, kind, devices: n, intervalS: num('interval', 5), workers: num('workers', 20) })
+  }
+  return { json, configs }
+}
+
+function usage (code: number, problem?: string): never {
+  if (problem !== undefined) process.stderr.write(`bench: ${problem}\n`)
+  process.stderr.write(`usage: npm run bench -- [--devices N[,N..]] [--backend ping,fping,bare] [--down 0.1] [--cycles 10]
+                          [--timeout 3] [--interval 5] [--workers MAX_PING_WORKERS] [--batch FPING_BATCH_SIZE] [--json]
+Without --devices/--backend/--interval/--workers: ping vs fping backend vs bare fping at 1,000 devices,
+then fping backend and bare fping at 10,000 (interval 5) and 50,000 (interval 10).
+`)
+  process.exit(code)
+}
+
+function median (xs: number[]): number | null {
+  if (xs.length === 0) return null
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+function label (c: BenchConfig): string {
+  if (c.kind === 'ping') return `ping backend, MAX_PING_WORKERS=${c.workers}`
+  const processes = Math.ceil(c.devices / (c.kind === 'bare' ? c.devices : c.batch))
+  const per = Math.ceil(c.devices / processes)
+  const pacing = fpingPacingMs(per, c.intervalS * 1000, c.timeoutS * 1000)
+  return c.kind === 'bare' ? `bare fping, 1 process, -i ${pacing}` : `fping backend, ${processes} process${processes > 1 ? 'es' : ''} x ${per}, -i ${pacing}`
+}
+
+function emptyResult (c: BenchConfig, fleet: FleetDevice[]): BenchResult {
+  return {
+    config: c,
+    label: label(c),
+    devices: fleet.length,
+    down_devices: fleet.filter((d) => d.dropped).length,
+    cycles: 0,
+    duration_median_s: null,
+    duration_max_s: null,
+    overruns: 0,
+    misclassified: 0,
+    cycles_with_misclassified: 0,
+    cpu_s_per_cycle: null,
+    peak_rss_mb: null,
+    peak_tree_rss_mb: null,
+    rows_written: null,
+    problems: []
+  }
+}
+
+/**
+ * The service for `cycles` cycles. CPU is counted from the end of cycle 1 (start-up and the first
+ * cycle's warm-up left out) to the end of the last, for the service and every child it waited for.
+ */
+async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchResult> {
+  const r = emptyResult(c, fleet)
+  const dir = mkdtempSync(join(tmpdir(), 'mpm-bench-'))
+  try {
+    writeInventory(join(dir, 'inventaris.sqlite'), fleet)
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'production',
+      DB_CONNECTION: 'sqlite',
+      SQLITE_FILE: join(dir, 'inventaris.sqlite'),
+      CSV_OUTPUT_DIR: join(dir, 'csv'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PING_BACKEND: c.kind,
+      PING_TIMEOUT: String(c.timeoutS),
+      PING_INTERVAL: String(c.intervalS),
+      MAX_PING_WORKERS: String(c.workers),
+      FPING_BATCH_SIZE: String(c.batch),
+      DEVICE_CHECK_INTERVAL: '86400',
+      LOG_LEVEL: 'info'
+    }
+    // cwd: the temporary directory, so that no developer .env is read
+    const child = spawn(process.execPath, [SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const pid = child.pid ?? 0
+    const sampler = new TreeRssSampler(pid)
+    const durations: number[] = []
+    let cpuStart: number | null = null
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d })
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    const lastCycle = c.cycles
+    const stop = () => {
+      sampler.sample()
+      r.peak_rss_mb = peakRssMb(pid)
+      child.kill('SIGTERM')
+      setTimeout(() => child.kill('SIGKILL'), (c.intervalS + c.timeoutS + 10) * 1000).unref()
+    }
+    // an overloaded configuration is stopped after 8 intervals per cycle; its completed cycles count
+    const limitS = lastCycle * Math.max(c.intervalS, c.timeoutS + 1) * 8 + 60
+    const hardLimit = setTimeout(() => {
+      r.problems.push(`stopped after ${limitS} s with ${durations.length} of ${lastCycle} cycles done`)
+      stop()
+    }, limitS * 1000)
+    for await (const line of createInterface({ input: child.stdout })) {
+      let log: any
+      try { log = JSON.parse(line) } catch { continue }
+      if (log.msg === 'cycle done' && log.cycle <= lastCycle) {
+        durations.push(log.duration_ms / 1000)
+        const cpu = cpuSeconds(pid)
+        const total = cpu.own + cpu.children
+        if (log.cycle === 1) cpuStart = total
+        else if (cpuStart !== null) r.cpu_s_per_cycle = (total - cpuStart) / (log.cycle - 1)
+        if (log.cycle === lastCycle) stop()
+      } else if (/overran/.test(String(log.msg)) && log.cycle <= lastCycle) {
+        r.overruns++
+      } else if (log.level >= 50 && r.problems.length < 5) {
+        r.problems.push(String(log.msg))
+      } else if (log.msg === 'ping backend chosen' && log.backend !== c.kind) {
+        r.problems.push(`the service chose the ${String(log.backend)} backend`)
+      }
+    }
+    const code = await exited
+    clearTimeout(hardLimit)
+    sampler.stop()
+    if (code !== 0) r.problems.push(`service exit ${String(code)}: ${stderr.trim().split('\n')[0] ?? ''}`)
+    r.cycles = durations.length
+    r.duration_median_s = median(durations)
+    r.duration_max_s = durations.length === 0 ? null : Math.max(...durations)
+    r.peak_tree_rss_mb = sampler.peakMb
+    await checkRows(join(dir, 'csv'), fleet, r)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return r
+}
+
+/**
+ * Every cycle wrote one row per device, in device order: rows [k·N, (k+1)·N) are cycle k. Each
+ * cycle is checked on its own: every reachable device up, every dropped device down.
+ */
+async function checkRows (csvDir: string, fleet: FleetDevice[], r: BenchResult): Promise<void> {
+  const dropped = new Map(fleet.map((d) => [d.id, d.dropped]))
+  let rows = 0
+  let cycleSeen = new Set<number>()
+  let cycleWrong = 0
+  const closeCycle = () => {
+    if (cycleSeen.size !== fleet.length) r.problems.push(`a cycle had ${cycleSeen.size} distinct devices in its ${fleet.length} rows`)
+    r.misclassified += cycleWrong
+    if (cycleWrong > 0) r.cycles_with_misclassified++
+    cycleSeen = new Set()
+    cycleWrong = 0
+  }
+  for (const f of await listCsvFiles(csvDir)) {
+    const parsed = Papa.parse<string[]>(readFileSync(f.path, 'utf8'), { skipEmptyLines: true })
+    for (const rec of parsed.data.slice(1)) {
+      const id = Number(rec[1])
+      const up = rec[4] === 'true'
+      cycleSeen.add(id)
+      if (up === dropped.get(id)) cycleWrong++
+      rows++
+      if (rows % fleet.length === 0) closeCycle()
+    }
+  }
+  if (rows % fleet.length !== 0) r.problems.push(`${rows % fleet.length} rows of an incomplete cycle`)
+  r.rows_written = rows
+}
+
+/** Bare fping over the same list, back to back, with the options the backend would use. */
+async function runBare (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchResult> {
+  const r = emptyResult(c, fleet)
+  const pacing = fpingPacingMs(fleet.length, c.intervalS * 1000, c.timeoutS * 1000)
+  const cmd = buildFpingCommand('fping', c.timeoutS * 1000, pacing)
+  const input = fleet.map((d) => d.ip).join('\n') + '\n'
+  const durations: number[] = []
+  let cpu = 0
+  let rss = 0
+  for (let k = 0; k < c.cycles; k++) {
+    const before = cpuSeconds('self').children
+    const started = performance.now()
+    const alive = new Set<string>()
+    const child = spawn(cmd.file, cmd.args, { stdio: ['pipe', 'pipe', 'ignore'] })
+    const sampler = setInterval(() => { rss = Math.max(rss, peakRssMb(child.pid ?? 0)) }, 50)
+    child.stdin.end(input)
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+    for await (const line of createInterface({ input: child.stdout })) {
+      const m = /^(\S+) is alive/.exec(line)
+      if (m !== null) alive.add(m[1])
+    }
+    await exited
+    clearInterval(sampler)
+    const seconds = (performance.now() - started) / 1000
+    durations.push(seconds)
+    if (seconds > c.intervalS) r.overruns++
+    cpu += cpuSeconds('self').children - before
+    const wrong = fleet.filter((d) => alive.has(d.ip) === d.dropped).length
+    r.misclassified += wrong
+    if (wrong > 0) r.cycles_with_misclassified++
+  }
+  r.cycles = durations.length
+  r.duration_median_s = median(durations)
+  r.duration_max_s = Math.max(...durations)
+  r.cpu_s_per_cycle = cpu / c.cycles
+  r.peak_rss_mb = rss
+  r.peak_tree_rss_mb = rss
+  return r
+}
+
+function fmt (v: number | null, digits = 2): string {
+  return v === null ? '-' : v.toFixed(digits)
+}
+
+function table (results: BenchResult[]): string {
+  const head = ['configuration', 'devices', 'down', 'timeout/interval s', 'cycles', 'cycle median s', 'cycle max s', 'overruns', 'misclassified', 'CPU s/cycle', 'peak RSS MB', 'tree RSS MB', 'rows written']
+  const body = results.map((r) => [
+    r.label,
+    String(r.devices),
+    `${r.down_devices} (${Math.round(r.down_devices / r.devices * 100)}%)`,
+    `${r.config.timeoutS}/${r.config.intervalS}`,
+    String(r.cycles),
+    fmt(r.duration_median_s),
+    fmt(r.duration_max_s),
+    String(r.overruns),
+    `${r.misclassified} (${r.cycles_with_misclassified} cycles)`,
+    fmt(r.cpu_s_per_cycle),
+    fmt(r.peak_rss_mb, 0),
+    fmt(r.peak_tree_rss_mb, 0),
+    r.rows_written === null ? '-' : String(r.rows_written)
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(' | ') + ' |'
+  const rule = '|' + widths.map((w, i) => '-'.repeat(w + 1) + (i === 0 ? '-' : ':')).join('|') + '|'
+  return [line(head), rule, ...body.map(line)].join('\n')
+}
+
+async function main (): Promise<void> {
+  const { configs, json } = parseArgs(process.argv.slice(2))
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: needs root: it creates a private network namespace (unshare --net) with an nft rule; run it with sudo\n')
+    process.exit(2)
+  }
+  if (process.env.MPM_BENCH_NETNS !== '1') {
+    const r = spawnSync('unshare', ['--net', '--', process.execPath, SELF, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, MPM_BENCH_NETNS: '1' } })
+    if (r.error !== undefined) process.stderr.write(`bench: cannot run unshare: ${r.error.message}\n`)
+    process.exit(r.status ?? 1)
+  }
+  execFileSync('ip', ['link', 'set', 'lo', 'up'])
+  execFileSync('nft', ['-f', '-'], { input: NFT_RULES })
+  const fpingVersion = spawnSync('fping', ['-v'], { encoding: 'utf8' }).stdout.trim()
+  const about = `node ${process.version}, ${availableParallelism()} CPUs, Linux ${release()}, ${fpingVersion || 'fping not found'}`
+  process.stderr.write(`bench: ${about}\n`)
+  const results: BenchResult[] = []
+  for (const c of configs) {
+    const fleet = makeFleet(c.devices, c.down)
+    process.stderr.write(`bench: ${label(c)}, ${c.devices} devices, ${c.cycles} cycles ...\n`)
+    const r = c.kind === 'bare' ? await runBare(c, fleet) : await runService(c, fleet)
+    for (const p of r.problems) process.stderr.write(`bench:   problem: ${p}\n`)
+    results.push(r)
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify({ about, results }, null, 2) + '\n')
+    return
+  }
+  process.stdout.write(`${about}\n` +
+    'cycle: the service\'s own cycle duration (ping start to last result); CPU: service + children per cycle, from the end of cycle 1 on\n' +
+    '(bare fping: every run); peak RSS: the service process (VmHWM); tree RSS: service + children, sampled every 100 ms;\n' +
+    'misclassified: reachable devices reported down plus dropped devices reported up, checked per cycle in the CSV rows.\n\n' +
+    table(results) + '\n')
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${String(err?.stack ?? err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,335 @@
+// The status dashboard: polls the JSON API once per monitor cycle and updates the page in place.
+import { getJSON, post, storedKey, storeKey } from './api.js'
+import { DeviceTable } from './table.js'
+import { DeviceDetail } from './detail.js'
+import { DASH, ago, clockTime, count, cycleDuration, duration, fullTime, ms } from './format.js'
+
+const $ = (id) => document.getElementById(id)
+
+// sparkline and loss column: one request for all devices (not one per device)
+const OVERVIEW = 'api/ping/overview?minutes=60&points=30'
+const OVERVIEW_EVERY_MS = 15_000
+// without a new cycle, the device list is still re-read now and then (inventory reloads)
+const STATUS_EVERY_MS = 30_000
+
+const state = {
+  service: null,
+  health: null,
+  lastCycle: null,
+  statusAt: 0,
+  overviewAt: 0,
+  overview: new Map(),
+  overviewMissing: false,
+  status: undefined,
+  unreachableSince: null,
+  refreshError: null,
+  rows: []
+}
+let busy = false
+let timer = 0
+let toastTimer = 0
+
+const table = new DeviceTable({
+  root: $('device-table'),
+  viewport: $('viewport'),
+  spacer: $('spacer'),
+  empty: $('empty'),
+  shownCount: $('shown-count'),
+  onOpen: (row) => detail.open(row)
+})
+
+const detail = new DeviceDetail({
+  dialog: $('detail'),
+  title: $('detail-title'),
+  sub: $('detail-sub'),
+  stats: $('detail-stats'),
+  chartBox: $('detail-chart'),
+  note: $('detail-note'),
+  closeButton: $('detail-close')
+})
+
+function setText (el, text) {
+  if (el.textContent !== text) el.textContent = text
+}
+
+// ---- data -----------------------------------------------------------------------------------
+
+function toRow (d, status) {
+  const o = state.overview.get(d.device_id)
+  return {
+    id: d.device_id,
+    hostname: d.hostname,
+    ip: d.ip_address,
+    status,
+    rank: status === 'offline' ? 0 : 1,
+    rt: status === 'online' ? d.response_time_ms : null,
+    error: status === 'offline' ? d.error_message : '',
+    lastSeen: d.last_seen,
+    seenAt: d.last_seen === null ? null : Date.parse(d.last_seen),
+    downSince: d.down_since ?? null,
+    flapping: d.state === 'flapping',
+    loss: o?.loss_percent ?? null,
+    spark: o?.spark ?? null,
+    search: `${d.hostname} ${d.ip_address} ${d.device_id}`.toLowerCase()
+  }
+}
+
+async function loadStatus () {
+  const s = await getJSON('api/ping/status')
+  state.statusAt = Date.now()
+  state.status = s.data
+  state.rows = [
+    ...s.data.devices.offline.map((d) => toRow(d, 'offline')),
+    ...s.data.devices.online.map((d) => toRow(d, 'online'))
+  ]
+  table.setRows(state.rows)
+}
+
+async function loadOverview () {
+  if (state.overviewMissing && Date.now() - state.overviewAt < 300_000) return
+  state.overviewAt = Date.now()
+  try {
+    const o = await getJSON(OVERVIEW)
+    state.overviewMissing = false
+    state.overview = new Map(o.data.map((d) => [d.device_id, d]))
+  } catch (err) {
+    // an older server without the overview route: loss and sparkline show '–'
+    if (err.status === 404) state.overviewMissing = true
+    return
+  }
+  for (const r of state.rows) {
+    const o = state.overview.get(r.id)
+    r.loss = o?.loss_percent ?? null
+    r.spark = o?.spark ?? null
+  }
+  table.setRows(state.rows)
+}
+
+// ---- summary and banners --------------------------------------------------------------------
+
+function staleAfterMs (svc) {
+  return Math.max(3 * svc.interval_s, svc.interval_s + svc.timeout_s + 5) * 1000
+}
+
+function renderSummary () {
+  const svc = state.service
+  const st = state.status
+  const now = Date.now()
+  if (st !== undefined) {
+    setText($('sum-devices'), count(st.total_devices))
+    setText($('sum-online'), count(st.online_devices))
+    setText($('sum-offline'), count(st.offline_devices))
+    $('sum-offline').parentElement.dataset.any = String(st.offline_devices > 0)
+    setText($('sum-pending'), st.pending_devices > 0 ? `${count(st.pending_devices)} waiting for a first result` : '')
+    document.title = st.offline_devices > 0 ? `(${st.offline_devices} down) Multi-ping monitor` : 'Multi-ping monitor'
+  }
+  if (svc !== null) {
+    const c = svc.last_cycle
+    setText($('sum-cycle-time'), c === null ? DASH : clockTime(c.started_at))
+    $('sum-cycle-time').title = c === null ? '' : fullTime(c.started_at)
+    setText($('sum-cycle-ago'), c === null ? 'no cycle yet' : `#${count(c.number)} · ${ago(c.started_at, now)}`)
+    setText($('sum-cycle-duration'), c === null ? DASH : cycleDuration(c.duration_ms))
+    setText($('sum-interval'), `every ${svc.interval_s} s${svc.overruns > 0 ? ` · ${count(svc.overruns)} overruns` : ''}`)
+    setText($('sum-monitor'), svc.running ? 'Running' : 'Stopped')
+    $('sum-monitor').dataset.state = svc.running ? 'running' : 'stopped'
+    setText($('sum-cycles'), `${count(svc.cycles)} cycles · ${svc.mode}`)
+    const pill = $('monitor-state')
+    setText(pill, svc.running ? 'Running' : 'Stopped')
+    pill.dataset.state = svc.running ? 'running' : 'stopped'
+    const toggle = $('toggle-monitor')
+    toggle.disabled = busy
+    setText(toggle, svc.running ? 'Stop monitor' : 'Start monitor')
+    toggle.dataset.action = svc.running ? 'stop' : 'start'
+  }
+}
+
+function banners () {
+  const out = []
+  const now = Date.now()
+  if (state.unreachableSince !== null) {
+    out.push({ level: 'error', key: 'unreachable', text: `Cannot reach the service since ${clockTime(new Date(state.unreachableSince).toISOString())} (${duration(now - state.unreachableSince)}): the figures below are the last ones received.` })
+  }
+  if (state.refreshError !== null) out.push({ level: 'error', key: 'refresh', text: `Could not refresh: ${state.refreshError}` })
+  const svc = state.service
+  if (svc !== null) {
+    if (!svc.running) {
+      out.push({ level: 'warn', key: 'stopped', text: 'Monitoring is stopped: nothing is being pinged and the figures below are not updated.' })
+    } else if (svc.last_cycle !== null && now - Date.parse(svc.last_cycle.started_at) > staleAfterMs(svc)) {
+      out.push({ level: 'warn', key: 'stale', text: `Data is stale: the last cycle started ${ago(svc.last_cycle.started_at, now)}, but the monitor should run every ${svc.interval_s} s.` })
+    }
+  }
+  const h = state.health
+  if (h !== null && state.unreachableSince === null) {
+    for (const [i, reason] of h.reasons.entries()) {
+      const key = /inventory database unreachable/.test(reason)
+        ? 'database'
+        : /CSV writing failing|dropped/.test(reason) ? 'csv' : `reason-${i}`
+      out.push({ level: key === 'database' || key === 'csv' ? 'error' : 'warn', key, text: capitalise(reason) })
+    }
+    if (h.history.loading) out.push({ level: 'info', key: 'history', text: 'Reading earlier results back from the CSV files; history charts fill in shortly.' })
+  }
+  return out
+}
+
+const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1)
+
+/** Keeps banner elements that stay (no flicker), adds new ones, removes the ones that cleared. */
+function renderBanners () {
+  const box = $('banners')
+  const wanted = banners()
+  const existing = new Map([...box.children].map((el) => [el.dataset.key, el]))
+  for (const b of wanted) {
+    let el = existing.get(b.key)
+    if (el === undefined) {
+      el = document.createElement('div')
+      el.dataset.key = b.key
+      el.className = 'banner'
+    }
+    el.dataset.level = b.level
+    setText(el, b.text)
+    box.append(el)
+    existing.delete(b.key)
+  }
+  for (const el of existing.values()) el.remove()
+  document.body.dataset.alert = wanted.some((b) => b.level === 'error') ? 'error' : wanted.some((b) => b.level === 'warn') ? 'warn' : ''
+}
+
+function render () {
+  renderSummary()
+  renderBanners()
+}
+
+// ---- polling ----------------------------------------------------------------------------------
+
+let polling = false
+
+async function poll () {
+  if (polling) return
+  polling = true
+  clearTimeout(timer)
+  try {
+    const [health, service] = await Promise.all([getJSON('api/health'), getJSON('api/ping/service/status')])
+    state.health = health
+    state.service = service.data
+    state.unreachableSince = null
+    state.refreshError = null
+    const cycle = service.data.last_cycle?.number ?? null
+    const newCycle = cycle !== state.lastCycle
+    if (newCycle || Date.now() - state.statusAt >= STATUS_EVERY_MS) {
+      await loadStatus()
+      state.lastCycle = cycle
+    }
+    if (Date.now() - state.overviewAt >= OVERVIEW_EVERY_MS) await loadOverview()
+    if (newCycle) detail.onCycle()
+  } catch (err) {
+    if (err.status === 0) {
+      state.unreachableSince ??= Date.now()
+      state.refreshError = null
+    } else {
+      state.refreshError = err.message
+    }
+  }
+  polling = false
+  render()
+  table.render()
+  // twice per cycle, so a new cycle shows up within half an interval; never faster than 1 s
+  const interval = state.service?.interval_s ?? 5
+  const next = state.unreachableSince !== null ? 5000 : Math.min(Math.max(interval * 500, 1000), 10_000)
+  timer = setTimeout(poll, next)
+}
+
+// relative times ("4 s ago") move on between polls
+setInterval(() => { render(); table.render() }, 1000)
+
+// ---- controls ---------------------------------------------------------------------------------
+
+function showToast (text, level = 'info') {
+  const t = $('toast')
+  t.textContent = text
+  t.dataset.level = level
+  t.hidden = false
+  clearTimeout(toastTimer)
+  toastTimer = setTimeout(() => { t.hidden = true }, level === 'error' ? 10_000 : 6000)
+}
+
+/** Asks for the API key in a dialog; resolves true when one was saved. */
+function askKey (reason) {
+  const dialog = $('key-dialog')
+  $('key-why').textContent = `${reason} It is kept in this browser only.`
+  $('key-input').value = storedKey()
+  return new Promise((resolve) => {
+    const done = () => {
+      dialog.removeEventListener('close', done)
+      resolve(dialog.returnValue === 'saved')
+    }
+    dialog.returnValue = ''
+    dialog.addEventListener('close', done)
+    dialog.showModal()
+    $('key-input').focus()
+  })
+}
+
+$('key-form').addEventListener('submit', (e) => {
+  e.preventDefault()
+  storeKey($('key-input').value.trim())
+  $('key-dialog').close($('key-input').value.trim() === '' ? '' : 'saved')
+})
+$('key-cancel').addEventListener('click', () => $('key-dialog').close(''))
+$('key-forget').addEventListener('click', () => {
+  storeKey('')
+  $('key-input').value = ''
+  $('key-dialog').close('')
+  showToast('API key forgotten')
+})
+$('key-button').addEventListener('click', () => askKey('Start, stop and test-ping need the server\'s API key when one is set.'))
+
+$('toggle-monitor').addEventListener('click', async () => {
+  const action = $('toggle-monitor').dataset.action
+  if (action === undefined || busy) return
+  busy = true
+  $('toggle-monitor').disabled = true
+  try {
+    const r = await post(`api/ping/service/${action}`, askKey)
+    state.service = r.data
+    showToast(r.data.running ? 'Monitor started' : 'Monitor stopped')
+  } catch (err) {
+    showToast(`Could not ${action} the monitor: ${err.message}`, 'error')
+  } finally {
+    busy = false
+    render()
+    poll()
+  }
+})
+
+$('test-ping').addEventListener('submit', async (e) => {
+  e.preventDefault()
+  const ip = $('test-ip').value.trim()
+  if (ip === '') return
+  const button = e.target.querySelector('button')
+  button.disabled = true
+  try {
+    const r = await post(`api/ping/test/${encodeURIComponent(ip)}`, askKey)
+    const p = r.ping_result
+    showToast(p.success ? `${r.ip_address} answered in ${ms(p.response_time_ms)}` : `${r.ip_address}: ${p.error_message}`, p.success ? 'ok' : 'error')
+  } catch (err) {
+    showToast(`Test ping failed: ${err.message}`, 'error')
+  } finally {
+    button.disabled = false
+  }
+})
+
+// ---- filter -------------------------------------------------------------------------------------
+
+const statusButtons = [...document.querySelectorAll('.toolbar [data-status]')]
+let filterStatus = 'all'
+function applyFilter () {
+  for (const b of statusButtons) b.setAttribute('aria-pressed', String(b.dataset.status === filterStatus))
+  table.setFilter($('filter-text').value, filterStatus)
+}
+for (const b of statusButtons) b.addEventListener('click', () => { filterStatus = b.dataset.status; applyFilter() })
+$('filter-text').addEventListener('input', applyFilter)
+
+// a wall screen polls forever; a background tab catches up as soon as it is shown again
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') poll() })
+
+poll()

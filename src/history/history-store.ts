@@ -1,0 +1,354 @@
+import { formatLocalIso } from '../lib/local-time.js'
+import type { ResultRow } from '../storage/result-row.js'
+import { DeviceSeries, FAIL } from './device-series.js'
+import { MinuteAggregates } from './minute-aggregates.js'
+import { BINS, binOf, exactQuantile, histogramQuantile } from './rtt-histogram.js'
+
+export interface HistoryStatistics {
+  total_pings: number
+  successful_pings: number
+  failed_pings: number
+  success_rate: number
+  average_response_time_ms: number | null
+  min_response_time_ms: number | null
+  max_response_time_ms: number | null
+  p50_response_time_ms: number | null
+  p95_response_time_ms: number | null
+  jitter_ms: number | null
+  packet_loss_percent: number
+}
+
+export interface TimelineBucket {
+  start: string
+  pings: number
+  successes: number
+  avg_ms: number | null
+  max_ms: number | null
+}
+
+export interface OverviewEntry {
+  device_id: number
+  loss_percent: number | null
+  spark: Array<number | null>
+}
+
+export interface HistoryStoreOptions {
+  /** how far back results are kept */
+  hours: number
+  /** expected seconds between results of one device: sizes each device's ring */
+  intervalSeconds: number
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100
+/** kept beyond the window so the pair before the window's first ping exists (jitter) */
+const MARGIN_MS = 10 * 60_000
+const MAX_ERRORS = 255
+
+/**
+ * What the read routes need, in memory: every device's recent results as compact columns, and
+ * per-minute totals of all devices. Fed once per cycle; rebuilt from the CSV files at start.
+ *
+ * Exactness: counts, rates, averages, min, max and jitter are exact for any window (whole minutes
+ * come from the minute totals, the window's partial first and last minute from the raw columns).
+ * p50/p95 are exact for one device; for all devices they come from log-scale histograms and are
+ * within 1% (relative) of the exact value.
+ */
+export class HistoryStore {
+  private readonly series = new Map<number, DeviceSeries>()
+  private readonly minutes: MinuteAggregates
+  private readonly errors: string[] = ['']
+  private readonly errorCodes = new Map<string, number>([['', 0]])
+  private readonly windowMs: number
+  private readonly maxPerDevice: number
+  private base = -1
+  private latestAt = 0
+  private lastSweep = 0
+  /** results that arrived older than their device's newest one: not kept in memory (the CSV has them) */
+  outOfOrder = 0
+
+  constructor (opts: HistoryStoreOptions) {
+    this.windowMs = opts.hours * 3_600_000
+    this.minutes = new MinuteAggregates(Math.ceil((this.windowMs + MARGIN_MS) / 60_000) + 2)
+    // a fifth more than the interval allows, for the odd overrun-free catch-up cycle
+    this.maxPerDevice = Math.ceil(((this.windowMs + MARGIN_MS) / 1000 / opts.intervalSeconds) * 1.2) + 16
+  }
+
+  get hours (): number {
+    return this.windowMs / 3_600_000
+  }
+
+  add (row: ResultRow, at: number): void {
+    if (this.base === -1) this.base = at - this.windowMs - MARGIN_MS
+    if (at - this.base > 0xF0000000) this.rebase(at)
+    const t = at - this.base
+    if (t < 0) return
+    let s = this.series.get(row.device_id)
+    if (s === undefined) {
+      s = new DeviceSeries(this.maxPerDevice)
+      this.series.set(row.device_id, s)
+    }
+    if (t < s.lastTime()) {
+      this.outOfOrder++
+      return
+    }
+    const ok = row.ping_success
+    const rtt = ok && row.response_time_ms !== null ? Math.round(row.response_time_ms * 100) : FAIL
+    let jitter: number | null = null
+    if (rtt !== FAIL) {
+      const prev = this.previousSuccess(s, s.len)
+      if (prev !== -1) jitter = Math.abs(rtt - prev)
+    }
+    s.push(t, rtt, ok ? 0 : this.errorCode(row.error_message || 'Ping failed'), row.ip_address, row.hostname)
+    this.minutes.add(at, ok, rtt === FAIL ? null : rtt, jitter)
+    if (at > this.latestAt) this.latestAt = at
+    if (at - this.lastSweep > 60_000) this.sweep(at)
+  }
+
+  has (deviceId: number, fromMs: number, toMs: number): boolean {
+    const s = this.series.get(deviceId)
+    if (s === undefined) return false
+    const i = s.lowerBound(fromMs - this.base)
+    return i < s.len && s.t[s.slot(i)] <= toMs - this.base
+  }
+
+  /** One device's results in [from, to], newest first, at most `limit`. */
+  deviceRows (deviceId: number, fromMs: number, toMs: number, limit: number): ResultRow[] {
+    const s = this.series.get(deviceId)
+    if (s === undefined) return []
+    const out: ResultRow[] = []
+    const lo = s.lowerBound(fromMs - this.base)
+    for (let i = s.lowerBound(toMs - this.base + 1) - 1; i >= lo && out.length < limit; i--) {
+      const p = s.slot(i)
+      const rtt = s.rtt[p]
+      const label = s.labelAt(i)
+      out.push({
+        timestamp: formatLocalIso(this.base + s.t[p]),
+        device_id: deviceId,
+        ip_address: label.ip,
+        hostname: label.hostname,
+        ping_success: s.err[p] === 0,
+        response_time_ms: rtt === FAIL ? null : rtt / 100,
+        error_message: this.errors[s.err[p]]
+      })
+    }
+    return out
+  }
+
+  statistics (fromMs: number, toMs: number, deviceId?: number): HistoryStatistics {
+    const acc = new Acc()
+    if (deviceId !== undefined) {
+      const s = this.series.get(deviceId)
+      if (s !== undefined) this.scan(s, fromMs, toMs, acc, true)
+      const values = Float64Array.from(acc.values ?? []).sort()
+      return acc.result(exactQuantile(values, 0.5), exactQuantile(values, 0.95))
+    }
+    // whole minutes from the minute totals; the partial minutes at both ends from the raw columns
+    const firstFull = Math.ceil(fromMs / 60_000)
+    const endFull = Math.floor((toMs + 1) / 60_000)
+    const hist = new Uint32Array(BINS)
+    if (endFull > firstFull) {
+      for (let m = firstFull; m < endFull; m++) {
+        const slot = this.minutes.has(m)
+        if (slot === -1) continue
+        acc.addMinute(this.minutes, slot)
+        const h = this.minutes.hist
+        const off = slot * BINS
+        for (let b = 0; b < BINS; b++) hist[b] += h[off + b]
+      }
+      for (const s of this.series.values()) {
+        this.scan(s, fromMs, firstFull * 60_000 - 1, acc, false, hist)
+        this.scan(s, endFull * 60_000, toMs, acc, false, hist)
+      }
+    } else {
+      for (const s of this.series.values()) this.scan(s, fromMs, toMs, acc, false, hist)
+    }
+    return acc.result(histogramQuantile(hist, acc.timed, 0.5), histogramQuantile(hist, acc.timed, 0.95))
+  }
+
+  /** Per-bucket totals of one device over [from, to]; buckets aligned to multiples of bucketMs. */
+  timeline (deviceId: number, fromMs: number, toMs: number, bucketMs: number): TimelineBucket[] {
+    const first = Math.floor(fromMs / bucketMs) * bucketMs
+    const n = Math.max(0, Math.floor((toMs - first) / bucketMs) + 1)
+    const pings = new Uint32Array(n)
+    const oks = new Uint32Array(n)
+    const timed = new Uint32Array(n)
+    const sum = new Float64Array(n)
+    const max = new Float64Array(n).fill(-1)
+    const s = this.series.get(deviceId)
+    if (s !== undefined) {
+      const hi = s.lowerBound(toMs - this.base + 1)
+      for (let i = s.lowerBound(fromMs - this.base); i < hi; i++) {
+        const p = s.slot(i)
+        const b = Math.floor((this.base + s.t[p] - first) / bucketMs)
+        pings[b]++
+        if (s.err[p] !== 0) continue
+        oks[b]++
+        const rtt = s.rtt[p]
+        if (rtt === FAIL) continue
+        timed[b]++
+        sum[b] += rtt
+        if (rtt > max[b]) max[b] = rtt
+      }
+    }
+    const out: TimelineBucket[] = []
+    for (let b = 0; b < n; b++) {
+      out.push({
+        start: formatLocalIso(first + b * bucketMs),
+        pings: pings[b],
+        successes: oks[b],
+        avg_ms: timed[b] === 0 ? null : round2(sum[b] / timed[b] / 100),
+        max_ms: timed[b] === 0 ? null : max[b] / 100
+      })
+    }
+    return out
+  }
+
+  /** Loss and a sparkline of average times (`points` equal slices) per device over [from, to]. */
+  overview (deviceIds: number[], fromMs: number, toMs: number, points: number): OverviewEntry[] {
+    const sliceMs = (toMs - fromMs) / points
+    const sum = new Float64Array(points)
+    const cnt = new Uint32Array(points)
+    return deviceIds.map((device_id) => {
+      const s = this.series.get(device_id)
+      const spark: Array<number | null> = new Array(points).fill(null)
+      if (s === undefined) return { device_id, loss_percent: null, spark }
+      sum.fill(0)
+      cnt.fill(0)
+      let total = 0
+      let failed = 0
+      const hi = s.lowerBound(toMs - this.base + 1)
+      for (let i = s.lowerBound(fromMs - this.base); i < hi; i++) {
+        const p = s.slot(i)
+        total++
+        if (s.err[p] !== 0) { failed++; continue }
+        const rtt = s.rtt[p]
+        if (rtt === FAIL) continue
+        const k = Math.min(points - 1, Math.floor((this.base + s.t[p] - fromMs) / sliceMs))
+        sum[k] += rtt
+        cnt[k]++
+      }
+      for (let k = 0; k < points; k++) if (cnt[k] > 0) spark[k] = round2(sum[k] / cnt[k] / 100)
+      return { device_id, loss_percent: total === 0 ? null : round2((failed / total) * 100), spark }
+    })
+  }
+
+  /** Forgets devices (e.g. removed from the inventory) once they have nothing in the window. */
+  sweep (now: number): void {
+    this.lastSweep = now
+    const cutoff = now - this.windowMs - MARGIN_MS - this.base
+    for (const [id, s] of this.series) {
+      s.trimBefore(cutoff)
+      if (s.len === 0) this.series.delete(id)
+    }
+  }
+
+  memoryBytes (): number {
+    let n = this.minutes.hist.byteLength + this.minutes.slots * 8 * 9
+    for (const s of this.series.values()) n += s.bytes()
+    return n
+  }
+
+  counts (): { devices: number, results: number } {
+    let results = 0
+    for (const s of this.series.values()) results += s.len
+    return { devices: this.series.size, results }
+  }
+
+  private scan (s: DeviceSeries, fromMs: number, toMs: number, acc: Acc, keepValues: boolean, hist?: Uint32Array): void {
+    if (toMs < fromMs) return
+    const hi = s.lowerBound(toMs - this.base + 1)
+    const lo = s.lowerBound(fromMs - this.base)
+    let prev = this.previousSuccess(s, lo)
+    for (let i = lo; i < hi; i++) {
+      const p = s.slot(i)
+      acc.total++
+      if (s.err[p] !== 0) continue
+      acc.ok++
+      const rtt = s.rtt[p]
+      if (rtt === FAIL) continue
+      acc.addTime(rtt, keepValues)
+      if (hist !== undefined) hist[binOf(rtt / 100)]++
+      if (prev !== -1) {
+        acc.jitterSum += Math.abs(rtt - prev)
+        acc.jitterPairs++
+      }
+      prev = rtt
+    }
+  }
+
+  /** round-trip (hundredths) of the last timed success before logical index i, or -1 */
+  private previousSuccess (s: DeviceSeries, i: number): number {
+    for (let k = i - 1; k >= 0; k--) {
+      const p = s.slot(k)
+      if (s.err[p] === 0 && s.rtt[p] !== FAIL) return s.rtt[p]
+    }
+    return -1
+  }
+
+  private errorCode (message: string): number {
+    let code = this.errorCodes.get(message)
+    if (code !== undefined) return code
+    if (this.errors.length >= MAX_ERRORS) return MAX_ERRORS
+    code = this.errors.length
+    this.errors.push(message)
+    this.errorCodes.set(message, code)
+    if (this.errors.length === MAX_ERRORS) this.errors.push('Ping failed (message not kept in memory; see the CSV file)')
+    return code
+  }
+
+  private rebase (at: number): void {
+    const newBase = at - this.windowMs - MARGIN_MS
+    const delta = newBase - this.base
+    for (const s of this.series.values()) s.rebase(delta)
+    this.base = newBase
+  }
+}
+
+/** Sums in integer hundredths of a millisecond: exact, whatever the order of addition. */
+class Acc {
+  total = 0
+  ok = 0
+  timed = 0
+  sum = 0
+  min = Infinity
+  max = -Infinity
+  jitterSum = 0
+  jitterPairs = 0
+  values: number[] | null = null
+
+  addTime (rtt: number, keep: boolean): void {
+    this.timed++
+    this.sum += rtt
+    if (rtt < this.min) this.min = rtt
+    if (rtt > this.max) this.max = rtt
+    if (keep) (this.values ??= []).push(rtt / 100)
+  }
+
+  addMinute (m: MinuteAggregates, slot: number): void {
+    this.total += m.count[slot]
+    this.ok += m.ok[slot]
+    this.timed += m.timed[slot]
+    this.sum += m.sum[slot]
+    if (m.min[slot] < this.min) this.min = m.min[slot]
+    if (m.max[slot] > this.max) this.max = m.max[slot]
+    this.jitterSum += m.jitterSum[slot]
+    this.jitterPairs += m.jitterPairs[slot]
+  }
+
+  result (p50: number | null, p95: number | null): HistoryStatistics {
+    const none = this.timed === 0
+    return {
+      total_pings: this.total,
+      successful_pings: this.ok,
+      failed_pings: this.total - this.ok,
+      success_rate: this.total === 0 ? 0 : round2((this.ok / this.total) * 100),
+      average_response_time_ms: none ? null : round2(this.sum / this.timed / 100),
+      min_response_time_ms: none ? null : this.min / 100,
+      max_response_time_ms: none ? null : this.max / 100,
+      p50_response_time_ms: p50 === null ? null : round2(p50),
+      p95_response_time_ms: p95 === null ? null : round2(p95),
+      jitter_ms: this.jitterPairs === 0 ? null : round2(this.jitterSum / this.jitterPairs / 100),
+      packet_loss_percent: this.total === 0 ? 0 : round2(((this.total - this.ok) / this.total) * 100)
+    }
+  }
+}

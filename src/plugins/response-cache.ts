@@ -1,0 +1,43 @@
+import fp from 'fastify-plugin'
+import { LRUCache } from 'lru-cache'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the answer changes only when a cycle ends or the inventory changes: serve it from memory until then */
+    cachePerCycle?: boolean
+  }
+}
+
+interface Entry { version: string, body: string }
+
+/**
+ * The read routes answer from data that changes once per cycle; under load the same answer would be
+ * serialised again and again. This keeps the serialised answers per URL until the next cycle (or
+ * inventory change), bounded in bytes.
+ */
+export default fp(async (app) => {
+  const cache = new LRUCache<string, Entry>({ maxSize: 128 * 1024 * 1024, sizeCalculation: (e) => e.body.length + 64 })
+  const version = () => {
+    const m = app.monitor.status()
+    return `${m.cycles}|${app.inventory.status().last_loaded_at ?? ''}|${app.historyLoading() ? 'l' : ''}`
+  }
+  // the data version each miss was computed from (taken before the handler runs)
+  const misses = new WeakMap<object, string>()
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.cachePerCycle !== true || request.method !== 'GET') return
+    const v = version()
+    const e = cache.get(request.url)
+    if (e === undefined || e.version !== v) {
+      misses.set(request, v)
+      return
+    }
+    return await reply.type('application/json; charset=utf-8').send(e.body)
+  })
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const v = misses.get(request)
+    if (v !== undefined && reply.statusCode === 200 && typeof payload === 'string') cache.set(request.url, { version: v, body: payload })
+    return payload
+  })
+}, { name: 'response-cache', dependencies: ['monitor', 'inventory'] })

@@ -1,0 +1,136 @@
+import t from 'tap'
+import { HistoryStore } from '../../src/history/history-store.js'
+import { formatLocalIso } from '../../src/lib/local-time.js'
+import { CsvWriter } from '../../src/storage/csv-writer.js'
+import { scanHistory } from '../../src/storage/csv-history.js'
+import type { ResultRow } from '../../src/storage/result-row.js'
+import { tempDir } from '../helper.js'
+
+const silent = { info () {}, warn () {}, error () {} }
+// a minute boundary, so that the minute totals and the partial-minute edges are both exercised
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0)
+
+function r (id: number, at: number, rtt: number | null, error = 'No response (timeout)'): { row: ResultRow, at: number } {
+  return { at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `dev-${id}`, ping_success: rtt !== null, response_time_ms: rtt, error_message: rtt === null ? error : '' } }
+}
+
+function feed (store: HistoryStore, rows: Array<{ row: ResultRow, at: number }>) {
+  for (const x of rows) store.add(x.row, x.at)
+}
+
+t.test('one device: exact statistics computed by hand', async (t) => {
+  const s = new HistoryStore({ hours: 24, intervalSeconds: 5 })
+  feed(s, [r(1, T0, 1), r(1, T0 + 5000, 3), r(1, T0 + 10000, null), r(1, T0 + 15000, 2), r(1, T0 + 20000, 10)])
+  t.same(s.statistics(T0 - 1000, T0 + 60_000, 1), {
+    total_pings: 5,
+    successful_pings: 4,
+    failed_pings: 1,
+    success_rate: 80,
+    average_response_time_ms: 4, // (1 + 3 + 2 + 10) / 4
+    min_response_time_ms: 1,
+    max_response_time_ms: 10,
+    p50_response_time_ms: 2, // nearest rank: the 2nd of 1, 2, 3, 10
+    p95_response_time_ms: 10, // the 4th
+    jitter_ms: 3.67, // consecutive successes: |3-1| + |2-3| + |10-2| = 11, over 3 pairs
+    packet_loss_percent: 20
+  })
+  // window edges are inclusive; the pair before the window's first ping counts (its later ping is inside)
+  t.match(s.statistics(T0 + 5000, T0 + 15000, 1), { total_pings: 3, successful_pings: 2, average_response_time_ms: 2.5, jitter_ms: 1.5 })
+  t.match(s.statistics(T0 + 5001, T0 + 14999, 1), { total_pings: 1, successful_pings: 0, success_rate: 0, average_response_time_ms: null, p50_response_time_ms: null, jitter_ms: null, packet_loss_percent: 100 })
+  t.match(s.statistics(T0 + 60_000, T0 + 120_000, 1), { total_pings: 0, success_rate: 0, packet_loss_percent: 0, average_response_time_ms: null })
+  t.match(s.statistics(T0, T0 + 60_000, 99), { total_pings: 0 })
+})
+
+t.test('all devices: the same totals whether a window is whole minutes, partial, or both', async (t) => {
+  const s = new HistoryStore({ hours: 24, intervalSeconds: 5 })
+  const rows: Array<{ row: ResultRow, at: number }> = []
+  // 3 devices for 10 minutes; device 3 fails every 4th ping; times vary
+  for (let k = 0; k < 120; k++) {
+    for (let id = 1; id <= 3; id++) rows.push(r(id, T0 + k * 5000 + id, id === 3 && k % 4 === 0 ? null : Math.round((0.05 + ((k * 7 + id * 13) % 50) / 10) * 100) / 100))
+  }
+  feed(s, rows)
+  const brute = (from: number, to: number) => {
+    const inWin = rows.filter((x) => x.at >= from && x.at <= to)
+    const times = inWin.filter((x) => x.row.ping_success).map((x) => x.row.response_time_ms!)
+    let pairs = 0
+    let jsum = 0
+    for (let id = 1; id <= 3; id++) {
+      const seq = rows.filter((x) => x.row.device_id === id && x.row.ping_success)
+      for (let i = 1; i < seq.length; i++) if (seq[i].at >= from && seq[i].at <= to) { pairs++; jsum += Math.abs(seq[i].row.response_time_ms! - seq[i - 1].row.response_time_ms!) }
+    }
+    const sorted = [...times].sort((a, b) => a - b)
+    return {
+      total: inWin.length,
+      ok: times.length,
+      avg: Math.round((times.reduce((a, b) => a + b, 0) / times.length) * 100) / 100,
+      min: sorted[0],
+      max: sorted.at(-1),
+      p50: sorted[Math.ceil(0.5 * sorted.length) - 1],
+      p95: sorted[Math.ceil(0.95 * sorted.length) - 1],
+      jitter: Math.round((jsum / pairs) * 100) / 100
+    }
+  }
+  for (const [from, to] of [[T0, T0 + 600_000], [T0 + 12_345, T0 + 487_654], [T0 + 60_000, T0 + 179_999], [T0 + 61_000, T0 + 71_000]]) {
+    const got = s.statistics(from, to)
+    const want = brute(from, to)
+    t.equal(got.total_pings, want.total, `total ${from - T0}..${to - T0}`)
+    t.equal(got.successful_pings, want.ok)
+    t.equal(got.average_response_time_ms, want.avg)
+    t.equal(got.min_response_time_ms, want.min)
+    t.equal(got.max_response_time_ms, want.max)
+    t.equal(got.jitter_ms, want.jitter)
+    t.ok(Math.abs(got.p50_response_time_ms! - want.p50) <= want.p50 * 0.01 + 0.01, `p50 ${got.p50_response_time_ms} ~ ${want.p50}`)
+    t.ok(Math.abs(got.p95_response_time_ms! - want.p95) <= want.p95 * 0.01 + 0.01, `p95 ${got.p95_response_time_ms} ~ ${want.p95}`)
+  }
+})
+
+t.test('device rows newest first with limit; timeline buckets with gaps', async (t) => {
+  const s = new HistoryStore({ hours: 24, intervalSeconds: 5 })
+  feed(s, [r(1, T0, 1), r(1, T0 + 5000, 3), r(1, T0 + 10000, null), r(1, T0 + 65_000, 2), r(1, T0 + 70_000, 4)])
+  const rows = s.deviceRows(1, T0, T0 + 70_000, 3)
+  t.same(rows.map((x) => [x.timestamp, x.ping_success, x.response_time_ms, x.error_message, x.hostname]), [
+    [formatLocalIso(T0 + 70_000), true, 4, '', 'dev-1'],
+    [formatLocalIso(T0 + 65_000), true, 2, '', 'dev-1'],
+    [formatLocalIso(T0 + 10_000), false, null, 'No response (timeout)', 'dev-1']
+  ])
+  t.equal(s.deviceRows(1, T0 + 1, T0 + 69_999, 100).length, 3)
+  const tl = s.timeline(1, T0, T0 + 179_999, 60_000)
+  t.same(tl, [
+    { start: formatLocalIso(T0), pings: 3, successes: 2, avg_ms: 2, max_ms: 3 },
+    { start: formatLocalIso(T0 + 60_000), pings: 2, successes: 2, avg_ms: 3, max_ms: 4 },
+    { start: formatLocalIso(T0 + 120_000), pings: 0, successes: 0, avg_ms: null, max_ms: null }
+  ])
+  const ov = s.overview([1, 2], T0, T0 + 120_000, 2)
+  t.same(ov, [{ device_id: 1, loss_percent: 20, spark: [2, 3] }, { device_id: 2, loss_percent: null, spark: [null, null] }])
+})
+
+t.test('memory stays bounded: a device keeps at most its window of results', async (t) => {
+  const s = new HistoryStore({ hours: 0.1, intervalSeconds: 5 })
+  for (let k = 0; k < 2000; k++) s.add(r(1, T0 + k * 5000, 1).row, T0 + k * 5000)
+  const { results } = s.counts()
+  // 6 minutes + 10 minutes margin at 5 s, plus 20% headroom
+  t.ok(results <= Math.ceil((960 / 5) * 1.2) + 16, `${results} results kept`)
+  t.equal(s.deviceRows(1, T0 + 1999 * 5000 - 60_000, T0 + 1999 * 5000, 1000).length, 13)
+  t.equal(s.statistics(T0, T0 + 1000).total_pings, 0, 'old minutes are gone too')
+})
+
+t.test('restart equivalence: the store rebuilt from the CSV files answers the same', async (t) => {
+  const dir = tempDir(t)
+  const live = new HistoryStore({ hours: 24, intervalSeconds: 5 })
+  const writer = new CsvWriter({ dir, maxRecords: 100, retentionDays: 0, bufferMaxRows: 100_000, log: silent })
+  await writer.init()
+  for (let k = 0; k < 200; k++) {
+    const cycle = [1, 2, 3, 4].map((id) => r(id, T0 + k * 5000 + id * 3, (k + id) % 9 === 0 ? null : Math.round(((k * 31 + id * 17) % 997) / 7) / 100, (k + id) % 2 === 0 ? 'No response (timeout)' : 'Destination host unreachable'))
+    feed(live, cycle)
+    await writer.write(cycle)
+  }
+  const rebuilt = new HistoryStore({ hours: 24, intervalSeconds: 5 })
+  const res = await scanHistory({ dir, fromMs: T0 - 3_600_000, toMs: T0 + 3_600_000 }, (row, at) => rebuilt.add(row, at))
+  t.equal(res.rows, 800)
+  const to = T0 + 200 * 5000
+  for (const [from, id] of [[T0, undefined], [T0 + 33_333, undefined], [T0, 2], [T0 + 123_456, 3]] as Array<[number, number | undefined]>) {
+    t.same(rebuilt.statistics(from, to, id), live.statistics(from, to, id), `statistics from +${from - T0} device ${String(id)}`)
+  }
+  t.same(rebuilt.deviceRows(2, T0, to, 1000), live.deviceRows(2, T0, to, 1000))
+  t.same(rebuilt.timeline(4, T0, to, 60_000), live.timeline(4, T0, to, 60_000))
+})
