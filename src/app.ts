@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import config from './plugins/config.js'
 import errors from './plugins/errors.js'
 import security from './plugins/security.js'
+import shard from './plugins/shard.js'
 import inventory from './plugins/inventory.js'
 import resultWriter from './plugins/result-writer.js'
 import pingPool from './plugins/ping-pool.js'
@@ -13,9 +14,11 @@ import alerts from './plugins/alerts.js'
 import deviceState from './plugins/device-state.js'
 import history from './plugins/history.js'
 import responseCache from './plugins/response-cache.js'
+import metrics from './plugins/metrics.js'
 import healthRoutes from './routes/api/health.js'
 import pingRoutes from './routes/api/ping.js'
 import eventRoutes from './routes/api/events.js'
+import metricsRoutes from './routes/metrics.js'
 import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
 
@@ -43,6 +46,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(config, { env: opts.env })
   fastify.log.level = fastify.config.LOG_LEVEL
   await fastify.register(errors)
+  // before every route: each answer says which shard of the inventory this instance monitors
+  await fastify.register(shard, { env: opts.env })
   fastify.addSchema(ErrorResponse)
   await fastify.register(swagger, {
     openapi: {
@@ -52,7 +57,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_KEY, when set' } } }
     }
   })
-  await fastify.register(swaggerUi, { routePrefix: '/docs' })
+  // staticCSP: the UI's own page gets a policy with the hashes of its inline parts
+  await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   await fastify.register(security)
   await fastify.register(inventory)
   await fastify.register(resultWriter)
@@ -63,8 +69,10 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   // device state closes first: it stops the scheduler so that no change arrives after the alerts close
   await fastify.register(alerts)
   await fastify.register(deviceState)
+  await fastify.register(metrics)
   await fastify.register(healthRoutes, { prefix: '/api' })
   await fastify.register(pingRoutes, { prefix: '/api/ping' })
   await fastify.register(eventRoutes, { prefix: '/api/ping' })
+  await fastify.register(metricsRoutes)
   await fastify.register(dashboard)
 }

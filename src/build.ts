@@ -2,8 +2,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import app from './app.js'
+import { parseTrustProxy } from './config/trust-proxy.js'
 
-export const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.DB_PASSWORD', '*.API_KEY', 'DB_PASSWORD', 'API_KEY']
+export const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.DB_PASSWORD', '*.API_KEY', '*.ALERT_WEBHOOK_URLS', 'DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS']
 
 export interface BuildOptions {
   env: Record<string, string>
@@ -16,6 +17,7 @@ export async function buildServer (opts: BuildOptions): Promise<FastifyInstance>
   const fastify = Fastify({
     ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? { level: 'info', redact: REDACT } }),
     bodyLimit: 16 * 1024,
+    trustProxy: parseTrustProxy(opts.env.TRUST_PROXY),
     routerOptions: { maxParamLength: 200 },
     // one line per cycle is the log's rhythm; per-request lines would drown it
     logController: new LogController({ disableRequestLogging: true }),

@@ -21,9 +21,19 @@ export class DbBridge {
     throw new Error('socat bridge did not come up')
   }
 
+  /** Freezes the bridge: connections stay open but nothing moves (a stalled database). */
+  stall (): void {
+    if (this.proc?.pid !== undefined) process.kill(-this.proc.pid, 'SIGSTOP')
+  }
+
+  resume (): void {
+    if (this.proc?.pid !== undefined) process.kill(-this.proc.pid, 'SIGCONT')
+  }
+
   down (): void {
     if (this.proc?.pid !== undefined) {
       try { process.kill(-this.proc.pid, 'SIGKILL') } catch {}
+      try { process.kill(-this.proc.pid, 'SIGCONT') } catch {}
     }
     this.proc = null
   }

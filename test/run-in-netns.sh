@@ -15,8 +15,9 @@ fi
 ip link set lo up
 nft -f - <<'NFT'
 table inet mpm_test {
-  chain output {
-    type filter hook output priority 0; policy accept;
+  chain input {
+    type filter hook input priority 0; policy accept;
+    # dropped on the way in, so the request is really sent and never answered: a silent device
     ip daddr 127.66.0.0/16 icmp type echo-request drop
   }
 }

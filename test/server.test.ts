@@ -52,7 +52,7 @@ t.test('no .env at all: embedded SQLite inventory with demo devices; SIGTERM exi
   const { code, at } = await s.exited
   t.equal(code, 0)
   t.ok(at - sent < 4000, `exited in ${at - sent} ms`)
-  const files = readdirSync(join(cwd, 'ping_results'))
+  const files = readdirSync(join(cwd, 'ping_results')).filter((f) => f.startsWith('ping_results_'))
   t.equal(files.length, 1)
   const text = readFileSync(join(cwd, 'ping_results', files[0]), 'utf8')
   t.ok(text.endsWith('\n'), 'no torn tail after shutdown')
@@ -60,12 +60,12 @@ t.test('no .env at all: embedded SQLite inventory with demo devices; SIGTERM exi
 
 t.test('.env is read, the environment wins; a missing ping program is reported, not fatal', async (t) => {
   const cwd = tempDir(t)
-  writeFileSync(join(cwd, '.env'), 'PING_INTERVAL=1\nPING_COMMAND=/nonexistent/ping\nCSV_OUTPUT_DIR=from-dotenv\nLOG_LEVEL=warn\n')
+  writeFileSync(join(cwd, '.env'), 'PING_INTERVAL=1\nPING_BACKEND=ping\nPING_COMMAND=/nonexistent/ping\nCSV_OUTPUT_DIR=from-dotenv\nLOG_LEVEL=warn\n')
   const s = startServer(cwd, { LOG_LEVEL: 'info' })
   t.teardown(() => { s.child.kill('SIGKILL') })
   const port = await s.port()
   t.ok(s.out.lines.some((l) => l.msg === 'monitor started'), 'LOG_LEVEL from the environment won over .env')
-  await waitFor(() => existsSync(join(cwd, 'from-dotenv')) && readdirSync(join(cwd, 'from-dotenv')).length > 0, 15_000, 'CSV in the .env directory')
+  await waitFor(() => existsSync(join(cwd, 'from-dotenv')) && readdirSync(join(cwd, 'from-dotenv')).some((f) => f.startsWith('ping_results_')), 15_000, 'CSV in the .env directory')
   const health = await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()
   t.equal(health.status, 'degraded')
   t.match(health.reasons, [/ping program unusable: Ping program not found: \/nonexistent\/ping/])

@@ -33,6 +33,9 @@ export const envSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
   PORT: Type.Integer({ default: 5000, minimum: 0, maximum: 65535 }),
   API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed to call the API from a browser; empty = CORS off' }),
+  TRUST_PROXY: Type.String({ default: 'false', pattern: '^(true|false|\\d+|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed' }),
+  CONTROL_RATE_LIMIT: Type.Integer({ default: 60, minimum: 1, description: 'control requests (start/stop) per minute per client' }),
   TEST_PING_RATE_LIMIT: Type.Integer({ default: 30, minimum: 1, description: 'test pings per minute per client' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -58,7 +61,10 @@ export const envSchema = Type.Object({
   ALERT_QUEUE_MAX: Type.Integer({ default: 1000, minimum: 1, maximum: 1000000, description: 'most alerts waiting per receiver; the oldest are dropped beyond it' }),
   ALERT_TIMEOUT: Type.Number({ default: 5, minimum: 0.1, maximum: 120, description: 'seconds one webhook POST may take' }),
   ALERT_RETRIES: Type.Integer({ default: 5, minimum: 0, maximum: 20, description: 'retries of a failed webhook POST' }),
-  ALERT_RETRY_DELAY: Type.Number({ default: 1, minimum: 0.01, maximum: 60, description: 'seconds before the first retry; doubled for each further one, at most 60 s' })
+  ALERT_RETRY_DELAY: Type.Number({ default: 1, minimum: 0.01, maximum: 60, description: 'seconds before the first retry; doubled for each further one, at most 60 s' }),
+  // scale-out (issue 7): the instance monitors only the devices with device_id mod SHARD_COUNT = SHARD_INDEX
+  SHARD_COUNT: Type.Integer({ default: 1, minimum: 1, maximum: 10000, description: 'how many instances share the inventory' }),
+  SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" })
 })
 
 export type Config = Static<typeof envSchema>
@@ -75,5 +81,6 @@ export function describeAccepted (name: string): string {
   if (prop.exclusiveMinimum !== undefined) parts.push(`> ${prop.exclusiveMinimum}`)
   if (prop.maximum !== undefined) parts.push(`<= ${prop.maximum}`)
   if (prop.minLength !== undefined) parts.push('not empty')
+  if (prop.pattern !== undefined && prop.description !== undefined) return prop.description
   return parts.join(', ')
 }

@@ -9,7 +9,8 @@ export class ConfigError extends Error {
   }
 }
 
-export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY'] as const
+// webhook URLs (Slack, Discord) carry their tokens in the path
+export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS'] as const
 
 /** The settings' names: everything else in the environment is none of our business. */
 const KNOWN = new Set(Object.keys(envSchema.properties))

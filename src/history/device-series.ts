@@ -14,6 +14,8 @@ export class DeviceSeries {
   len = 0
   /** results ever pushed minus those evicted from the front: the sequence number of index 0 */
   evicted = 0
+  /** round-trip of the newest timed success ever pushed (hundredths), or -1: the jitter of the next one */
+  lastOk = -1
   /** ip/hostname by the sequence number from which they apply (changes are rare) */
   readonly labels: Array<{ fromSeq: number, ip: string, hostname: string }> = []
 
@@ -51,6 +53,7 @@ export class DeviceSeries {
     this.rtt[s] = rtt
     this.err[s] = err
     this.len++
+    if (err === 0 && rtt !== FAIL) this.lastOk = rtt
   }
 
   /** Drops results older than `t` (an offset like the stored ones). */

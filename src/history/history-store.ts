@@ -41,7 +41,7 @@ export interface HistoryStoreOptions {
 
 const round2 = (x: number) => Math.round(x * 100) / 100
 /** kept beyond the window so the pair before the window's first ping exists (jitter) */
-const MARGIN_MS = 10 * 60_000
+const MAX_MARGIN_MS = 10 * 60_000
 const MAX_ERRORS = 255
 
 /**
@@ -59,6 +59,8 @@ export class HistoryStore {
   private readonly errors: string[] = ['']
   private readonly errorCodes = new Map<string, number>([['', 0]])
   private readonly windowMs: number
+  /** kept beyond the window: 10 minutes, or the window itself when shorter */
+  private readonly marginMs: number
   private readonly maxPerDevice: number
   private base = -1
   private latestAt = 0
@@ -68,9 +70,10 @@ export class HistoryStore {
 
   constructor (opts: HistoryStoreOptions) {
     this.windowMs = opts.hours * 3_600_000
-    this.minutes = new MinuteAggregates(Math.ceil((this.windowMs + MARGIN_MS) / 60_000) + 2)
+    this.marginMs = Math.min(MAX_MARGIN_MS, this.windowMs)
+    this.minutes = new MinuteAggregates(Math.ceil((this.windowMs + this.marginMs) / 60_000) + 2)
     // a fifth more than the interval allows, for the odd overrun-free catch-up cycle
-    this.maxPerDevice = Math.ceil(((this.windowMs + MARGIN_MS) / 1000 / opts.intervalSeconds) * 1.2) + 16
+    this.maxPerDevice = Math.ceil(((this.windowMs + this.marginMs) / 1000 / opts.intervalSeconds) * 1.2) + 16
   }
 
   get hours (): number {
@@ -78,7 +81,7 @@ export class HistoryStore {
   }
 
   add (row: ResultRow, at: number): void {
-    if (this.base === -1) this.base = at - this.windowMs - MARGIN_MS
+    if (this.base === -1) this.base = at - this.windowMs - this.marginMs
     if (at - this.base > 0xF0000000) this.rebase(at)
     const t = at - this.base
     if (t < 0) return
@@ -93,11 +96,9 @@ export class HistoryStore {
     }
     const ok = row.ping_success
     const rtt = ok && row.response_time_ms !== null ? Math.round(row.response_time_ms * 100) : FAIL
-    let jitter: number | null = null
-    if (rtt !== FAIL) {
-      const prev = this.previousSuccess(s, s.len)
-      if (prev !== -1) jitter = Math.abs(rtt - prev)
-    }
+    // the device's previous timed success, kept on the series: looking it up would walk back
+    // through every failure of a device that was down for hours
+    const jitter = rtt !== FAIL && s.lastOk !== -1 ? Math.abs(rtt - s.lastOk) : null
     s.push(t, rtt, ok ? 0 : this.errorCode(row.error_message || 'Ping failed'), row.ip_address, row.hostname)
     this.minutes.add(at, ok, rtt === FAIL ? null : rtt, jitter)
     if (at > this.latestAt) this.latestAt = at
@@ -235,7 +236,7 @@ export class HistoryStore {
   /** Forgets devices (e.g. removed from the inventory) once they have nothing in the window. */
   sweep (now: number): void {
     this.lastSweep = now
-    const cutoff = now - this.windowMs - MARGIN_MS - this.base
+    const cutoff = now - this.windowMs - this.marginMs - this.base
     for (const [id, s] of this.series) {
       s.trimBefore(cutoff)
       if (s.len === 0) this.series.delete(id)
@@ -297,7 +298,7 @@ export class HistoryStore {
   }
 
   private rebase (at: number): void {
-    const newBase = at - this.windowMs - MARGIN_MS
+    const newBase = at - this.windowMs - this.marginMs
     const delta = newBase - this.base
     for (const s of this.series.values()) s.rebase(delta)
     this.base = newBase

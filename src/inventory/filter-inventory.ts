@@ -45,7 +45,7 @@ export function classifyAddress (value: string): { family: 4 | 6 | 0 } | { reaso
   return { reason: 'not an IPv4/IPv6 address or hostname' }
 }
 
-function toDeviceId (id: InventoryRow['id']): number | null {
+export function toDeviceId (id: InventoryRow['id']): number | null {
   const n = typeof id === 'string' ? Number(id) : typeof id === 'bigint' ? Number(id) : id
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import { createKnex, describeInventory, inventoryKind, readInventoryRows } from '../inventory/database.js'
 import { InventoryService } from '../inventory/inventory-service.js'
 import { ensureSqliteInventory } from '../inventory/sqlite-seed.js'
+import { splitShard } from '../inventory/shard.js'
 import type { Device } from '../inventory/filter-inventory.js'
 
 declare module 'fastify' {
@@ -32,7 +33,10 @@ export default fp(async (app) => {
         if (r.seeded > 0) app.log.info({ file: config.SQLITE_FILE, devices: r.seeded }, 'created the embedded inventory with demo devices')
       }
       prepared = true
-      return await readInventoryRows(knex)
+      // other shards' rows are not this instance's business: not monitored, not reported as skipped
+      const split = splitShard(await readInventoryRows(knex), app.shard)
+      app.shard.otherShardRows = split.otherShard
+      return split.rows
     }
   })
   app.decorate('inventory', service)
@@ -41,4 +45,4 @@ export default fp(async (app) => {
     await service.stop()
     await knex?.destroy()
   })
-}, { name: 'inventory', dependencies: ['config'] })
+}, { name: 'inventory', dependencies: ['config', 'shard'] })

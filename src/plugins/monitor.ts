@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { LatestStatus } from '../monitor/latest-status.js'
 import { Monitor, type CycleInfo } from '../monitor/monitor.js'
 import type { CycleResult } from '../monitor/cycle.js'
-import { checkPingProgram, defaultFlavor, type PingProgramCheck } from '../ping/ping-program.js'
+import type { PingProgramCheck } from '../ping/ping-program.js'
 import { scanHistory } from '../storage/csv-history.js'
 import type { ResultRow } from '../storage/result-row.js'
 
@@ -80,11 +80,14 @@ export default fp(async (app) => {
     } catch (err: any) {
       app.log.error({ dir: c.CSV_OUTPUT_DIR, err: err.message }, 'cannot prepare the CSV directory; results stay in memory until it works')
     }
-    pingProgram = await checkPingProgram(c.PING_COMMAND, defaultFlavor())
+    // checks the backend in use through the pool itself (so it also starts a worker thread); with
+    // PING_BACKEND=auto an fping that cannot ping falls back to ping here
+    pingProgram = await app.pingEngine.checkProgram()
     // start every worker thread now, so that the first cycle does not pay for thread start-up
     await app.pingEngine.pingAll(Array.from({ length: app.pingEngine.threads }, (_, i) => ({ target: `127.0.0.${i + 1}`, family: 4 as const })))
       .catch((err) => app.log.warn({ err: err.message }, 'ping pool warm-up failed'))
-    if (!pingProgram.usable) app.log.error({ command: c.PING_COMMAND, err: pingProgram.error }, 'the ping program is missing or unusable: every device will be reported down with this reason (install iputils-ping)')
+    if (pingProgram.usable) app.log.info({ backend: app.pingEngine.backend, program: pingProgram.command }, 'ping engine ready')
+    else app.log.error({ backend: app.pingEngine.backend, program: pingProgram.command, err: pingProgram.error }, 'the ping program is missing or unusable: every device will be reported down with this reason (install iputils-ping and fping)')
     await app.inventory.start()
     app.log.info({ source: app.inventory.status().source }, app.config.DB_CONNECTION === 'sqlite'
       ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
+import helmet from '@fastify/helmet'
+import cors from '@fastify/cors'
 import createError from '@fastify/error'
 import type { FastifyRequest } from 'fastify'
 
@@ -38,6 +40,25 @@ export default fp(async (app) => {
     }
     if (!isLoopback(request.ip)) throw new Forbidden()
   })
+  await app.register(helmet, {
+    // the dashboard and the API docs load scripts, styles and data from this service only
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null
+      }
+    },
+    // plain HTTP on a LAN is the common case: do not pin browsers to HTTPS
+    strictTransportSecurity: false
+  })
+  const origins = app.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  if (origins.length > 0) await app.register(cors, { origin: origins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], exposedHeaders: ['X-MPM-Shard'] })
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_req, ctx) => new TooMany(ctx.max, ctx.after)

@@ -26,13 +26,15 @@ const serviceState = (running: boolean) => ({
   workers: 20,
   threads: 2,
   mode: 'parallel',
+  backend: 'fping',
   devices: 3,
   skipped_rows: 1,
   skipped: [{ device_id: 7, ip: '1.2.3.4;reboot', reason: 'not an IPv4/IPv6 address or hostname' }],
   cycles: 1732,
   overruns: 0,
   abandoned_cycles: 0,
-  last_cycle: cycle
+  last_cycle: cycle,
+  shard: { index: 0, count: 1, other_shard_rows: 0 }
 })
 
 export const docs = {
@@ -50,8 +52,10 @@ export const docs = {
       monitor: { running: true, cycles: 1732, overruns: 0, last_cycle_at: AT },
       inventory: { source: 'MySQL kaido_kit at 127.0.0.1:3306', healthy: false, loaded: true, devices: 3, skipped_rows: 1, last_loaded_at: EARLIER, last_error: 'connect ECONNREFUSED 127.0.0.1:3306' },
       csv: { healthy: true, directory: 'ping_results', last_error: null, pending_rows: 0, dropped_rows: 0, rows_written: 5196 },
-      ping_program: { command: 'ping', usable: true, error: null },
+      ping_program: { command: 'fping', backend: 'fping', usable: true, error: null },
       history: { loading: false },
+      process: { rss_mb: 131.4, heap_used_mb: 38.2, event_loop_delay_p50_ms: 10.1, event_loop_delay_p99_ms: 12.3, event_loop_delay_max_ms: 41.9 },
+      shard: { index: 0, count: 1, other_shard_rows: 0 },
       alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [] }
     }
   },

@@ -112,7 +112,7 @@ export const overviewSchema = (maxHours: number) => ({
 
 const LastSeen = Nullable(Type.String(), { description: 'last successful ping, null if never' })
 const DeviceStateFields = {
-  state: Type.Union([Type.Literal('unknown'), Type.Literal('up'), Type.Literal('down'), Type.Literal('flapping')], {
+  state: StringEnum(['unknown', 'up', 'down', 'flapping'], {
     description: 'down after DOWN_AFTER_FAILURES failed pings in a row, up again after UP_AFTER_SUCCESSES replies; flapping after FLAP_CHANGES up/down changes in FLAP_WINDOW results'
   }),
   consecutive_failures: Type.Integer({ description: 'failed pings in a row, 0 after a reply' }),
@@ -148,6 +148,12 @@ const CycleInfo = Type.Object({
   down: Type.Integer()
 })
 
+export const ShardSchema = Type.Object({
+  index: Type.Integer({ description: 'SHARD_INDEX: this instance monitors the devices whose id mod count is index' }),
+  count: Type.Integer({ description: 'SHARD_COUNT: how many instances share the inventory (1 = not sharded)' }),
+  other_shard_rows: Type.Integer({ description: 'inventory rows of the other shards (neither monitored nor counted as skipped here)' })
+}, { description: 'the part of the inventory this instance covers; every answer also carries it in the X-MPM-Shard header (index/count)' })
+
 export const ServiceState = Type.Object({
   running: Type.Boolean(),
   interval_s: Type.Number(),
@@ -155,13 +161,15 @@ export const ServiceState = Type.Object({
   workers: Type.Integer({ description: 'most pings in flight at once' }),
   threads: Type.Integer({ description: 'ping worker threads' }),
   mode: StringEnum(['parallel', 'sequential']),
+  backend: StringEnum(['ping', 'fping'], { description: 'the ping engine in use (PING_BACKEND=auto picks fping when it is installed)' }),
   devices: Type.Integer(),
   skipped_rows: Type.Integer(),
   skipped: Type.Array(Type.Object({ device_id: Nullable(Type.Integer()), ip: Type.String(), reason: Type.String() }), { description: 'inventory rows not monitored, with the reason' }),
   cycles: Type.Integer(),
   overruns: Type.Integer(),
   abandoned_cycles: Type.Integer(),
-  last_cycle: Type.Union([CycleInfo, Type.Null()])
+  last_cycle: Type.Union([CycleInfo, Type.Null()]),
+  shard: ShardSchema
 })
 
 export const serviceStatusSchema = {

@@ -8,12 +8,17 @@ import { collectEnv } from '../config/load-config.js'
 import { createKnex, describeInventory, inventoryKind, readInventoryRows } from '../inventory/database.js'
 import { ensureSqliteInventory } from '../inventory/sqlite-seed.js'
 import { filterInventory } from '../inventory/filter-inventory.js'
+import { shardLabel, splitShard, type Shard } from '../inventory/shard.js'
+import { shardFromConfig } from '../plugins/shard.js'
 
 async function main (): Promise<number> {
   const app = Fastify({ logger: false })
+  let shard: Shard
   try {
-    await app.register(config, { env: collectEnv(process.env, '.env') })
+    const env = collectEnv(process.env, '.env')
+    await app.register(config, { env })
     await app.ready()
+    shard = shardFromConfig(app.config, env)
   } catch (err: any) {
     process.stderr.write(`check:db: ${String(err?.message ?? err)}\n`)
     return 1
@@ -24,8 +29,10 @@ async function main (): Promise<number> {
   try {
     if (inventoryKind(c) === 'sqlite') await ensureSqliteInventory(knex)
     const rows = await readInventoryRows(knex)
-    const r = filterInventory(rows)
+    const split = splitShard(rows, shard)
+    const r = filterInventory(split.rows)
     console.log(`Connected. ${rows.length} rows in inventaris.`)
+    if (shard.count > 1) console.log(`Shard ${shardLabel(shard)} (devices whose id mod ${shard.count} is ${shard.index}): ${split.rows.length} rows here, ${split.otherShard} rows in the other shards.`)
     console.log(`Devices that would be monitored: ${r.devices.length}`)
     console.log(`Rows left out because kondisi is 'hilang': ${r.lost}`)
     console.log(`Rows skipped: ${r.skipped.length}`)

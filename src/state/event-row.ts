@@ -1,5 +1,6 @@
 import Papa from 'papaparse'
 import { formatLocalIso } from '../lib/local-time.js'
+import { cleanCsvText } from '../storage/result-row.js'
 import type { DeviceState, StateEvent } from './device-state.js'
 
 /** One state change as stored in state_events_YYYYMMDD.csv and served by /api/ping/events. */
@@ -15,21 +16,15 @@ export interface EventRow {
 
 export const EVENT_COLUMNS = ['at', 'device_id', 'ip_address', 'hostname', 'from', 'to', 'reason'] as const
 export const EVENT_HEADER = EVENT_COLUMNS.join(',') + '\n'
-export const EVENT_FILE = /^state_events_(\d{8})\.csv$/
+export const EVENT_PREFIX = 'state_events'
 const STATES = new Set<string>(['unknown', 'up', 'down', 'flapping'])
-
-export function eventFileName (dateKey: string): string {
-  return `state_events_${dateKey}.csv`
-}
 
 export function toEventRow (e: StateEvent): EventRow {
   return { at: formatLocalIso(e.at), device_id: e.device_id, ip_address: e.ip_address, hostname: e.hostname, from: e.from, to: e.to, reason: e.reason }
 }
 
-// as in result-row.ts: one event is always one line, so a torn tail can be cut at the last newline
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/g
-const clean = (s: string) => s.replace(CONTROL, ' ')
+// as for result rows: one event is always one line, so a torn tail can be cut at the last newline
+const clean = cleanCsvText
 
 /** CSV lines (each ending in \n); quoting by papaparse, as for result rows. */
 export function formatEventRows (rows: EventRow[]): string {

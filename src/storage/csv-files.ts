@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
-export const CSV_FILE = /^ping_results_(\d{8})(?:_(\d+))?\.csv$/
+/** Result files; the state event files use the same naming with their own prefix. */
+export const RESULTS_PREFIX = 'ping_results'
 
 export interface CsvFileInfo {
   name: string
@@ -11,12 +12,23 @@ export interface CsvFileInfo {
   index: number
 }
 
+/** PREFIX_YYYYMMDD.csv, then PREFIX_YYYYMMDD_2.csv, _3, ... once a file is full */
+export function datedFileName (prefix: string, dateKey: string, index: number): string {
+  return index <= 1 ? `${prefix}_${dateKey}.csv` : `${prefix}_${dateKey}_${index}.csv`
+}
+
 export function csvFileName (dateKey: string, index: number): string {
-  return index <= 1 ? `ping_results_${dateKey}.csv` : `ping_results_${dateKey}_${index}.csv`
+  return datedFileName(RESULTS_PREFIX, dateKey, index)
 }
 
 /** The result files in `dir`, oldest first (by date, then rollover index). */
 export async function listCsvFiles (dir: string): Promise<CsvFileInfo[]> {
+  return await listDatedFiles(dir, RESULTS_PREFIX)
+}
+
+/** The files named by datedFileName(prefix, ...) in `dir`, oldest first. */
+export async function listDatedFiles (dir: string, prefix: string): Promise<CsvFileInfo[]> {
+  const pattern = new RegExp(`^${prefix}_(\\d{8})(?:_(\\d+))?\\.csv$`)
   let names: string[]
   try {
     names = await readdir(dir)
@@ -26,7 +38,7 @@ export async function listCsvFiles (dir: string): Promise<CsvFileInfo[]> {
   }
   const files: CsvFileInfo[] = []
   for (const name of names) {
-    const m = CSV_FILE.exec(name)
+    const m = pattern.exec(name)
     if (m === null) continue
     files.push({ name, path: join(dir, name), dateKey: m[1], index: m[2] === undefined ? 1 : Number(m[2]) })
   }

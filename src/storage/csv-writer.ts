@@ -2,10 +2,17 @@ import { mkdir, open, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { dateKeyStart, localDateKey } from '../lib/local-time.js'
 import { CSV_HEADER, formatCsvRows, type ResultRow } from './result-row.js'
-import { csvFileName, listCsvFiles } from './csv-files.js'
+import { RESULTS_PREFIX, datedFileName, listDatedFiles } from './csv-files.js'
 
-export interface CsvWriterOptions {
+export interface CsvWriterOptions<T> {
   dir: string
+  /** file names: PREFIX_YYYYMMDD[_N].csv (default: the result files) */
+  prefix?: string
+  /** header line with its \n, and the rows as CSV lines (defaults: result rows) */
+  header?: string
+  format?: (rows: T[]) => string
+  /** what the files hold, for log lines and errors (default "CSV") */
+  what?: string
   /** most data rows per file, 0 = no limit */
   maxRecords: number
   /** files of days older than this are deleted, 0 = keep all */
@@ -16,7 +23,7 @@ export interface CsvWriterOptions {
   now?: () => number
 }
 
-interface Pending { row: ResultRow, at: number }
+interface Pending<T> { row: T, at: number }
 
 export interface CsvWriterState {
   healthy: boolean
@@ -29,30 +36,42 @@ export interface CsvWriterState {
 }
 
 /**
- * The single writer of the result files. Rows of one flush go out in one write per file touched; a
- * failed write is undone (truncated back) so no torn row is left, and the rows wait in a bounded
- * buffer to be written, in order, on the next flush.
+ * The single writer of a family of daily CSV files (the result files by default; the state event
+ * files too). Rows of one flush go out in one write per file touched; a failed write is undone
+ * (truncated back) so no torn row is left, and the rows wait in a bounded buffer to be written, in
+ * order, on the next flush.
  */
-export class CsvWriter {
-  private pending: Pending[] = []
+export class CsvWriter<T = ResultRow> {
+  private pending: Array<Pending<T>> = []
   private chain: Promise<void> = Promise.resolve()
   /** per date: current file index and its data row count */
   private readonly current = new Map<string, { index: number, count: number }>()
   private lastRetentionDay = ''
   private readonly state: CsvWriterState = { healthy: true, last_error: null, failing_since: null, pending_rows: 0, dropped_rows: 0, rows_written: 0, write_errors: 0 }
   private readonly now: () => number
+  private readonly prefix: string
+  private readonly header: string
+  private readonly format: (rows: T[]) => string
+  private readonly what: string
 
-  constructor (private readonly opts: CsvWriterOptions) {
+  constructor (private readonly opts: CsvWriterOptions<T>) {
     this.now = opts.now ?? Date.now
+    this.prefix = opts.prefix ?? RESULTS_PREFIX
+    this.header = opts.header ?? CSV_HEADER
+    this.format = opts.format ?? (formatCsvRows as unknown as (rows: T[]) => string)
+    this.what = opts.what ?? 'CSV'
   }
 
-  /** Creates the directory and cuts any torn last line left by a crash. */
+  private initialized = false
+
+  /** Creates the directory and cuts any torn last line left by a crash (the first flush does it otherwise). */
   async init (): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true })
-    for (const f of await listCsvFiles(this.opts.dir)) {
+    for (const f of await listDatedFiles(this.opts.dir, this.prefix)) {
       const cut = await repairTornTail(f.path)
       if (cut > 0) this.opts.log.warn({ file: f.name, bytes: cut }, 'cut a torn last line left by an earlier crash')
     }
+    this.initialized = true
     await this.applyRetention()
   }
 
@@ -60,14 +79,24 @@ export class CsvWriter {
     return { ...this.state, pending_rows: this.pending.length }
   }
 
+  /** Rows not written yet, oldest first (e.g. while the directory cannot be written). */
+  unwritten (): T[] {
+    return this.pending.map((p) => p.row)
+  }
+
+  /** Resolves when the writes queued so far have ended (written, or kept for a retry). */
+  settled (): Promise<void> {
+    return this.chain
+  }
+
   /** Queues rows (with their epoch ms, which picks the file) and writes them; resolves when this flush ended. */
-  write (rows: Array<{ row: ResultRow, at: number }>): Promise<void> {
+  write (rows: Array<{ row: T, at: number }>): Promise<void> {
     for (const r of rows) this.pending.push(r)
     const overflow = this.pending.length - this.opts.bufferMaxRows
     if (overflow > 0) {
       this.pending.splice(0, overflow)
       this.state.dropped_rows += overflow
-      this.opts.log.error({ dropped: overflow, total_dropped: this.state.dropped_rows }, 'CSV buffer full: dropped the oldest unwritten results')
+      this.opts.log.error({ dropped: overflow, total_dropped: this.state.dropped_rows }, `${this.what} buffer full: dropped the oldest unwritten rows`)
     }
     this.chain = this.chain.then(() => this.flush())
     return this.chain
@@ -85,8 +114,8 @@ export class CsvWriter {
     this.pending = []
     let i = 0
     try {
+      if (!this.initialized) await this.init()
       await this.applyRetention()
-      await mkdir(this.opts.dir, { recursive: true })
       while (i < batch.length) {
         const key = localDateKey(batch[i].at)
         let j = i
@@ -101,16 +130,16 @@ export class CsvWriter {
             continue
           }
           const take = Math.min(room, j - i)
-          const file = csvFileName(key, cur.index)
-          const size = await appendAtomically(join(this.opts.dir, file), batch.slice(i, i + take).map((p) => p.row))
+          const file = datedFileName(this.prefix, key, cur.index)
+          const size = await appendAtomically(join(this.opts.dir, file), this.header, this.format(batch.slice(i, i + take).map((p) => p.row)))
           // the acknowledgement: these rows are in the file (in the page cache) up to `size` bytes
-          this.opts.log.debug?.({ file, rows: take, size }, 'csv rows written')
+          this.opts.log.debug?.({ file, rows: take, size }, `${this.what} rows written`)
           cur.count += take
           i += take
           this.state.rows_written += take
         }
       }
-      if (!this.state.healthy) this.opts.log.info({ rows: batch.length }, 'CSV writing works again; buffered results written')
+      if (!this.state.healthy) this.opts.log.info({ rows: batch.length }, `${this.what} writing works again; buffered rows written`)
       this.state.healthy = true
       this.state.last_error = null
       this.state.failing_since = null
@@ -118,9 +147,9 @@ export class CsvWriter {
       // keep what was not written, in order, ahead of anything queued meanwhile
       this.pending = batch.slice(i).concat(this.pending)
       this.state.write_errors++
-      const message = `${err.code ?? 'error'}: cannot write CSV files in ${this.opts.dir}`
+      const message = `${err.code ?? 'error'}: cannot write ${this.what} files in ${this.opts.dir}`
       if (this.state.healthy) {
-        this.opts.log.error({ err: err.message, pending: this.pending.length }, 'CSV write failed; results are kept in memory and retried')
+        this.opts.log.error({ err: err.message, pending: this.pending.length }, `${this.what} write failed; rows are kept in memory and retried`)
         this.state.failing_since = new Date(this.now()).toISOString()
       }
       this.state.healthy = false
@@ -131,7 +160,7 @@ export class CsvWriter {
   private async fileFor (key: string): Promise<{ index: number, count: number }> {
     let cur = this.current.get(key)
     if (cur !== undefined) return cur
-    const files = (await listCsvFiles(this.opts.dir)).filter((f) => f.dateKey === key)
+    const files = (await listDatedFiles(this.opts.dir, this.prefix)).filter((f) => f.dateKey === key)
     const last = files.at(-1)
     cur = { index: last?.index ?? 1, count: 0 }
     if (last !== undefined && this.opts.maxRecords > 0) cur.count = await countDataRows(last.path)
@@ -146,22 +175,22 @@ export class CsvWriter {
     if (this.opts.retentionDays <= 0 || today === this.lastRetentionDay) return
     this.lastRetentionDay = today
     const limit = dateKeyStart(today) - this.opts.retentionDays * 86_400_000
-    for (const f of await listCsvFiles(this.opts.dir)) {
+    for (const f of await listDatedFiles(this.opts.dir, this.prefix)) {
       if (dateKeyStart(f.dateKey) < limit) {
         await rm(f.path, { force: true })
-        this.opts.log.info({ file: f.name }, 'deleted CSV file past retention')
+        this.opts.log.info({ file: f.name }, `deleted ${this.what} file past retention`)
       }
     }
   }
 }
 
-/** Appends rows in one write; on failure truncates back so that no partial row stays behind. Returns the new size. */
-async function appendAtomically (path: string, rows: ResultRow[]): Promise<number> {
+/** Appends lines in one write (the header first in a new file); on failure truncates back so that no partial row stays behind. Returns the new size. */
+async function appendAtomically (path: string, header: string, lines: string): Promise<number> {
   const fh = await open(path, 'a')
   let size = 0
   try {
     size = (await fh.stat()).size
-    const text = (size === 0 ? CSV_HEADER : '') + formatCsvRows(rows)
+    const text = (size === 0 ? header : '') + lines
     const { bytesWritten } = await fh.write(text)
     // a short write (disk full) would leave half a row: undo it like any other failure
     if (bytesWritten !== Buffer.byteLength(text)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' })

@@ -18,7 +18,8 @@ export const CSV_HEADER = CSV_COLUMNS.join(',') + '\n'
 // a quoted field. Control characters (a person can type them into the inventory) become spaces.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/g
-const clean = (s: string) => s.replace(CONTROL, ' ')
+export const cleanCsvText = (s: string) => s.replace(CONTROL, ' ')
+const clean = cleanCsvText
 
 export function roundMs (ms: number): number {
   return Math.round(ms * 100) / 100

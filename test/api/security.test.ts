@@ -68,3 +68,39 @@ t.test('errors: bad JSON bodies, huge params and internal failures answer in the
   t.equal(boom.statusCode, 500)
   t.same(boom.json(), { success: false, error: 'Internal server error' })
 })
+
+t.test('security headers on every answer; CORS off unless CORS_ORIGINS lists origins', async (t) => {
+  const { app } = await build(t)
+  const r = await app.inject({ method: 'GET', url: '/api/ping/status', headers: { origin: 'http://evil.example' } })
+  t.match(r.headers['content-security-policy'], /default-src 'self'/)
+  t.equal(r.headers['x-content-type-options'], 'nosniff')
+  t.equal(r.headers['x-frame-options'], 'SAMEORIGIN')
+  t.equal(r.headers['access-control-allow-origin'], undefined, 'no CORS by default')
+  const { app: withCors } = await build(t, { CORS_ORIGINS: 'http://noc.example, http://wall.example' })
+  const ok = await withCors.inject({ method: 'GET', url: '/api/ping/status', headers: { origin: 'http://wall.example' } })
+  t.equal(ok.headers['access-control-allow-origin'], 'http://wall.example')
+  const other = await withCors.inject({ method: 'GET', url: '/api/ping/status', headers: { origin: 'http://evil.example' } })
+  t.equal(other.headers['access-control-allow-origin'], undefined)
+})
+
+t.test('TRUST_PROXY decides whether X-Forwarded-For names the client for the loopback rule', async (t) => {
+  const { app } = await build(t)
+  const spoof = await app.inject({ method: 'POST', url: '/api/ping/service/stop', remoteAddress: '192.0.2.7', headers: { 'x-forwarded-for': '127.0.0.1' } })
+  t.equal(spoof.statusCode, 403, 'a forged header from a far client is not believed')
+  const { app: behindProxy } = await build(t, { TRUST_PROXY: '127.0.0.1' })
+  const viaProxy = await behindProxy.inject({ method: 'POST', url: '/api/ping/service/stop', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '192.0.2.7' } })
+  t.equal(viaProxy.statusCode, 403, 'a far client behind the local proxy is far')
+  const local = await behindProxy.inject({ method: 'POST', url: '/api/ping/service/stop', remoteAddress: '127.0.0.1' })
+  t.equal(local.statusCode, 200)
+  await t.rejects(build(t, { TRUST_PROXY: 'yes please' }), { message: /^Invalid setting TRUST_PROXY="yes please": expected false, true, a hop count/ })
+})
+
+t.test('control routes are rate limited too; body size is bounded', async (t) => {
+  const { app } = await build(t, { CONTROL_RATE_LIMIT: '3' })
+  const codes: number[] = []
+  for (let i = 0; i < 4; i++) codes.push((await app.inject({ method: 'POST', url: '/api/ping/service/stop' })).statusCode)
+  t.same(codes, [200, 200, 200, 429])
+  const big = await app.inject({ method: 'POST', url: '/api/ping/test/127.0.0.1', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(20_000) }) })
+  t.equal(big.statusCode, 413)
+  t.match(big.json(), { success: false })
+})

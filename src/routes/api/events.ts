@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { errorResponses } from '../../schemas/common.js'
+import { Nullable, StringEnum, errorResponses } from '../../schemas/common.js'
 
-const State = Type.Union([Type.Literal('unknown'), Type.Literal('up'), Type.Literal('down'), Type.Literal('flapping')])
+const State = StringEnum(['unknown', 'up', 'down', 'flapping'])
 
 export const EventSchema = Type.Object({
   at: Type.String({ description: 'ISO 8601, local time with milliseconds and UTC offset: the result that caused the change' }),
@@ -42,7 +42,7 @@ export const eventsSchema = {
     200: Type.Object({
       success: Type.Literal(true),
       hours: Type.Number(),
-      device_id: Type.Union([Type.Integer(), Type.Null()]),
+      device_id: Nullable(Type.Integer()),
       data: Type.Array(EventSchema),
       count: Type.Integer()
     }, { description: 'The state changes, newest first', examples: [EXAMPLE] }),

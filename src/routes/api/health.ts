@@ -1,8 +1,11 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { Nullable, StringEnum } from '../../schemas/common.js'
 import { answer, docs } from '../../schemas/examples.js'
+import { ShardSchema } from '../../schemas/ping.js'
 
-const NullableString = Type.Union([Type.String(), Type.Null()])
+const NullableString = Nullable(Type.String())
 
 const HealthSchema = {
   tags: ['service'],
@@ -16,11 +19,19 @@ const HealthSchema = {
       version: Type.String(),
       uptime_s: Type.Number(),
       reasons: Type.Array(Type.String()),
-      monitor: Type.Object({ running: Type.Boolean(), cycles: Type.Integer(), overruns: Type.Integer(), last_cycle_at: Type.Union([Type.String(), Type.Null()]) }),
-      inventory: Type.Object({ source: Type.String(), healthy: Type.Boolean(), loaded: Type.Boolean(), devices: Type.Integer(), skipped_rows: Type.Integer(), last_loaded_at: Type.Union([Type.String(), Type.Null()]), last_error: Type.Union([Type.String(), Type.Null()]) }),
-      csv: Type.Object({ healthy: Type.Boolean(), directory: Type.String(), last_error: Type.Union([Type.String(), Type.Null()]), pending_rows: Type.Integer(), dropped_rows: Type.Integer(), rows_written: Type.Integer() }),
-      ping_program: Type.Object({ command: Type.String(), usable: Type.Union([Type.Boolean(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]) }),
+      monitor: Type.Object({ running: Type.Boolean(), cycles: Type.Integer(), overruns: Type.Integer(), last_cycle_at: Nullable(Type.String()) }),
+      inventory: Type.Object({ source: Type.String(), healthy: Type.Boolean(), loaded: Type.Boolean(), devices: Type.Integer(), skipped_rows: Type.Integer(), last_loaded_at: Nullable(Type.String()), last_error: Nullable(Type.String()) }),
+      csv: Type.Object({ healthy: Type.Boolean(), directory: Type.String(), last_error: Nullable(Type.String()), pending_rows: Type.Integer(), dropped_rows: Type.Integer(), rows_written: Type.Integer() }),
+      ping_program: Type.Object({ command: Type.String(), backend: StringEnum(['ping', 'fping']), usable: Nullable(Type.Boolean()), error: Nullable(Type.String()) }),
       history: Type.Object({ loading: Type.Boolean({ description: 'true while earlier results are read back from the CSV files at start' }) }),
+      process: Type.Object({
+        rss_mb: Type.Number(),
+        heap_used_mb: Type.Number(),
+        event_loop_delay_p50_ms: Type.Number({ description: 'since start' }),
+        event_loop_delay_p99_ms: Type.Number({ description: 'since start' }),
+        event_loop_delay_max_ms: Type.Number({ description: 'since start' })
+      }, { description: 'this process: memory, and how long the event loop was held up' }),
+      shard: ShardSchema,
       alerts: Type.Object({
         enabled: Type.Boolean({ description: 'ALERT_WEBHOOK_URLS is set' }),
         format: Type.String(),
@@ -48,7 +59,24 @@ const HealthSchema = {
   }
 }
 
+const MB = 1024 * 1024
+const round1 = (x: number) => Math.round(x * 10) / 10
+
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
+  app.addHook('onClose', async () => { loopDelay.disable() })
+  const processFigures = () => {
+    const mem = process.memoryUsage()
+    return {
+      rss_mb: round1(mem.rss / MB),
+      heap_used_mb: round1(mem.heapUsed / MB),
+      event_loop_delay_p50_ms: round1(loopDelay.percentile(50) / 1e6),
+      event_loop_delay_p99_ms: round1(loopDelay.percentile(99) / 1e6),
+      event_loop_delay_max_ms: round1(loopDelay.max / 1e6)
+    }
+  }
+
   const started = Date.now()
   app.get('/health', { schema: HealthSchema }, async () => {
     const inv = app.inventory.status()
@@ -79,8 +107,10 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       monitor: { running: mon.running, cycles: mon.cycles, overruns: mon.overruns, last_cycle_at: mon.last_cycle?.started_at ?? null },
       inventory: { source: inv.source, healthy: inv.healthy, loaded: inv.loaded, devices: inv.devices, skipped_rows: inv.skipped_rows, last_loaded_at: inv.last_loaded_at, last_error: inv.last_error },
       csv: { healthy: csv.healthy, directory: app.config.CSV_OUTPUT_DIR, last_error: csv.last_error, pending_rows: csv.pending_rows, dropped_rows: csv.dropped_rows, rows_written: csv.rows_written },
-      ping_program: { command: app.config.PING_COMMAND, usable: ping?.usable ?? null, error: ping?.error ?? null },
+      ping_program: { command: ping?.command ?? app.pingEngine.program, backend: app.pingEngine.backend, usable: ping?.usable ?? null, error: ping?.error ?? null },
       history: { loading: app.historyLoading() },
+      process: processFigures(),
+      shard: { index: app.shard.index, count: app.shard.count, other_shard_rows: app.shard.otherShardRows },
       alerts: {
         enabled: alerts.enabled,
         format: alerts.format,

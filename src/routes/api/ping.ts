@@ -22,13 +22,15 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       workers: c.USE_MULTI_PING ? c.MAX_PING_WORKERS : 1,
       threads: app.pingEngine.threads,
       mode: c.USE_MULTI_PING ? 'parallel' as const : 'sequential' as const,
+      backend: app.pingEngine.backend,
       devices: inv.devices,
       skipped_rows: inv.skipped_rows,
       skipped: inv.skipped,
       cycles: m.cycles,
       overruns: m.overruns,
       abandoned_cycles: m.abandoned_cycles,
-      last_cycle: m.last_cycle
+      last_cycle: m.last_cycle,
+      shard: { index: app.shard.index, count: app.shard.count, other_shard_rows: app.shard.otherShardRows }
     }
   }
 
@@ -80,12 +82,13 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/service/status', { schema: serviceStatusSchema }, async () => ({ success: true as const, data: serviceState() }))
 
-  app.post('/service/start', { schema: serviceControlSchema('Start'), preHandler: app.requireControlAccess }, async () => {
+  const controlLimit = { rateLimit: { max: c.CONTROL_RATE_LIMIT, timeWindow: '1 minute' } }
+  app.post('/service/start', { schema: serviceControlSchema('Start'), preHandler: app.requireControlAccess, config: controlLimit }, async () => {
     app.monitor.start()
     return { success: true as const, data: serviceState() }
   })
 
-  app.post('/service/stop', { schema: serviceControlSchema('Stop'), preHandler: app.requireControlAccess }, async () => {
+  app.post('/service/stop', { schema: serviceControlSchema('Stop'), preHandler: app.requireControlAccess, config: controlLimit }, async () => {
     await app.monitor.stop()
     return { success: true as const, data: serviceState() }
   })

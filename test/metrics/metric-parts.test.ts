@@ -1,0 +1,72 @@
+import t from 'tap'
+import { failureReason } from '../../src/metrics/failure-reason.js'
+import { escapeLabelValue, formatValue } from '../../src/metrics/exposition.js'
+import { DeviceGauges } from '../../src/metrics/device-gauges.js'
+import { ResponseTimeHistogram } from '../../src/metrics/response-time-histogram.js'
+import type { Device } from '../../src/inventory/filter-inventory.js'
+import type { ResultRow } from '../../src/storage/result-row.js'
+import { promtoolCheck, samples } from './promtool.js'
+
+t.test('failure texts map to a small fixed set of reasons', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['No response (timeout)', 'timeout'],
+    ['Destination host unreachable', 'unreachable'],
+    ['Time to live exceeded', 'unreachable'],
+    ['Unknown host', 'unknown_host'],
+    ['Unknown host (name resolution failed)', 'unknown_host'],
+    ['Ping not permitted: ping: socket: Operation not permitted', 'not_permitted'],
+    ['Ping program not executable: /bin/ping', 'not_permitted'],
+    ['Ping program not found: fping', 'program_missing'],
+    ['Ping program could not start (EMFILE): ping', 'other'],
+    ['Ping failed (exit 2): something new', 'other'],
+    ['Ping worker failed: boom', 'other'],
+    ['', 'other']
+  ]
+  for (const [text, reason] of cases) t.equal(failureReason(text), reason, text)
+})
+
+t.test('label values and numbers in the text format', async (t) => {
+  t.equal(escapeLabelValue('plain-host.example'), 'plain-host.example')
+  t.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd')
+  t.equal(formatValue(Infinity), '+Inf')
+  t.equal(formatValue(-Infinity), '-Inf')
+  t.equal(formatValue(NaN), 'NaN')
+  t.equal(formatValue(0.00003), '0.00003')
+})
+
+const dev = (id: number, ip = `10.0.0.${id}`, hostname = `h${id}`): Device => ({ device_id: id, ip_address: ip, hostname, family: 4 })
+const row = (d: Device, ok: boolean, ms: number | null = ok ? 1.5 : null): { row: ResultRow } => ({
+  row: { timestamp: '', device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname, ping_success: ok, response_time_ms: ms, error_message: ok ? '' : 'No response (timeout)' }
+})
+
+t.test('per-device series follow the inventory', async (t) => {
+  const g = new DeviceGauges('x_')
+  const [a, b, c] = [dev(1), dev(2), dev(3)]
+  g.setDevices([a, b])
+  g.update([row(a, true), row(b, false), row(c, true)])
+  let text = g.render()
+  t.same(samples(text, 'x_device_up').map((s) => [s.labels.device_id, s.value]), [['1', 1], ['2', 0]], 'a row of a device not monitored (left during the cycle) is ignored')
+  t.same(samples(text, 'x_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]), [['1', 0.0015]], 'seconds; none for a failed ping')
+  t.equal(g.render(), text, 'the same text until something changes')
+
+  g.setDevices([dev(1, '10.0.0.1', 'renamed'), c])
+  text = g.render()
+  t.same(samples(text, 'x_device_up'), [], 'a device that left goes at once; a renamed one waits for its next result')
+  g.update([row(a, true)])
+  t.same(samples(g.render(), 'x_device_up'), [], 'a row with the old name (from a cycle that started before the reload) is ignored')
+  g.update([row(dev(1, '10.0.0.1', 'renamed'), true), row(c, false)])
+  text = g.render()
+  t.same(samples(text, 'x_device_up').map((s) => [s.labels.hostname, s.value]), [['renamed', 1], ['h3', 0]])
+  t.equal((await promtoolCheck(text)).code, 0)
+})
+
+t.test('the response time histogram', async (t) => {
+  const h = new ResponseTimeHistogram('x_rt_seconds', 'help', [0.001, 0.01])
+  for (const s of [0.0005, 0.001, 0.002, 0.5]) h.observe(s)
+  const text = h.render()
+  t.same(samples(text, 'x_rt_seconds_bucket').map((s) => [s.labels.le, s.value]), [['0.001', 2], ['0.01', 3], ['+Inf', 4]], 'le is inclusive, buckets cumulative')
+  t.equal(samples(text, 'x_rt_seconds_count')[0].value, 4)
+  t.equal(samples(text, 'x_rt_seconds_sum')[0].value, 0.5035)
+  const check = await promtoolCheck(text)
+  t.equal(check.code, 0, check.output)
+})
