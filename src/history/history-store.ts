@@ -72,8 +72,8 @@ export class HistoryStore {
     this.windowMs = opts.hours * 3_600_000
     this.marginMs = Math.min(MAX_MARGIN_MS, this.windowMs)
     this.minutes = new MinuteAggregates(Math.ceil((this.windowMs + this.marginMs) / 60_000) + 2)
-    // a fifth more than the interval allows, for the odd overrun-free catch-up cycle
-    this.maxPerDevice = Math.ceil(((this.windowMs + this.marginMs) / 1000 / opts.intervalSeconds) * 1.2) + 16
+    // 5% more than the interval allows (a restart's extra cycle, clock jitter); the oldest go first beyond it
+    this.maxPerDevice = Math.ceil(((this.windowMs + this.marginMs) / 1000 / opts.intervalSeconds) * 1.05) + 16
   }
 
   get hours (): number {

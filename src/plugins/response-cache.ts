@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-interface Entry { version: string, body: string }
+interface Entry { version: string, body: Buffer }
 
 /**
  * The read routes answer from data that changes once per cycle; under load the same answer would be
@@ -37,7 +37,10 @@ export default fp(async (app) => {
 
   app.addHook('onSend', async (request, reply, payload) => {
     const v = misses.get(request)
-    if (v !== undefined && reply.statusCode === 200 && typeof payload === 'string') cache.set(request.url, { version: v, body: payload })
-    return payload
+    if (v === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return payload
+    // kept and sent as bytes: a large answer is encoded once per cycle, not once per request
+    const body = Buffer.from(payload)
+    cache.set(request.url, { version: v, body })
+    return body
   })
 }, { name: 'response-cache', dependencies: ['monitor', 'inventory'] })

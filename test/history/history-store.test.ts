@@ -108,8 +108,8 @@ t.test('memory stays bounded: a device keeps at most its window of results', asy
   const s = new HistoryStore({ hours: 0.1, intervalSeconds: 5 })
   for (let k = 0; k < 2000; k++) s.add(r(1, T0 + k * 5000, 1).row, T0 + k * 5000)
   const { results } = s.counts()
-  // 6 minutes + 10 minutes margin at 5 s, plus 20% headroom
-  t.ok(results <= Math.ceil((960 / 5) * 1.2) + 16, `${results} results kept`)
+  // 6 minutes + 6 minutes margin at 5 s, plus 5% headroom
+  t.ok(results <= Math.ceil((720 / 5) * 1.05) + 16, `${results} results kept`)
   t.equal(s.deviceRows(1, T0 + 1999 * 5000 - 60_000, T0 + 1999 * 5000, 1000).length, 13)
   t.equal(s.statistics(T0, T0 + 1000).total_pings, 0, 'old minutes are gone too')
 })
