@@ -1,10 +1,5 @@
+import type { Log } from '../lib/log.js'
 import { filterInventory, type Device, type InventoryRow, type SkippedRow } from './filter-inventory.js'
-
-export interface InventoryLog {
-  info: (o: object, m?: string) => void
-  warn: (o: object, m?: string) => void
-  error: (o: object, m?: string) => void
-}
 
 export interface InventoryServiceOptions {
   source: string
@@ -12,7 +7,7 @@ export interface InventoryServiceOptions {
   reloadMs: number
   /** retry pace while no inventory was ever loaded */
   firstLoadRetryMs: number
-  log: InventoryLog
+  log: Log
   /** strings that must never appear in an error we keep or log (e.g. the DB password) */
   secrets: string[]
   onChange: (devices: Device[]) => void

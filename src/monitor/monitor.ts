@@ -1,12 +1,7 @@
+import type { Log } from '../lib/log.js'
 import type { Device } from '../inventory/filter-inventory.js'
 import { formatLocalIso } from '../lib/local-time.js'
 import { runCycle, type CycleResult, type PingMany } from './cycle.js'
-
-export interface MonitorLog {
-  info: (o: object, m?: string) => void
-  warn: (o: object, m?: string) => void
-  error: (o: object, m?: string) => void
-}
 
 export interface MonitorOptions {
   intervalMs: number
@@ -17,7 +12,7 @@ export interface MonitorOptions {
   ping: (targets: Parameters<PingMany>[0], signal: AbortSignal) => ReturnType<PingMany>
   /** consumes a finished cycle (CSV writer, status cache); must not throw */
   onCycle: (cycle: CycleResult, info: CycleInfo) => Promise<void> | void
-  log: MonitorLog
+  log: Log
   now?: () => number
 }
 

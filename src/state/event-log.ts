@@ -1,3 +1,4 @@
+import type { Log } from '../lib/log.js'
 import { createReadStream } from 'node:fs'
 import Papa from 'papaparse'
 import { localDateKey } from '../lib/local-time.js'
@@ -11,7 +12,7 @@ export interface EventLogOptions {
   retentionDays: number
   /** events kept in memory while writing fails; beyond this the oldest are dropped (and counted) */
   bufferMax: number
-  log: { info: (o: object, m?: string) => void, warn: (o: object, m?: string) => void, error: (o: object, m?: string) => void, debug?: (o: object, m?: string) => void }
+  log: Log
   now?: () => number
 }
 

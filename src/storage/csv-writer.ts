@@ -1,3 +1,4 @@
+import type { Log } from '../lib/log.js'
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { dateKeyStart, localDateKey } from '../lib/local-time.js'
@@ -19,7 +20,7 @@ export interface CsvWriterOptions<T> {
   retentionDays: number
   /** rows kept in memory while writing fails; beyond this the oldest are dropped (and counted) */
   bufferMaxRows: number
-  log: { info: (o: object, m?: string) => void, warn: (o: object, m?: string) => void, error: (o: object, m?: string) => void, debug?: (o: object, m?: string) => void }
+  log: Log
   now?: () => number
 }
 
