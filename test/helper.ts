@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import Papa from 'papaparse'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -94,4 +95,15 @@ export async function waitFor<T> (check: () => T | Promise<T>, ms = 10_000, what
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+}
+
+/** The data rows of every PREFIX_*.csv file in `dir`, in file order; each file must start with `header`. */
+export function readCsvFiles (dir: string, prefix: string, header: string): string[][] {
+  const out: string[][] = []
+  for (const f of readdirSync(dir).filter((n) => n.startsWith(prefix + '_')).sort()) {
+    const data = Papa.parse<string[]>(readFileSync(join(dir, f), 'utf8'), { skipEmptyLines: true }).data
+    if (data[0].join(',') !== header) throw new Error(`${f}: wrong header`)
+    out.push(...data.slice(1))
+  }
+  return out
 }

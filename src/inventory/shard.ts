@@ -6,8 +6,6 @@ export interface Shard {
   count: number
 }
 
-export const SINGLE_SHARD: Shard = { index: 0, count: 1 }
-
 /**
  * The sharding rule: device `id` belongs to shard `id mod count`. It depends on nothing but the id
  * and the count, so every instance decides alike without talking to the others, and a device changes

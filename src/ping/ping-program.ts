@@ -1,6 +1,5 @@
 import { isBusyBox } from './ping-backend.js'
 import { ERR_TIMEOUT, type PingBackend, type PingFlavor, type TargetOutcome } from './types.js'
-import { pingOne } from './run-ping.js'
 
 /** The ping dialect of this platform; on Linux, BusyBox's ping when the command is its applet. */
 export function defaultFlavor (platform: NodeJS.Platform = process.platform, command?: string): PingFlavor {
@@ -17,12 +16,6 @@ export interface PingProgramCheck {
   error: string | null
   /** which backend the check was for (ping when not given) */
   backend?: PingBackend
-}
-
-/** Pings the loopback address once to find out whether the ping program exists and may be used. */
-export async function checkPingProgram (command: string, flavor: PingFlavor): Promise<PingProgramCheck> {
-  const o = await pingOne({ command, flavor, timeoutMs: 2000 }, '127.0.0.1', 4)
-  return { ...judgeCheck(o), command, flavor, backend: 'ping' }
 }
 
 /** A loopback that does not answer says nothing about the program itself. */

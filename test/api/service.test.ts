@@ -1,8 +1,5 @@
 import t from 'tap'
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import Papa from 'papaparse'
-import { build, createMysqlInventory, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { build, createMysqlInventory, readCsvFiles, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
 import { dbBridge } from '../bridge.js'
 
 // Real MariaDB, real ping processes, real HTTP. 127.66.0.0/16 does not answer inside the test namespace.
@@ -25,15 +22,7 @@ async function http (b: BuiltApp, method: string, path: string, headers: Record<
   return { status: res.status, headers: res.headers, body: JSON.parse(text), text }
 }
 
-function csvRows (dir: string) {
-  const out: string[][] = []
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('ping_results_')).sort()) {
-    const data = Papa.parse<string[]>(readFileSync(join(dir, f), 'utf8'), { skipEmptyLines: true }).data
-    if (data[0].join(',') !== 'timestamp,device_id,ip_address,hostname,ping_success,response_time_ms,error_message') throw new Error(`${f}: wrong header`)
-    out.push(...data.slice(1))
-  }
-  return out
-}
+const csvRows = (dir: string) => readCsvFiles(dir, 'ping_results', 'timestamp,device_id,ip_address,hostname,ping_success,response_time_ms,error_message')
 
 t.test('the service end to end on a MariaDB inventory', { skip: NETNS_SKIP }, async (t) => {
   const { database, knex } = await createMysqlInventory(t, ROWS)

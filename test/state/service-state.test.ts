@@ -1,11 +1,9 @@
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import knexFactory from 'knex'
-import Papa from 'papaparse'
 import { ensureSqliteInventory } from '../../src/inventory/sqlite-seed.js'
-import { build, tempDir, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { build, readCsvFiles, tempDir, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
 import { closedPort, WebhookReceiver } from '../alerts/webhook-receiver.js'
 
 // Real service, real pings, real HTTP receivers, inside the private network namespace. Devices go
@@ -48,15 +46,7 @@ async function waitForStates (b: BuiltApp, want: Record<number, string>, what: s
   }, 20_000, what)
 }
 
-function eventLines (dir: string) {
-  const out: string[][] = []
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('state_events_')).sort()) {
-    const data = Papa.parse<string[]>(readFileSync(join(dir, f), 'utf8'), { skipEmptyLines: true }).data
-    if (data[0].join(',') !== 'at,device_id,ip_address,hostname,from,to,reason') throw new Error(`${f}: wrong header`)
-    out.push(...data.slice(1))
-  }
-  return out
-}
+const eventLines = (dir: string) => readCsvFiles(dir, 'state_events', 'at,device_id,ip_address,hostname,from,to,reason')
 
 t.test('device state, events and alerts end to end, and the state survives a restart', { skip: NETNS_SKIP }, async (t) => {
   nft(`table inet ${TABLE} {\n  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n`)
