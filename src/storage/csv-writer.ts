@@ -76,8 +76,11 @@ export class CsvWriter<T = ResultRow> {
     await this.applyRetention()
   }
 
+  /** rows taken by the flush under way and not written yet: still pending for anyone asking */
+  private flushing = 0
+
   status (): CsvWriterState {
-    return { ...this.state, pending_rows: this.pending.length }
+    return { ...this.state, pending_rows: this.pending.length + this.flushing }
   }
 
   /** Rows not written yet, oldest first (e.g. while the directory cannot be written). */
@@ -113,6 +116,7 @@ export class CsvWriter<T = ResultRow> {
     if (this.pending.length === 0) return
     const batch = this.pending
     this.pending = []
+    this.flushing = batch.length
     let i = 0
     try {
       if (!this.initialized) await this.init()
@@ -137,6 +141,7 @@ export class CsvWriter<T = ResultRow> {
           this.opts.log.debug?.({ file, rows: take, size }, `${this.what} rows written`)
           cur.count += take
           i += take
+          this.flushing -= take
           this.state.rows_written += take
         }
       }
@@ -147,6 +152,7 @@ export class CsvWriter<T = ResultRow> {
     } catch (err: any) {
       // keep what was not written, in order, ahead of anything queued meanwhile
       this.pending = batch.slice(i).concat(this.pending)
+      this.flushing = 0
       this.state.write_errors++
       const message = `${err.code ?? 'error'}: cannot write ${this.what} files in ${this.opts.dir}`
       if (this.state.healthy) {
