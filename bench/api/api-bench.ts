@@ -144,8 +144,7 @@ async function main (): Promise<void> {
   svc.stdout.setEncoding('utf8').on('data', (d: string) => {
     for (const line of d.split('\n')) {
       if (line.includes('reading earlier results back')) progressLines++
-      const m = /"rows":(\d+),"duration_ms":(\d+),"msg":"earlier results read back"/.exec(line)
-      if (m !== null) rebuildMs = Number(m[2])
+      if (line.includes('"msg":"earlier results read back"')) rebuildMs = JSON.parse(line).duration_ms
     }
   })
   const base = `http://127.0.0.1:${port}`

@@ -21,6 +21,8 @@ export const envSchema = Type.Object({
   SQLITE_FILE: Type.String({ default: 'data/inventaris.sqlite', minLength: 1 }),
   DEVICE_CHECK_INTERVAL: Type.Number({ default: 30, minimum: 1, maximum: 86400 }),
   PING_INTERVAL: Type.Number({ default: 5, minimum: 0.5, maximum: 3600 }),
+  // soak and stress runs cycle faster than any fleet should: an explicit opt-in, never a default
+  ALLOW_FAST_INTERVAL: Type.Boolean({ default: false, description: 'true lets PING_INTERVAL go down to 0.1 s (soak and stress runs)' }),
   PING_TIMEOUT: Type.Number({ default: 3, minimum: 0.1, maximum: 60 }),
   USE_MULTI_PING: Type.Boolean({ default: true }),
   MAX_PING_WORKERS: Type.Integer({ default: 20, minimum: 1, maximum: 10000 }),
@@ -68,6 +70,9 @@ export const envSchema = Type.Object({
 })
 
 export type Config = Static<typeof envSchema>
+
+/** PING_INTERVAL's floor with ALLOW_FAST_INTERVAL=true */
+export const FAST_INTERVAL_MIN = 0.1
 
 /** What each variable accepts, for the one-line start error. */
 export function describeAccepted (name: string): string {

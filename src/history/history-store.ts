@@ -1,8 +1,9 @@
 import { formatLocalIso } from '../lib/local-time.js'
+import type { ResultBatch } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
 import { DeviceSeries, FAIL } from './device-series.js'
 import { MinuteAggregates } from './minute-aggregates.js'
-import { BINS, binOf, exactQuantile, histogramQuantile } from './rtt-histogram.js'
+import { BINS, binOfHundredths, exactQuantile, histogramQuantile } from './rtt-histogram.js'
 
 export interface HistoryStatistics {
   total_pings: number
@@ -81,25 +82,36 @@ export class HistoryStore {
   }
 
   add (row: ResultRow, at: number): void {
+    this.addValues(row.device_id, at, row.ping_success, row.response_time_ms, row.error_message, row.ip_address, row.hostname)
+  }
+
+  /** Rows read back from the CSV files at start, as columns (see ResultBatch). */
+  addBatch (b: ResultBatch, strings: string[]): void {
+    for (let i = 0; i < b.n; i++) {
+      const rtt = b.rtt[i]
+      this.addValues(b.deviceId[i], b.at[i], b.ok[i] === 1, Number.isNaN(rtt) ? null : rtt, strings[b.error[i]], strings[b.ip[i]], strings[b.hostname[i]])
+    }
+  }
+
+  private addValues (deviceId: number, at: number, ok: boolean, rttMs: number | null, error: string, ip: string, hostname: string): void {
     if (this.base === -1) this.base = at - this.windowMs - this.marginMs
     if (at - this.base > 0xF0000000) this.rebase(at)
     const t = at - this.base
     if (t < 0) return
-    let s = this.series.get(row.device_id)
+    let s = this.series.get(deviceId)
     if (s === undefined) {
       s = new DeviceSeries(this.maxPerDevice)
-      this.series.set(row.device_id, s)
+      this.series.set(deviceId, s)
     }
     if (t < s.lastTime()) {
       this.outOfOrder++
       return
     }
-    const ok = row.ping_success
-    const rtt = ok && row.response_time_ms !== null ? Math.round(row.response_time_ms * 100) : FAIL
+    const rtt = ok && rttMs !== null ? Math.round(rttMs * 100) : FAIL
     // the device's previous timed success, kept on the series: looking it up would walk back
     // through every failure of a device that was down for hours
     const jitter = rtt !== FAIL && s.lastOk !== -1 ? Math.abs(rtt - s.lastOk) : null
-    s.push(t, rtt, ok ? 0 : this.errorCode(row.error_message || 'Ping failed'), row.ip_address, row.hostname)
+    s.push(t, rtt, ok ? 0 : this.errorCode(error || 'Ping failed'), ip, hostname)
     this.minutes.add(at, ok, rtt === FAIL ? null : rtt, jitter)
     if (at > this.latestAt) this.latestAt = at
     if (at - this.lastSweep > 60_000) this.sweep(at)
@@ -268,7 +280,7 @@ export class HistoryStore {
       const rtt = s.rtt[p]
       if (rtt === FAIL) continue
       acc.addTime(rtt, keepValues)
-      if (hist !== undefined) hist[binOf(rtt / 100)]++
+      if (hist !== undefined) hist[binOfHundredths(rtt)]++
       if (prev !== -1) {
         acc.jitterSum += Math.abs(rtt - prev)
         acc.jitterPairs++

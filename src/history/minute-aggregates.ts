@@ -1,4 +1,4 @@
-import { BINS, binOf } from './rtt-histogram.js'
+import { BINS, binOfHundredths } from './rtt-histogram.js'
 
 /**
  * All devices' results per minute: count, successes, sum/min/max of round-trip times, the jitter sum
@@ -60,7 +60,7 @@ export class MinuteAggregates {
     this.sum[s] += rtt
     if (rtt < this.min[s]) this.min[s] = rtt
     if (rtt > this.max[s]) this.max[s] = rtt
-    this.hist[s * BINS + binOf(rtt / 100)]++
+    this.hist[s * BINS + binOfHundredths(rtt)]++
     if (jitterDiff !== null) {
       this.jitterSum[s] += jitterDiff
       this.jitterPairs[s]++

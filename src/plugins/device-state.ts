@@ -81,7 +81,7 @@ export default fp(async (app) => {
 
   app.onHistoryReplay.push({
     start: () => feed.startReplay(),
-    row: (row, at) => feed.replayRow(observation(row, at)),
+    batch: (b, strings) => feed.replayBatch(b, strings),
     done: () => {
       const r = feed.endReplay()
       if (app.inventory.status().loaded) retainInventory()

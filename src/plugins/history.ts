@@ -19,7 +19,7 @@ export default fp(async (app) => {
   app.decorate('history', store)
   app.onHistoryReplay.push({
     start: () => { held ??= [] },
-    row: (row, at) => store.add(row, at),
+    batch: (b, strings) => store.addBatch(b, strings),
     done: () => {
       const cycles = held ?? []
       held = null

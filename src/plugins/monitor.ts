@@ -3,13 +3,14 @@ import { LatestStatus } from '../monitor/latest-status.js'
 import { Monitor, type CycleInfo } from '../monitor/monitor.js'
 import type { CycleResult } from '../monitor/cycle.js'
 import type { PingProgramCheck } from '../ping/ping-program.js'
-import { scanHistory } from '../storage/csv-history.js'
-import type { ResultRow } from '../storage/result-row.js'
+import { readHistory } from '../storage/history-reader.js'
+import type { ResultBatch } from '../storage/result-columns.js'
 
 export interface HistoryReplayListener {
   /** called before the first cycle starts: from here until `done`, live cycles run beside the replay */
   start?: () => void
-  row: (row: ResultRow, at: number) => void
+  /** earlier results as columns, oldest first; `strings` resolves their ip, hostname and error indexes */
+  batch: (batch: ResultBatch, strings: string[]) => void
   done: () => void
 }
 
@@ -100,18 +101,26 @@ export default fp(async (app) => {
     historyLoading = true
     let rows = 0
     const progress = setInterval(() => app.log.info({ rows, elapsed_s: Math.round((Date.now() - started) / 1000) }, 'reading earlier results back'), 5000)
-    scanHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: started - c.HISTORY_HOURS * 3_600_000 - REPLAY_MARGIN_MS, toMs: started - 1 }, (row, at) => {
-      rows++
-      latest.seed(row, at)
-      for (const l of replayListeners) l.row(row, at)
+    let malformed = 0
+    // parsed in a worker thread; the batches are applied here, between requests and live cycles
+    readHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: started - c.HISTORY_HOURS * 3_600_000 - REPLAY_MARGIN_MS, toMs: started - 1 }, (batch, strings) => {
+      rows += batch.n
+      for (const l of replayListeners) l.batch(batch, strings)
     })
+      .then((r) => {
+        malformed = r.malformed
+        for (const d of r.last) {
+          if (d.lastOk !== null) latest.seed(d.lastOk.row, d.lastOk.at)
+          latest.seed(d.last, d.at)
+        }
+      })
       .catch((err) => app.log.warn({ err: err.message }, 'could not read earlier results back'))
       .finally(() => {
         clearInterval(progress)
         historyLoading = false
         latest.setDevices(app.inventory.devices())
         for (const l of replayListeners) l.done()
-        app.log.info({ rows, duration_ms: Date.now() - started }, 'earlier results read back')
+        app.log.info({ rows, malformed, duration_ms: Date.now() - started }, 'earlier results read back')
       })
   })
   app.addHook('onClose', async () => { await monitor.stop() })

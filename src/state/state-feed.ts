@@ -1,5 +1,6 @@
 import type { Observation, StateEvent } from './device-state.js'
 import type { StateTable } from './state-table.js'
+import type { ResultBatch } from '../storage/result-columns.js'
 
 export interface StateFeedOptions {
   /** the state changes of one live cycle, in result order (not called for read-back history) */
@@ -43,6 +44,21 @@ export class StateFeed {
     if (last !== null && o.at <= last) return
     this.replayed++
     if (this.table.apply(o) !== null) this.replayedChanges++
+  }
+
+  /** Earlier results as columns (see ResultBatch), oldest first. */
+  replayBatch (b: ResultBatch, strings: string[]): void {
+    // one observation object for the whole batch: the state table copies what it keeps
+    const o: Observation = { device_id: 0, ip_address: '', hostname: '', success: false, error: '', at: 0 }
+    for (let i = 0; i < b.n; i++) {
+      o.device_id = b.deviceId[i]
+      o.ip_address = strings[b.ip[i]]
+      o.hostname = strings[b.hostname[i]]
+      o.success = b.ok[i] === 1
+      o.error = strings[b.error[i]]
+      o.at = b.at[i]
+      this.replayRow(o)
+    }
   }
 
   /** The read-back is over: applies the held-back cycles in order. Returns what the read-back did. */

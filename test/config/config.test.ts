@@ -58,6 +58,13 @@ t.test('a bad value is one line naming the variable and what it accepts', async 
   await t.rejects(load({ LOG_LEVEL: 'loud' }), { message: /^Invalid setting LOG_LEVEL="loud": expected one of fatal, error/ })
 })
 
+t.test('ALLOW_FAST_INTERVAL=true lowers the interval floor to 0.1 s, for soak and stress runs only', async (t) => {
+  t.equal((await load({ PING_INTERVAL: '0.25', ALLOW_FAST_INTERVAL: 'true' })).PING_INTERVAL, 0.25)
+  await t.rejects(load({ PING_INTERVAL: '0.25', ALLOW_FAST_INTERVAL: 'false' }), { message: 'Invalid setting PING_INTERVAL="0.25": expected a number, >= 0.5, <= 3600' })
+  await t.rejects(load({ PING_INTERVAL: '0.05', ALLOW_FAST_INTERVAL: 'true' }), { message: 'Invalid setting PING_INTERVAL="0.05": expected a number, >= 0.1 (ALLOW_FAST_INTERVAL=true), <= 3600' })
+  t.equal((await load({})).ALLOW_FAST_INTERVAL, false)
+})
+
 t.test('.env is read, the environment wins, empty means unset, passwords keep every character', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, '.env')

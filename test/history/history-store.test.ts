@@ -2,7 +2,7 @@ import t from 'tap'
 import { HistoryStore } from '../../src/history/history-store.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 import { CsvWriter } from '../../src/storage/csv-writer.js'
-import { scanHistory } from '../../src/storage/csv-history.js'
+import { readHistory } from '../../src/storage/history-reader.js'
 import type { ResultRow } from '../../src/storage/result-row.js'
 import { tempDir } from '../helper.js'
 
@@ -125,7 +125,8 @@ t.test('restart equivalence: the store rebuilt from the CSV files answers the sa
     await writer.write(cycle)
   }
   const rebuilt = new HistoryStore({ hours: 24, intervalSeconds: 5 })
-  const res = await scanHistory({ dir, fromMs: T0 - 3_600_000, toMs: T0 + 3_600_000 }, (row, at) => rebuilt.add(row, at))
+  // small batches, so that the rebuild spans many of them
+  const res = await readHistory({ dir, fromMs: T0 - 3_600_000, toMs: T0 + 3_600_000, batchSize: 97 }, (b, strings) => rebuilt.addBatch(b, strings))
   t.equal(res.rows, 800)
   const to = T0 + 200 * 5000
   for (const [from, id] of [[T0, undefined], [T0 + 33_333, undefined], [T0, 2], [T0 + 123_456, 3]] as Array<[number, number | undefined]>) {

@@ -5,7 +5,7 @@ import Papa from 'papaparse'
 import { CsvWriter, repairTornTail } from '../../src/storage/csv-writer.js'
 import { CSV_HEADER, formatCsvRows, type ResultRow } from '../../src/storage/result-row.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
-import { scanHistory } from '../../src/storage/csv-history.js'
+import { readHistory } from '../../src/storage/history-reader.js'
 import { tempDir } from '../helper.js'
 
 const silent = { info () {}, warn () {}, error () {} }
@@ -67,6 +67,18 @@ t.test('rows land in the file of their own local date', async (t) => {
   t.same(parse(join(dir, 'ping_results_20261126.csv')).slice(1).map((r) => r[1]), ['2'])
 })
 
+t.test('a flush whose dates alternate (a cycle across midnight) writes each file once, rows in their order', async (t) => {
+  const dir = tempDir(t)
+  const written: any[] = []
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: { ...silent, debug: (o: object, msg?: string) => { if (msg === 'CSV rows written') written.push(o) } } })
+  const midnight = new Date(2026, 10, 26, 0, 0, 0, 0).getTime()
+  // answered devices just before midnight, timed-out ones just after, in device order
+  await w.write(Array.from({ length: 10 }, (_, i) => row(i + 1, i % 2 === 0 ? midnight - 500 + i : midnight + 500 + i)))
+  t.same(parse(join(dir, 'ping_results_20261125.csv')).slice(1).map((r) => r[1]), ['1', '3', '5', '7', '9'])
+  t.same(parse(join(dir, 'ping_results_20261126.csv')).slice(1).map((r) => r[1]), ['2', '4', '6', '8', '10'])
+  t.same(written.map((o) => [o.file, o.rows]), [['ping_results_20261125.csv', 5], ['ping_results_20261126.csv', 5]], 'one write per file')
+})
+
 t.test('a torn last line is cut at start, and readers skip malformed lines', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, `ping_results_${localDateKey(at0)}.csv`)
@@ -80,7 +92,7 @@ t.test('a torn last line is cut at start, and readers skip malformed lines', asy
   t.equal(readFileSync(file, 'utf8'), CSV_HEADER + formatCsvRows([row(3, at0).row]), 'a torn header is rewritten')
   writeFileSync(file, readFileSync(file, 'utf8') + 'garbage,line\n' + formatCsvRows([row(4, at0 + 10).row]))
   const seen: number[] = []
-  const r = await scanHistory({ dir, fromMs: at0 - 1000, toMs: at0 + 1000 }, (x) => seen.push(x.device_id))
+  const r = await readHistory({ dir, fromMs: at0 - 1000, toMs: at0 + 1000 }, (b) => { for (let i = 0; i < b.n; i++) seen.push(b.deviceId[i]) })
   t.same(seen, [3, 4])
   t.equal(r.malformed, 1)
 })

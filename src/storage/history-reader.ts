@@ -1,0 +1,81 @@
+import { Worker } from 'node:worker_threads'
+import { localDateKey } from '../lib/local-time.js'
+import { listCsvFiles } from './csv-files.js'
+import type { LastResults, ResultBatch } from './result-columns.js'
+
+// run the worker from source (.ts) under the test loader, from dist/ (.js) when built
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+const WORKER_FILE = new URL(`../../workers/history-reader${ext}`, import.meta.url)
+
+export interface HistoryReaderData {
+  files: string[]
+  fromMs: number
+  toMs: number
+  batchSize: number
+  maxInFlight: number
+}
+
+export type HistoryReaderMessage =
+  | { type: 'batch', batch: ResultBatch }
+  | { type: 'end', rows: number, malformed: number, missingFiles: number, last: LastResults[] }
+  | { type: 'error', message: string }
+
+export interface ReadHistoryOptions {
+  dir: string
+  fromMs: number
+  toMs: number
+  /** rows per batch (default 65,536) */
+  batchSize?: number
+}
+
+export interface ReadHistorySummary {
+  rows: number
+  malformed: number
+  /** each device's newest row and newest success in the window */
+  last: LastResults[]
+}
+
+/**
+ * Reads the result rows in [fromMs, toMs] back from the CSV files, oldest file first, parsed in a
+ * worker thread: `onBatch` gets them as columns on the calling thread, one batch per event-loop turn
+ * (so requests are answered between batches). `strings` is the string table the batch's ip,
+ * hostname and error indexes point into (the batch's own new strings are already in it).
+ */
+export async function readHistory (opts: ReadHistoryOptions, onBatch: (batch: ResultBatch, strings: string[]) => void): Promise<ReadHistorySummary> {
+  // a result's file is named by its local date; one day of slack either side covers clock changes
+  const fromKey = localDateKey(opts.fromMs - 86_400_000)
+  const toKey = localDateKey(opts.toMs + 86_400_000)
+  const files = (await listCsvFiles(opts.dir)).filter((f) => f.dateKey >= fromKey && f.dateKey <= toKey).map((f) => f.path)
+  if (files.length === 0) return { rows: 0, malformed: 0, last: [] }
+  const data: HistoryReaderData = { files, fromMs: opts.fromMs, toMs: opts.toMs, batchSize: opts.batchSize ?? 65_536, maxInFlight: 3 }
+  const strings: string[] = []
+  return await new Promise<ReadHistorySummary>((resolve, reject) => {
+    const worker = new Worker(WORKER_FILE, { workerData: data })
+    let settled = false
+    const finish = (err: Error | null, summary?: ReadHistorySummary) => {
+      if (settled) return
+      settled = true
+      worker.terminate().catch(() => {})
+      if (err !== null) reject(err)
+      else resolve(summary as ReadHistorySummary)
+    }
+    worker.on('message', (m: HistoryReaderMessage) => {
+      if (m.type === 'batch') {
+        for (const s of m.batch.strings) strings.push(s)
+        try {
+          onBatch(m.batch, strings)
+        } catch (err: any) {
+          finish(err)
+          return
+        }
+        worker.postMessage('ack')
+      } else if (m.type === 'end') {
+        finish(null, { rows: m.rows, malformed: m.malformed, last: m.last })
+      } else {
+        finish(new Error(m.message))
+      }
+    })
+    worker.on('error', (err) => finish(err))
+    worker.on('exit', (code) => finish(new Error(`history reader thread exited (code ${code})`)))
+  })
+}

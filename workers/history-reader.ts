@@ -1,0 +1,95 @@
+import { closeSync, openSync, readSync } from 'node:fs'
+import { parentPort, workerData } from 'node:worker_threads'
+import { formatLocalIso } from '../src/lib/local-time.js'
+import { ResultColumnsParser, type ResultBatch } from '../src/storage/result-columns.js'
+import type { HistoryReaderData, HistoryReaderMessage } from '../src/storage/history-reader.js'
+
+/**
+ * Worker thread of the read-back at start: reads the result files named in workerData, parses them
+ * into column batches and posts them to the main thread, at most `maxInFlight` unacknowledged at a
+ * time (the main thread applies them; the batches must not pile up in memory).
+ */
+const data = workerData as HistoryReaderData
+const port = parentPort
+if (port === null) throw new Error('history-reader must run in a worker thread')
+
+let inFlight = 0
+let wake: (() => void) | null = null
+port.on('message', (m: string) => {
+  if (m === 'ack') {
+    inFlight--
+    wake?.()
+    wake = null
+  }
+})
+
+const queue: ResultBatch[] = []
+const parser = new ResultColumnsParser({ fromMs: data.fromMs, toMs: data.toMs, batchSize: data.batchSize, emit: (b) => queue.push(b) })
+
+/** resolves once fewer than `most` batches wait for the main thread */
+async function inFlightBelow (most: number): Promise<void> {
+  for (;;) {
+    if (inFlight < most) return
+    await new Promise<void>((resolve) => { wake = resolve })
+  }
+}
+
+async function send (): Promise<void> {
+  while (queue.length > 0) {
+    await inFlightBelow(data.maxInFlight)
+    const b = queue.shift() as ResultBatch
+    inFlight++
+    const msg: HistoryReaderMessage = { type: 'batch', batch: b }
+    port!.postMessage(msg, [b.at.buffer, b.deviceId.buffer, b.rtt.buffer, b.ok.buffer, b.ip.buffer, b.hostname.buffer, b.error.buffer] as ArrayBuffer[])
+  }
+}
+
+const CHUNK = 1024 * 1024
+async function main (): Promise<void> {
+  const buf = Buffer.allocUnsafe(CHUNK)
+  let skipped = 0
+  for (const path of data.files) {
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch (err: any) {
+      // removed by retention meanwhile
+      if (err.code === 'ENOENT') { skipped++; continue }
+      throw err
+    }
+    try {
+      let have = 0
+      for (;;) {
+        const got = readSync(fd, buf, have, CHUNK - have, null)
+        const end = have + got
+        if (got === 0) {
+          // the file's last line without a line end (a torn tail, or a clean end)
+          if (end > 0) parser.feedBytes(buf, 0, end)
+          break
+        }
+        const nl = buf.lastIndexOf(10, end - 1)
+        if (nl === -1) {
+          if (end === CHUNK) { parser.feedBytes(buf, 0, end); have = 0 } else have = end
+          continue
+        }
+        parser.feedBytes(buf, 0, nl + 1)
+        have = end - nl - 1
+        buf.copy(buf, 0, nl + 1, end)
+        await send()
+      }
+    } finally {
+      closeSync(fd)
+    }
+    await send()
+  }
+  parser.flush()
+  await send()
+  await inFlightBelow(1)
+  const msg: HistoryReaderMessage = { type: 'end', rows: parser.rows, malformed: parser.malformed, missingFiles: skipped, last: [...parser.lastResults(formatLocalIso).values()] }
+  port!.postMessage(msg)
+}
+
+main().catch((err) => {
+  const msg: HistoryReaderMessage = { type: 'error', message: String(err?.message ?? err) }
+  port!.postMessage(msg)
+})
