@@ -29,7 +29,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     'max-records': { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false }
+    keep: { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false }
   }
 })
 const N = Number(args.devices)
@@ -120,6 +121,26 @@ function autocannon (url: string): Load {
   return { route: url.replace(/^http:\/\/[^/]+/, ''), rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total }
 }
 
+/** A node:http server in its own process that answers every request with `body`: the floor of what any server can do here. */
+async function withBareServer (body: Buffer, run: (url: string) => Load): Promise<Load> {
+  const file = join(tmpdir(), `mpm-bench-api-body-${process.pid}`)
+  writeFileSync(file, body)
+  const script = `const http = require('node:http'); const body = require('node:fs').readFileSync(process.env.BODY_FILE);
+    const s = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body) });
+    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'))`
+  const child = spawn(process.execPath, ['-e', script], { env: { BODY_FILE: file }, stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()))
+      child.once('exit', () => reject(new Error('bare server exited')))
+    })
+    return run(`http://127.0.0.1:${port}/`)
+  } finally {
+    child.kill('SIGTERM')
+    rmSync(file, { force: true })
+  }
+}
+
 async function main (): Promise<void> {
   if (process.env.MPM_NETNS_READY !== '1') log('note: not inside the private network namespace; live devices in 127.66.0.0/16 will answer')
   const work = join(tmpdir(), `mpm-bench-api-${N}x${H}h`)
@@ -168,11 +189,23 @@ async function main (): Promise<void> {
       `/api/ping/devices/${Math.ceil(N / 2) + 2}/timeline?hours=24&bucket=300`
     ].map((r) => r.replace('hours=24', `hours=${H}`))
     const loads: Load[] = []
+    const floors: Load[] = []
     for (const r of routes) {
       log(`loading ${r} with ${CONNECTIONS} connections for ${DURATION} s ...`)
       loads.push(autocannon(base + r))
     }
     const after = (await getJson(`${base}/api/ping/service/status`)).data
+    // the floor: the same answers from a bare node:http server that only writes bytes it holds, loaded
+    // the same way on the same machine (while the service keeps cycling beside it)
+    if (!args['no-floor']) {
+      for (const r of routes) {
+        const body = Buffer.from(await (await fetch(base + r)).arrayBuffer())
+        floors.push(await withBareServer(body, (url) => {
+          log(`loading a bare node:http server with the ${body.length}-byte answer of ${r} ...`)
+          return autocannon(url)
+        }))
+      }
+    }
     const result = {
       devices: N,
       hours: H,
@@ -185,7 +218,7 @@ async function main (): Promise<void> {
       last_cycle_ms: after.last_cycle?.duration_ms ?? null,
       connections: CONNECTIONS,
       duration_s: DURATION,
-      routes: loads
+      routes: loads.map((l, i) => ({ ...l, bare_rps: floors[i]?.rps ?? null, bare_p50: floors[i]?.p50 ?? null, bare_p99: floors[i]?.p99 ?? null }))
     }
     if (args.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
@@ -193,9 +226,9 @@ async function main (): Promise<void> {
       console.log(`\n${N} devices, ${H} h of history (${rows} rows), ${CONNECTIONS} connections, ${DURATION} s per route`)
       console.log(`rebuild at start: ${result.rebuild_s.toFixed(1)} s; RSS after rebuild: ${result.rss_after_rebuild_mb} MB; at the end: ${result.rss_end_mb} MB`)
       console.log(`monitor during the load: ${result.cycles_during_load} cycles, ${result.overruns_during_load} overruns, last cycle ${String(result.last_cycle_ms)} ms\n`)
-      console.log('| route | req/s | p50 ms | p99 ms | errors |')
-      console.log('| --- | ---: | ---: | ---: | ---: |')
-      for (const l of loads) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} |`)
+      console.log('| route | req/s | p50 ms | p99 ms | errors | bare node:http, same bytes: req/s | p50 ms | p99 ms |')
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+      for (const l of result.routes) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} |`)
     }
   } finally {
     svc.kill('SIGTERM')

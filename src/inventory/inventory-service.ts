@@ -36,6 +36,8 @@ export class InventoryService {
   private skipped: SkippedRow[] = []
   private lost = 0
   private loadedAt: number | null = null
+  /** successful loads so far: a version of the device list */
+  loadCount = 0
   private lastError: string | null = null
   private failingSince: number | null = null
   private timer: NodeJS.Timeout | null = null
@@ -127,6 +129,7 @@ export class InventoryService {
     this.skipped = result.skipped
     this.lost = result.lost
     this.loadedAt = this.now()
+    this.loadCount++
     this.lastError = null
     this.failingSince = null
     if (first || changed) {

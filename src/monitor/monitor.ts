@@ -54,6 +54,11 @@ export class Monitor {
     this.now = opts.now ?? Date.now
   }
 
+  /** cycles completed so far */
+  get cycleCount (): number {
+    return this.cycles
+  }
+
   status (): MonitorStatus {
     return { running: this.running, cycles: this.cycles, overruns: this.overruns, abandoned_cycles: this.abandoned, cycle_in_flight: this.inFlight !== null, last_cycle: this.lastCycle }
   }

@@ -17,30 +17,29 @@ interface Entry { version: string, body: Buffer }
  */
 export default fp(async (app) => {
   const cache = new LRUCache<string, Entry>({ maxSize: 128 * 1024 * 1024, sizeCalculation: (e) => e.body.length + 64 })
-  const version = () => {
-    const m = app.monitor.status()
-    return `${m.cycles}|${app.inventory.status().last_loaded_at ?? ''}|${app.historyLoading() ? 'l' : ''}`
-  }
+  // asked on every request: plain numbers, no status objects
+  const version = () => `${app.monitor.cycleCount}|${app.inventory.loadCount}|${app.historyLoading() ? 'l' : ''}`
   // the data version each miss was computed from (taken before the handler runs)
   const misses = new WeakMap<object, string>()
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.cachePerCycle !== true || request.method !== 'GET') return
+  // callback hooks, not async ones: a hit costs no promise
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.cachePerCycle !== true || request.method !== 'GET') return done()
     const v = version()
     const e = cache.get(request.url)
     if (e === undefined || e.version !== v) {
       misses.set(request, v)
-      return
+      return done()
     }
-    return await reply.type('application/json; charset=utf-8').send(e.body)
+    reply.type('application/json; charset=utf-8').send(e.body)
   })
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const v = misses.get(request)
-    if (v === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return payload
+    if (v === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return done(null, payload)
     // kept and sent as bytes: a large answer is encoded once per cycle, not once per request
     const body = Buffer.from(payload)
     cache.set(request.url, { version: v, body })
-    return body
+    done(null, body)
   })
 }, { name: 'response-cache', dependencies: ['monitor', 'inventory'] })

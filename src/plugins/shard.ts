@@ -29,9 +29,9 @@ export default fp<{ env?: Record<string, string> }>(async (app, opts) => {
   const shard: ShardState = { ...shardFromConfig(app.config, opts.env), otherShardRows: 0 }
   app.decorate('shard', shard)
   const label = shardLabel(shard)
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header(SHARD_HEADER, label)
-    return payload
+    done(null, payload)
   })
   if (shard.count > 1) app.log.info({ shard_index: shard.index, shard_count: shard.count }, `monitoring shard ${label}: the devices whose id mod ${shard.count} is ${shard.index}`)
 }, { name: 'shard', dependencies: ['config'] })
