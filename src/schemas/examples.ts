@@ -54,7 +54,7 @@ export const docs = {
       csv: { healthy: true, directory: 'ping_results', last_error: null, pending_rows: 0, dropped_rows: 0, rows_written: 5196 },
       ping_program: { command: 'fping', backend: 'fping', usable: true, error: null },
       history: { loading: false },
-      process: { rss_mb: 131.4, heap_used_mb: 38.2, event_loop_delay_p50_ms: 10.1, event_loop_delay_p99_ms: 12.3, event_loop_delay_max_ms: 41.9 },
+      process: { rss_mb: 131.4, heap_used_mb: 38.2, event_loop_delay_p50_ms: 0.1, event_loop_delay_p99_ms: 2.3, event_loop_delay_max_ms: 31.9 },
       shard: { index: 0, count: 1, other_shard_rows: 0 },
       alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [] }
     }
