@@ -27,6 +27,9 @@ export interface InventoryStatus {
   skipped: SkippedRow[]
 }
 
+/** new skipped rows logged one by one per load; more are summed up in one line */
+export const SKIPPED_LOG_ROWS = 20
+
 /**
  * Keeps the monitored devices: reloads them on a timer, keeps the last good list through database
  * outages, and recovers by itself.
@@ -43,7 +46,7 @@ export class InventoryService {
   private timer: NodeJS.Timeout | null = null
   private stopped = true
   private loading: Promise<void> | null = null
-  private readonly reported = new Set<string>()
+  private reported = new Set<string>()
   private readonly now: () => number
 
   constructor (private readonly opts: InventoryServiceOptions) {
@@ -116,12 +119,7 @@ export class InventoryService {
       return
     }
     const result = filterInventory(rows)
-    for (const s of result.skipped) {
-      const key = `${String(s.device_id)}|${s.ip}|${s.reason}`
-      if (this.reported.has(key)) continue
-      this.reported.add(key)
-      this.opts.log.warn({ device_id: s.device_id, ip: s.ip.slice(0, 300), reason: s.reason }, 'skipped inventory row')
-    }
+    this.reportSkipped(result.skipped)
     if (this.lastError !== null) this.opts.log.info({ source: this.opts.source }, 'inventory database reachable again')
     const changed = !sameDevices(this.list, result.devices)
     const first = this.loadedAt === null
@@ -135,6 +133,25 @@ export class InventoryService {
     if (first || changed) {
       this.opts.log.info({ devices: result.devices.length, skipped: result.skipped.length, hilang: result.lost }, first ? 'inventory loaded' : 'inventory changed')
       this.opts.onChange(this.list)
+    }
+  }
+
+  /**
+   * Each skipped row is logged once, when it first appears: the first SKIPPED_LOG_ROWS of a load one by
+   * one, the rest summed up by reason in one line (the full list is in the service status). Only the
+   * rows skipped now are remembered, so a row that is fixed and breaks again is reported again.
+   */
+  private reportSkipped (skipped: SkippedRow[]): void {
+    const key = (s: SkippedRow) => `${String(s.device_id)}|${s.ip}|${s.reason}`
+    const fresh = skipped.filter((s) => !this.reported.has(key(s)))
+    this.reported = new Set(skipped.map(key))
+    for (const s of fresh.slice(0, SKIPPED_LOG_ROWS)) {
+      this.opts.log.warn({ device_id: s.device_id, ip: s.ip.slice(0, 300), reason: s.reason }, 'skipped inventory row')
+    }
+    if (fresh.length > SKIPPED_LOG_ROWS) {
+      const reasons: Record<string, number> = {}
+      for (const s of fresh.slice(SKIPPED_LOG_ROWS)) reasons[s.reason] = (reasons[s.reason] ?? 0) + 1
+      this.opts.log.warn({ rows: fresh.length - SKIPPED_LOG_ROWS, reasons, skipped_rows: skipped.length }, 'more skipped inventory rows, not logged one by one: GET /api/ping/service/status lists them all')
     }
   }
 

@@ -114,7 +114,9 @@ export class CsvWriter<T = ResultRow> {
 
   private async flush (): Promise<void> {
     if (this.pending.length === 0) return
-    const batch = this.pending
+    // rows of one date go out together, in their order: a cycle across midnight interleaves the dates
+    // (answered before, timed out after), and each switch would cost a write and a re-read of the file
+    const batch = groupByDate(this.pending)
     this.pending = []
     this.flushing = batch.length
     let i = 0
@@ -189,6 +191,14 @@ export class CsvWriter<T = ResultRow> {
       }
     }
   }
+}
+
+/** The rows with those of each local date together (older dates first), each date's rows in their order. */
+function groupByDate<T> (rows: Array<Pending<T>>): Array<Pending<T>> {
+  const keys = rows.map((r) => localDateKey(r.at))
+  if (keys.every((k, i) => i === 0 || k >= keys[i - 1])) return rows
+  const order = keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b)
+  return order.map((i) => rows[i])
 }
 
 /** Appends lines in one write (the header first in a new file); on failure truncates back so that no partial row stays behind. Returns the new size. */
