@@ -37,6 +37,10 @@ const MAX_HOSTNAME = 253
 export function classifyAddress (value: string): { family: 4 | 6 | 0 } | { reason: string } {
   if (value === '') return { reason: 'empty ip' }
   const family = isIP(value)
+  if (family === 6 && value.includes('%')) {
+    // isIP takes any zone id ('fe80::1%--help'): only an interface name or number is one
+    return /%[A-Za-z0-9_.]+$/.test(value) && !/%[-.]/.test(value) ? { family } : { reason: 'IPv6 zone id is not an interface name' }
+  }
   if (family === 4 || family === 6) return { family }
   if (value.length > MAX_HOSTNAME) return { reason: `ip longer than ${MAX_HOSTNAME} characters` }
   const name = value.endsWith('.') ? value.slice(0, -1) : value

@@ -25,7 +25,11 @@ export function roundMs (ms: number): number {
   return Math.round(ms * 100) / 100
 }
 
-/** CSV lines (each ending in \n) for rows; quoting by papaparse, including formula-like text. */
+/**
+ * CSV lines (each ending in \n) for rows; quoting by papaparse. Formula-like text (a hostname starting
+ * with =, +, - or @) is written as it is, not escaped: the files are this service's data, read back
+ * at start, and an escape would change the values (see README, CSV files).
+ */
 export function formatCsvRows (rows: ResultRow[]): string {
   if (rows.length === 0) return ''
   const data = rows.map((r) => [

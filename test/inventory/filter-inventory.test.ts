@@ -31,7 +31,7 @@ t.test('ip: trimmed literals and hostnames are monitored, with their family', as
 })
 
 t.test('bad ip values are skipped with a reason and never reach a command line', async (t) => {
-  const bad = ['', '   ', 'bad host!', '-c 100', '--help', '1.2.3.4;reboot', '$(reboot)', '`id`', 'a'.repeat(300), '127.0.0.1 -f', 'host_name', '-leading.example', 'trailing-.example', '300.1.1.1', '1.2.3', 'fe80::1%$(x)', '..', 'a..b', null]
+  const bad = ['', '   ', 'bad host!', '-c 100', '--help', '1.2.3.4;reboot', '$(reboot)', '`id`', 'a'.repeat(300), '127.0.0.1 -f', 'host_name', '-leading.example', 'trailing-.example', '300.1.1.1', '1.2.3', 'fe80::1%$(x)', 'fe80::1%--help', 'fe80::1%-c1000', 'fe80::1%.', '..', 'a..b', null]
   const r = filterInventory(bad.map((ip, i) => row(i + 1, ip)))
   t.equal(r.devices.length, 0, 'none monitored')
   t.equal(r.skipped.length, bad.length, 'each skipped')
