@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { formatLocalIso } from '../src/lib/local-time.js'
 import { ResultColumnsParser, type ResultBatch } from '../src/storage/result-columns.js'
-import type { HistoryReaderData, HistoryReaderMessage } from '../src/storage/history-reader.js'
+import { batchBuffers, type HistoryReaderAck, type HistoryReaderData, type HistoryReaderMessage } from '../src/storage/history-reader.js'
 
 /**
  * Worker thread of the read-back at start: reads the result files named in workerData, parses them
@@ -13,18 +13,18 @@ const data = workerData as HistoryReaderData
 const port = parentPort
 if (port === null) throw new Error('history-reader must run in a worker thread')
 
+const queue: ResultBatch[] = []
+const parser = new ResultColumnsParser({ fromMs: data.fromMs, toMs: data.toMs, batchSize: data.batchSize, emit: (b) => queue.push(b) })
 let inFlight = 0
 let wake: (() => void) | null = null
-port.on('message', (m: string) => {
-  if (m === 'ack') {
+port.on('message', (m: HistoryReaderAck) => {
+  if (m.type === 'ack') {
     inFlight--
+    if (m.batch !== undefined) parser.recycle(m.batch)
     wake?.()
     wake = null
   }
 })
-
-const queue: ResultBatch[] = []
-const parser = new ResultColumnsParser({ fromMs: data.fromMs, toMs: data.toMs, batchSize: data.batchSize, emit: (b) => queue.push(b) })
 
 /** resolves once fewer than `most` batches wait for the main thread */
 async function inFlightBelow (most: number): Promise<void> {
@@ -40,7 +40,7 @@ async function send (): Promise<void> {
     const b = queue.shift() as ResultBatch
     inFlight++
     const msg: HistoryReaderMessage = { type: 'batch', batch: b }
-    port!.postMessage(msg, [b.at.buffer, b.deviceId.buffer, b.rtt.buffer, b.ok.buffer, b.ip.buffer, b.hostname.buffer, b.error.buffer] as ArrayBuffer[])
+    port!.postMessage(msg, batchBuffers(b))
   }
 }
 

@@ -20,6 +20,14 @@ export type HistoryReaderMessage =
   | { type: 'end', rows: number, malformed: number, missingFiles: number, last: LastResults[] }
   | { type: 'error', message: string }
 
+/** the main thread is done with a batch; its columns go back to the worker for reuse */
+export interface HistoryReaderAck { type: 'ack', batch?: ResultBatch }
+
+/** the buffers a batch's columns live in, to transfer between threads */
+export function batchBuffers (b: ResultBatch): ArrayBuffer[] {
+  return [b.at.buffer, b.deviceId.buffer, b.rtt.buffer, b.ok.buffer, b.ip.buffer, b.hostname.buffer, b.error.buffer] as ArrayBuffer[]
+}
+
 export interface ReadHistoryOptions {
   dir: string
   fromMs: number
@@ -68,7 +76,8 @@ export async function readHistory (opts: ReadHistoryOptions, onBatch: (batch: Re
           finish(err)
           return
         }
-        worker.postMessage('ack')
+        const ack: HistoryReaderAck = { type: 'ack', batch: m.batch }
+        worker.postMessage(ack, batchBuffers(m.batch))
       } else if (m.type === 'end') {
         finish(null, { rows: m.rows, malformed: m.malformed, last: m.last })
       } else {

@@ -79,6 +79,8 @@ export class ResultColumnsParser {
   private readonly devices = new Map<number, DeviceCache>()
   private batch: ResultBatch
   private readonly commas = new Int32Array(FIELDS)
+  // columns handed back by the receiver: fresh memory costs a page fault per 4 KiB (~20 us here)
+  private readonly spare: ResultBatch[] = []
   // timestamp cache: rows of one cycle share the date and time up to the second (and the zone)
   private readonly tsKey = new Uint8Array(29)
   private tsValid = false
@@ -294,7 +296,18 @@ export class ResultColumnsParser {
     return this.tsBase + d1 * 100 + d2 * 10 + d3
   }
 
+  /** Gives a batch's columns back once the receiver is done with them: the next batches reuse them. */
+  recycle (b: ResultBatch): void {
+    if (b.at.length === this.opts.batchSize) this.spare.push(b)
+  }
+
   private newBatch (): ResultBatch {
+    const spare = this.spare.pop()
+    if (spare !== undefined) {
+      spare.n = 0
+      spare.strings = []
+      return spare
+    }
     const n = this.opts.batchSize
     return {
       n: 0,
