@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     hours: { type: 'string', default: '24' },
     connections: { type: 'string', default: '50' },
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     'max-records': { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -37,6 +38,7 @@ const N = Number(args.devices)
 const H = Number(args.hours)
 const CONNECTIONS = Number(args.connections)
 const DURATION = Number(args.duration)
+const ROUNDS = Number(args.rounds)
 const MAX_RECORDS = Number(args['max-records'])
 const INTERVAL_MS = 5000
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -180,7 +182,6 @@ async function main (): Promise<void> {
     }
     const rssAfter = rssMb(svc.pid!)
     log(`rebuild ${(rebuildMs / 1000).toFixed(1)} s (${progressLines} progress lines), RSS after rebuild ${rssAfter.toFixed(0)} MB`)
-    const before = (await getJson(`${base}/api/ping/service/status`)).data
     const routes = [
       '/api/ping/status',
       '/api/ping/latest?limit=1000',
@@ -188,24 +189,35 @@ async function main (): Promise<void> {
       `/api/ping/device/${Math.ceil(N / 2) + 2}?hours=1`,
       `/api/ping/devices/${Math.ceil(N / 2) + 2}/timeline?hours=24&bucket=300`
     ].map((r) => r.replace('hours=24', `hours=${H}`))
-    const loads: Load[] = []
-    const floors: Load[] = []
-    for (const r of routes) {
-      log(`loading ${r} with ${CONNECTIONS} connections for ${DURATION} s ...`)
-      loads.push(autocannon(base + r))
-    }
-    const after = (await getJson(`${base}/api/ping/service/status`)).data
-    // the floor: the same answers from a bare node:http server that only writes bytes it holds, loaded
-    // the same way on the same machine (while the service keeps cycling beside it)
-    if (!args['no-floor']) {
-      for (const r of routes) {
+    // rounds: each route, then the same bytes from a bare node:http server (the floor of what any server
+    // can do here, loaded the same way on the same machine while the service keeps cycling beside it);
+    // figures are medians over the rounds, since one 10-second run on a shared 2-core machine varies a lot
+    const runs: Load[][] = routes.map(() => [])
+    const floorRuns: Load[][] = routes.map(() => [])
+    let cyclesDuringLoad = 0
+    let overrunsDuringLoad = 0
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [i, r] of routes.entries()) {
+        const before = (await getJson(`${base}/api/ping/service/status`)).data
+        log(`round ${round}/${ROUNDS}: loading ${r} with ${CONNECTIONS} connections for ${DURATION} s ...`)
+        runs[i].push(autocannon(base + r))
+        const after = (await getJson(`${base}/api/ping/service/status`)).data
+        cyclesDuringLoad += after.cycles - before.cycles
+        overrunsDuringLoad += after.overruns - before.overruns
+        if (args['no-floor']) continue
         const body = Buffer.from(await (await fetch(base + r)).arrayBuffer())
-        floors.push(await withBareServer(body, (url) => {
-          log(`loading a bare node:http server with the ${body.length}-byte answer of ${r} ...`)
+        floorRuns[i].push(await withBareServer(body, (url) => {
+          log(`round ${round}/${ROUNDS}: loading a bare node:http server with the ${body.length}-byte answer of ${r} ...`)
           return autocannon(url)
         }))
       }
     }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    const summarize = (ls: Load[]): Load | null => ls.length === 0
+      ? null
+      : { route: ls[0].route, rps: med(ls.map((l) => l.rps)), p50: med(ls.map((l) => l.p50)), p99: med(ls.map((l) => l.p99)), errors: ls.reduce((n, l) => n + l.errors, 0), requests: ls.reduce((n, l) => n + l.requests, 0) }
+    const loads = runs.map((ls) => summarize(ls) as Load)
+    const floors = floorRuns.map(summarize)
     const result = {
       devices: N,
       hours: H,
@@ -213,19 +225,21 @@ async function main (): Promise<void> {
       rebuild_s: rebuildMs / 1000,
       rss_after_rebuild_mb: Math.round(rssAfter),
       rss_end_mb: Math.round(rssMb(svc.pid!)),
-      cycles_during_load: after.cycles - before.cycles,
-      overruns_during_load: after.overruns - before.overruns,
-      last_cycle_ms: after.last_cycle?.duration_ms ?? null,
+      cycles_during_load: cyclesDuringLoad,
+      overruns_during_load: overrunsDuringLoad,
+      rounds: ROUNDS,
+      p99_per_round: runs.map((ls) => ls.map((l) => l.p99)),
       connections: CONNECTIONS,
       duration_s: DURATION,
-      routes: loads.map((l, i) => ({ ...l, bare_rps: floors[i]?.rps ?? null, bare_p50: floors[i]?.p50 ?? null, bare_p99: floors[i]?.p99 ?? null }))
+      routes: loads.map((l, i) => ({ ...l, bare_rps: floors[i]?.rps ?? null, bare_p50: floors[i]?.p50 ?? null, bare_p99: floors[i]?.p99 ?? null, bare_p99_per_round: floorRuns[i].map((f) => f.p99) }))
     }
     if (args.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     } else {
       console.log(`\n${N} devices, ${H} h of history (${rows} rows), ${CONNECTIONS} connections, ${DURATION} s per route`)
       console.log(`rebuild at start: ${result.rebuild_s.toFixed(1)} s; RSS after rebuild: ${result.rss_after_rebuild_mb} MB; at the end: ${result.rss_end_mb} MB`)
-      console.log(`monitor during the load: ${result.cycles_during_load} cycles, ${result.overruns_during_load} overruns, last cycle ${String(result.last_cycle_ms)} ms\n`)
+      console.log(`monitor during the load (the service's own runs): ${result.cycles_during_load} cycles, ${result.overruns_during_load} overruns`)
+      console.log(`medians over ${ROUNDS} rounds of ${DURATION} s per route; p99 of each round: service ${JSON.stringify(result.p99_per_round)}, bare ${JSON.stringify(result.routes.map((r) => r.bare_p99_per_round))}\n`)
       console.log('| route | req/s | p50 ms | p99 ms | errors | bare node:http, same bytes: req/s | p50 ms | p99 ms |')
       console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
       for (const l of result.routes) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} |`)
