@@ -56,7 +56,9 @@ export default fp(async (app) => {
 
   app.addHook('onClose', async () => {
     if (!sender.enabled) return
-    const left = await sender.close(Math.min(c.ALERT_TIMEOUT * 1000, CLOSE_GRACE_MAX_MS))
+    // the whole shutdown must fit in PING_INTERVAL + PING_TIMEOUT + 2 s (see server.ts), and the cycle in
+    // flight may already have taken PING_TIMEOUT + 2 s of it: alerts get at most half the interval
+    const left = await sender.close(Math.min(c.ALERT_TIMEOUT * 1000, CLOSE_GRACE_MAX_MS, c.PING_INTERVAL * 500))
     if (left > 0) app.log.warn({ alerts: left }, 'alerts still queued at shutdown were not sent')
   })
 }, { name: 'alerts', dependencies: ['config'] })

@@ -164,7 +164,7 @@ export const ServiceState = Type.Object({
   backend: StringEnum(['ping', 'fping'], { description: 'the ping engine in use (PING_BACKEND=auto picks fping when it is installed)' }),
   devices: Type.Integer(),
   skipped_rows: Type.Integer(),
-  skipped: Type.Array(Type.Object({ device_id: Nullable(Type.Integer()), ip: Type.String(), reason: Type.String() }), { description: 'inventory rows not monitored, with the reason' }),
+  skipped: Type.Array(Type.Object({ device_id: Nullable(Type.Integer()), ip: Type.String(), reason: Type.String() }), { description: 'inventory rows not monitored, with the reason: the first 1,000 (skipped_rows counts them all)' }),
   cycles: Type.Integer(),
   overruns: Type.Integer(),
   abandoned_cycles: Type.Integer(),

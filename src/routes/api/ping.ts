@@ -12,6 +12,7 @@ const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %
 const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config
 
+  const SKIPPED_LIST_MAX = 1000
   const serviceState = () => {
     const m = app.monitor.status()
     const inv = app.inventory.status()
@@ -25,7 +26,8 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       backend: app.pingEngine.backend,
       devices: inv.devices,
       skipped_rows: inv.skipped_rows,
-      skipped: inv.skipped,
+      // a broken import can skip 100,000s of rows: the list is capped, the count is whole
+      skipped: inv.skipped.length > SKIPPED_LIST_MAX ? inv.skipped.slice(0, SKIPPED_LIST_MAX) : inv.skipped,
       cycles: m.cycles,
       overruns: m.overruns,
       abandoned_cycles: m.abandoned_cycles,
