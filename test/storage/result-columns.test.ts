@@ -53,7 +53,7 @@ t.test('the lines the writer writes come back as they were', async (t) => {
   t.same(rows[1], { at: T0 + 1, device_id: 2, ip: '127.0.0.2', hostname: 'dev-2', ok: false, rtt: null, error: 'No response (timeout)' })
   t.equal(rows[2].hostname, 'core, rack "A"', 'quoted field with a comma and quotes')
   t.equal(rows[2].ip, 'fe80::1%eth0')
-  t.equal(rows[3].hostname, formatCsvRows([row(4, T0, { hostname: '=cmd|calc' })]).includes("'=cmd") ? "'=cmd|calc" : '=cmd|calc', 'formula escape as written')
+  t.equal(rows[3].hostname, '=cmd|calc', 'formula-like text as written')
   t.equal(rows[3].rtt, 1234.5)
   t.equal(rows[3].at, T0 + 1003)
   t.equal(rows[4].hostname, 'gerät-ü')
