@@ -1,7 +1,7 @@
 import { formatLocalIso } from '../lib/local-time.js'
 import type { ResultBatch } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
-import { DeviceSeries, FAIL } from './device-series.js'
+import { DeviceSeries, FAIL, RTT_MAX } from './device-series.js'
 import { MinuteAggregates } from './minute-aggregates.js'
 import { BINS, binOfHundredths, exactQuantile, histogramQuantile } from './rtt-histogram.js'
 
@@ -107,7 +107,7 @@ export class HistoryStore {
       this.outOfOrder++
       return
     }
-    const rtt = ok && rttMs !== null ? Math.round(rttMs * 100) : FAIL
+    const rtt = ok && rttMs !== null ? Math.min(RTT_MAX, Math.round(rttMs * 100)) : FAIL
     // the device's previous timed success, kept on the series: looking it up would walk back
     // through every failure of a device that was down for hours
     const jitter = rtt !== FAIL && s.lastOk !== -1 ? Math.abs(rtt - s.lastOk) : null
@@ -121,7 +121,7 @@ export class HistoryStore {
     const s = this.series.get(deviceId)
     if (s === undefined) return false
     const i = s.lowerBound(fromMs - this.base)
-    return i < s.len && s.t[s.slot(i)] <= toMs - this.base
+    return i < s.len && s.timeAt(s.slot(i)) <= toMs - this.base
   }
 
   /** One device's results in [from, to], newest first, at most `limit`. */
@@ -132,16 +132,16 @@ export class HistoryStore {
     const lo = s.lowerBound(fromMs - this.base)
     for (let i = s.lowerBound(toMs - this.base + 1) - 1; i >= lo && out.length < limit; i--) {
       const p = s.slot(i)
-      const rtt = s.rtt[p]
+      const rtt = s.rttAt(p)
       const label = s.labelAt(i)
       out.push({
-        timestamp: formatLocalIso(this.base + s.t[p]),
+        timestamp: formatLocalIso(this.base + s.timeAt(p)),
         device_id: deviceId,
         ip_address: label.ip,
         hostname: label.hostname,
-        ping_success: s.err[p] === 0,
+        ping_success: s.errAt(p) === 0,
         response_time_ms: rtt === FAIL ? null : rtt / 100,
-        error_message: this.errors[s.err[p]]
+        error_message: this.errors[s.errAt(p)]
       })
     }
     return out
@@ -192,11 +192,11 @@ export class HistoryStore {
       const hi = s.lowerBound(toMs - this.base + 1)
       for (let i = s.lowerBound(fromMs - this.base); i < hi; i++) {
         const p = s.slot(i)
-        const b = Math.floor((this.base + s.t[p] - first) / bucketMs)
+        const b = Math.floor((this.base + s.timeAt(p) - first) / bucketMs)
         pings[b]++
-        if (s.err[p] !== 0) continue
+        if (s.errAt(p) !== 0) continue
         oks[b]++
-        const rtt = s.rtt[p]
+        const rtt = s.rttAt(p)
         if (rtt === FAIL) continue
         timed[b]++
         sum[b] += rtt
@@ -233,10 +233,10 @@ export class HistoryStore {
       for (let i = s.lowerBound(fromMs - this.base); i < hi; i++) {
         const p = s.slot(i)
         total++
-        if (s.err[p] !== 0) { failed++; continue }
-        const rtt = s.rtt[p]
+        if (s.errAt(p) !== 0) { failed++; continue }
+        const rtt = s.rttAt(p)
         if (rtt === FAIL) continue
-        const k = Math.min(points - 1, Math.floor((this.base + s.t[p] - fromMs) / sliceMs))
+        const k = Math.min(points - 1, Math.floor((this.base + s.timeAt(p) - fromMs) / sliceMs))
         sum[k] += rtt
         cnt[k]++
       }
@@ -275,9 +275,9 @@ export class HistoryStore {
     for (let i = lo; i < hi; i++) {
       const p = s.slot(i)
       acc.total++
-      if (s.err[p] !== 0) continue
+      if (s.errAt(p) !== 0) continue
       acc.ok++
-      const rtt = s.rtt[p]
+      const rtt = s.rttAt(p)
       if (rtt === FAIL) continue
       acc.addTime(rtt, keepValues)
       if (hist !== undefined) hist[binOfHundredths(rtt)]++
@@ -293,7 +293,7 @@ export class HistoryStore {
   private previousSuccess (s: DeviceSeries, i: number): number {
     for (let k = i - 1; k >= 0; k--) {
       const p = s.slot(k)
-      if (s.err[p] === 0 && s.rtt[p] !== FAIL) return s.rtt[p]
+      if (s.errAt(p) === 0 && s.rttAt(p) !== FAIL) return s.rttAt(p)
     }
     return -1
   }

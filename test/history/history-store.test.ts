@@ -1,5 +1,6 @@
 import t from 'tap'
 import { HistoryStore } from '../../src/history/history-store.js'
+import { DeviceSeries, FAIL, RTT_MAX } from '../../src/history/device-series.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 import { CsvWriter } from '../../src/storage/csv-writer.js'
 import { readHistory } from '../../src/storage/history-reader.js'
@@ -134,4 +135,30 @@ t.test('restart equivalence: the store rebuilt from the CSV files answers the sa
   }
   t.same(rebuilt.deviceRows(2, T0, to, 1000), live.deviceRows(2, T0, to, 1000))
   t.same(rebuilt.timeline(4, T0, to, 60_000), live.timeline(4, T0, to, 60_000))
+})
+
+t.test('device series: one 8-byte entry per result; the ring keeps its order when it grows after wrapping', async (t) => {
+  const s = new DeviceSeries(1000, 4)
+  for (let i = 0; i < 4; i++) s.push(10 + i, i, 0, 'a', 'b')
+  s.trimBefore(12) // drops the first two: the ring now starts at slot 2
+  s.push(14, 4, 0, 'a', 'b')
+  s.push(15, FAIL, 255, 'a', 'b') // wraps to slots 0 and 1
+  s.push(16, RTT_MAX, 7, 'a', 'c') // full: grows, unwrapping the ring
+  t.equal(s.cap, 16)
+  t.equal(s.bytes(), 16 * 8)
+  const seen: number[][] = []
+  for (let i = 0; i < s.len; i++) {
+    const p = s.slot(i)
+    seen.push([s.timeAt(p), s.rttAt(p), s.errAt(p)])
+  }
+  t.same(seen, [[12, 2, 0], [13, 3, 0], [14, 4, 0], [15, FAIL, 255], [16, RTT_MAX, 7]])
+  t.equal(s.lowerBound(14), 2)
+  t.same(s.labelAt(4), { fromSeq: 6, ip: 'a', hostname: 'c' })
+})
+
+t.test('a round-trip beyond what an entry holds is kept as the largest it holds', async (t) => {
+  const store = new HistoryStore({ hours: 1, intervalSeconds: 5 })
+  const x = r(1, T0, 200_000)
+  store.add(x.row, x.at)
+  t.equal(store.deviceRows(1, T0, T0, 10)[0].response_time_ms, RTT_MAX / 100)
 })
