@@ -212,7 +212,15 @@ export class WebhookSender {
   }
 
   private async post (url: URL, body: string): Promise<Attempt> {
-    const signal = AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), this.stop.signal])
+    // not AbortSignal.any([AbortSignal.timeout(ms), ...]): on Node 20 the timeout signal inside it can
+    // be garbage collected before it fires (nodejs/node#57736), and a receiver that never answers then
+    // held its queue forever (seen in the tests). A plain timer is held until it is cleared.
+    const ac = new AbortController()
+    const timer = setTimeout(() => ac.abort(new DOMException(`no answer within ${this.opts.timeoutMs} ms`, 'TimeoutError')), this.opts.timeoutMs)
+    const onStop = () => ac.abort(this.stop.signal.reason)
+    if (this.stop.signal.aborted) onStop()
+    else this.stop.signal.addEventListener('abort', onStop, { once: true })
+    const signal = ac.signal
     try {
       const res = await this.fetch(url, {
         method: 'POST',
@@ -232,6 +240,9 @@ export class WebhookSender {
       // never err.message alone: some network errors quote the URL, and the URL may hold a token
       const code = err?.cause?.code ?? err?.code
       return { ok: false, retryable: true, error: typeof code === 'string' ? `connection failed (${code})` : 'connection failed', retryAfterMs: null }
+    } finally {
+      clearTimeout(timer)
+      this.stop.signal.removeEventListener('abort', onStop)
     }
   }
 }
