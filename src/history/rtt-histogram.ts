@@ -18,12 +18,6 @@ const TABLE_MAX = 100_000
 const TABLE = new Uint16Array(TABLE_MAX)
 for (let h = 0; h < TABLE_MAX; h++) TABLE[h] = computeBin(h / 100)
 
-export function binOf (ms: number): number {
-  const h = ms * 100
-  if (h >= 0 && h < TABLE_MAX && Number.isInteger(h)) return TABLE[h]
-  return computeBin(ms)
-}
-
 /** The bin of a time in integer hundredths of a millisecond. */
 export function binOfHundredths (h: number): number {
   return h < TABLE_MAX ? TABLE[h] : computeBin(h / 100)

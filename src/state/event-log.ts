@@ -1,9 +1,8 @@
 import type { Log } from '../lib/log.js'
 import { createReadStream } from 'node:fs'
 import Papa from 'papaparse'
-import { localDateKey } from '../lib/local-time.js'
 import { CsvWriter } from '../storage/csv-writer.js'
-import { listDatedFiles, type CsvFileInfo } from '../storage/csv-files.js'
+import { listDatedFilesCovering } from '../storage/csv-files.js'
 import { EVENT_COLUMNS, EVENT_HEADER, EVENT_PREFIX, formatEventRows, parseEventRecord, type EventRow } from './event-row.js'
 
 export interface EventLogOptions {
@@ -78,10 +77,6 @@ export class EventLog {
   }
 }
 
-export async function listEventFiles (dir: string): Promise<CsvFileInfo[]> {
-  return await listDatedFiles(dir, EVENT_PREFIX)
-}
-
 export interface EventScanOptions {
   dir: string
   fromMs: number
@@ -91,12 +86,8 @@ export interface EventScanOptions {
 
 /** Streams the stored events in [fromMs, toMs], oldest first; malformed lines are skipped. */
 export async function scanEvents (opts: EventScanOptions, onEvent: (row: EventRow, at: number) => void): Promise<{ malformed: number }> {
-  // named by local date; one day of slack either side covers clock changes
-  const fromKey = localDateKey(opts.fromMs - 86_400_000)
-  const toKey = localDateKey(opts.toMs + 86_400_000)
   let malformed = 0
-  for (const f of await listEventFiles(opts.dir)) {
-    if (f.dateKey < fromKey || f.dateKey > toKey) continue
+  for (const f of await listDatedFilesCovering(opts.dir, EVENT_PREFIX, opts.fromMs, opts.toMs)) {
     await new Promise<void>((resolve, reject) => {
       let first = true
       const stream = createReadStream(f.path, 'utf8')

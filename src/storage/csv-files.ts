@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { localDateKey } from '../lib/local-time.js'
 
 /** Result files; the state event files use the same naming with their own prefix. */
 export const RESULTS_PREFIX = 'ping_results'
@@ -24,6 +25,17 @@ export function csvFileName (dateKey: string, index: number): string {
 /** The result files in `dir`, oldest first (by date, then rollover index). */
 export async function listCsvFiles (dir: string): Promise<CsvFileInfo[]> {
   return await listDatedFiles(dir, RESULTS_PREFIX)
+}
+
+/**
+ * The files named by datedFileName(prefix, ...) in `dir` that can hold rows of [fromMs, toMs], oldest
+ * first: a file is named by the local date of its rows, and one day of slack either side covers clock
+ * and time-zone changes.
+ */
+export async function listDatedFilesCovering (dir: string, prefix: string, fromMs: number, toMs: number): Promise<CsvFileInfo[]> {
+  const fromKey = localDateKey(fromMs - 86_400_000)
+  const toKey = localDateKey(toMs + 86_400_000)
+  return (await listDatedFiles(dir, prefix)).filter((f) => f.dateKey >= fromKey && f.dateKey <= toKey)
 }
 
 /** The files named by datedFileName(prefix, ...) in `dir`, oldest first. */

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import { localDateKey } from '../lib/local-time.js'
-import { listCsvFiles } from './csv-files.js'
+import { RESULTS_PREFIX, listDatedFilesCovering } from './csv-files.js'
 import type { LastResults, ResultBatch } from './result-columns.js'
 
 // run the worker from source (.ts) under the test loader, from dist/ (.js) when built
@@ -17,11 +16,11 @@ export interface HistoryReaderData {
 
 export type HistoryReaderMessage =
   | { type: 'batch', batch: ResultBatch }
-  | { type: 'end', rows: number, malformed: number, missingFiles: number, last: LastResults[] }
+  | { type: 'end', rows: number, malformed: number, last: LastResults[] }
   | { type: 'error', message: string }
 
 /** the main thread is done with a batch; its columns go back to the worker for reuse */
-export interface HistoryReaderAck { type: 'ack', batch?: ResultBatch }
+export interface HistoryReaderAck { type: 'ack', batch: ResultBatch }
 
 /** the buffers a batch's columns live in, to transfer between threads */
 export function batchBuffers (b: ResultBatch): ArrayBuffer[] {
@@ -45,15 +44,13 @@ export interface ReadHistorySummary {
 
 /**
  * Reads the result rows in [fromMs, toMs] back from the CSV files, oldest file first, parsed in a
- * worker thread: `onBatch` gets them as columns on the calling thread, one batch per event-loop turn
- * (so requests are answered between batches). `strings` is the string table the batch's ip,
+ * worker thread: `onBatch` gets them as columns on the calling thread, a batch at a time, at most 3
+ * ahead (requests are answered between batches). `onBatch` must not keep the batch: its columns go
+ * back to the worker for reuse. `strings` is the string table the batch's ip,
  * hostname and error indexes point into (the batch's own new strings are already in it).
  */
 export async function readHistory (opts: ReadHistoryOptions, onBatch: (batch: ResultBatch, strings: string[]) => void): Promise<ReadHistorySummary> {
-  // a result's file is named by its local date; one day of slack either side covers clock changes
-  const fromKey = localDateKey(opts.fromMs - 86_400_000)
-  const toKey = localDateKey(opts.toMs + 86_400_000)
-  const files = (await listCsvFiles(opts.dir)).filter((f) => f.dateKey >= fromKey && f.dateKey <= toKey).map((f) => f.path)
+  const files = (await listDatedFilesCovering(opts.dir, RESULTS_PREFIX, opts.fromMs, opts.toMs)).map((f) => f.path)
   if (files.length === 0) return { rows: 0, malformed: 0, last: [] }
   const data: HistoryReaderData = { files, fromMs: opts.fromMs, toMs: opts.toMs, batchSize: opts.batchSize ?? 65_536, maxInFlight: 3 }
   const strings: string[] = []
