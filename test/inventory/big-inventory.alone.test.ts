@@ -67,7 +67,7 @@ t.test('100,000 rows with a few thousand bad ones: loaded, counted, summarised, 
   const monitored = TOTAL - bad.size - lost
 
   // one cycle in the test's time: the next would start after 30 s
-  const b = await build(t, { DB_CONNECTION: 'mysql', DB_SOCKET: MYSQL_SOCKET, DB_DATABASE: database, DB_USERNAME: 'root', DB_PASSWORD: '', PING_INTERVAL: '30', PING_TIMEOUT: '1', DEVICE_CHECK_INTERVAL: '600', LOG_LEVEL: 'info' })
+  const b = await build(t, { DB_CONNECTION: 'mysql', DB_SOCKET: MYSQL_SOCKET, DB_DATABASE: database, DB_USERNAME: 'root', DB_PASSWORD: '', PING_INTERVAL: '30', PING_TIMEOUT: '3', DEVICE_CHECK_INTERVAL: '600', LOG_LEVEL: 'info' })
   const heapBefore = process.memoryUsage().heapUsed
   const t1 = Date.now()
   await b.app.startServices()
