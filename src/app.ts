@@ -6,15 +6,8 @@ import config from './plugins/config.js'
 import errors from './plugins/errors.js'
 import security from './plugins/security.js'
 import shard from './plugins/shard.js'
-import inventory from './plugins/inventory.js'
-import resultWriter from './plugins/result-writer.js'
-import pingPool from './plugins/ping-pool.js'
-import monitor from './plugins/monitor.js'
-import alerts from './plugins/alerts.js'
-import deviceState from './plugins/device-state.js'
-import history from './plugins/history.js'
+import service from './plugins/service.js'
 import responseCache from './plugins/response-cache.js'
-import metrics from './plugins/metrics.js'
 import healthRoutes from './routes/api/health.js'
 import pingRoutes from './routes/api/ping.js'
 import eventRoutes from './routes/api/events.js'
@@ -37,9 +30,8 @@ export interface AppOptions {
 const pkg = JSON.parse(readFileSync(new URL(import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json', import.meta.url), 'utf8'))
 
 /**
- * The whole service as one plugin. Building it starts nothing: no listener, no timers, no pings;
- * `app.startServices()` does that. Registration order is shutdown order reversed:
- * monitor → ping pool → result writer → inventory database.
+ * The whole service as one plugin: settings, the composition root (src/service.ts), the API around
+ * it. Building it starts nothing: no listener, no timers, no pings; `app.service.start()` does that.
  */
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.decorate('serviceVersion', String(pkg.version))
@@ -60,16 +52,9 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   // staticCSP: the UI's own page gets a policy with the hashes of its inline parts
   await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   await fastify.register(security)
-  await fastify.register(inventory)
-  await fastify.register(resultWriter)
-  await fastify.register(pingPool)
-  await fastify.register(monitor)
-  await fastify.register(history)
+  // the composition root (src/service.ts); it stops in its own order when the app closes
+  await fastify.register(service)
   await fastify.register(responseCache)
-  // device state closes first: it stops the scheduler so that no change arrives after the alerts close
-  await fastify.register(alerts)
-  await fastify.register(deviceState)
-  await fastify.register(metrics)
   await fastify.register(healthRoutes, { prefix: '/api' })
   await fastify.register(pingRoutes, { prefix: '/api/ping' })
   await fastify.register(eventRoutes, { prefix: '/api/ping' })

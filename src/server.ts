@@ -16,14 +16,13 @@ async function main (): Promise<void> {
     process.exit(1)
   }
   const c = app.config
-  // bound the shutdown: the cycle in flight gets PING_TIMEOUT + 2 s, the rest a little more
-  const closeDelay = Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000)
-  closeWithGrace({ delay: closeDelay }, async ({ signal, err }) => {
+  // the service's own shutdown budget (src/service.ts) bounds the whole shutdown
+  closeWithGrace({ delay: app.service.shutdown.totalMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
     else app.log.info({ signal }, 'shutting down')
     await app.close()
   })
-  await app.startServices()
+  await app.service.start()
   await app.listen({ host: c.HOST, port: c.PORT })
 }
 

@@ -42,4 +42,4 @@ export default fp(async (app) => {
     cache.set(request.url, { version: v, body })
     done(null, body)
   })
-}, { name: 'response-cache', dependencies: ['monitor', 'inventory'] })
+}, { name: 'response-cache', dependencies: ['service'] })

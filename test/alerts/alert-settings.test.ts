@@ -29,13 +29,12 @@ t.test('defaults; health shows alerts off and the status route the new fields, b
     t.equal(bad.statusCode, 400, q)
     t.match(bad.json(), { success: false, error: /^Invalid request/ })
   }
-  // a cycle through the real listeners (no pings needed): the status shows the state it produced
+  // a cycle through the real pipeline (no pings needed): the status shows the state it produced
   const at = Date.now()
   const row = (id: number, ok: boolean) => ({ at, row: { timestamp: new Date(at).toISOString(), device_id: id, ip_address: `127.0.0.${id}`, hostname: `h${id}`, ping_success: ok, response_time_ms: ok ? 0.1 : null, error_message: ok ? '' : 'No response (timeout)' } })
   b.app.latestStatus.setDevices([1, 2].map((id) => ({ device_id: id, ip_address: `127.0.0.${id}`, hostname: `h${id}`, family: 4 as const })))
   const cycle = { rows: [row(1, true), row(2, false)], up: 1, down: 1, targets: 2 }
-  b.app.latestStatus.update(cycle.rows)
-  for (const l of b.app.onCycleResults) l(cycle, { number: 1, started_at: '', duration_ms: 1, devices: 2, up: 1, down: 1 })
+  b.app.service.pipeline.cycle(cycle, { number: 1, started_at: '', duration_ms: 1, devices: 2, up: 1, down: 1 })
   const s = (await b.app.inject('/api/ping/status')).json().data
   t.match(s.devices.online, [{ device_id: 1, state: 'up', consecutive_failures: 0, down_since: null }])
   t.match(s.devices.offline, [{ device_id: 2, state: 'unknown', consecutive_failures: 1, down_since: null }], 'one failure: no verdict yet')

@@ -55,7 +55,7 @@ t.test('control routes seen from a real non-loopback client address', { skip: NE
 
   t.test('without API_KEY: refused from 192.0.2.10, allowed from 127.0.0.1; reads are open', async (t) => {
     const b = await listen(t)
-    await b.app.startServices()
+    await b.app.service.start()
     await waitFor(() => b.app.monitor.status().cycles >= 1, 15_000, 'first cycle')
     const { port } = b
 
@@ -103,7 +103,7 @@ t.test('control routes seen from a real non-loopback client address', { skip: NE
   t.test('with API_KEY: 192.0.2.10 with the right Bearer key works, without or with a wrong one is refused', async (t) => {
     const key = 'remote-k3y:/#@'
     const b = await listen(t, { API_KEY: key })
-    await b.app.startServices()
+    await b.app.service.start()
     const { port } = b
     for (const [path, what] of [['/api/ping/service/stop', 'stop'], ['/api/ping/test/127.0.0.1', 'test ping']]) {
       for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: key }, { authorization: `bearer ${key}` }, { authorization: `Bearer ${key}x` }] as Array<Record<string, string>>) {

@@ -29,7 +29,7 @@ t.test('the service end to end on a MariaDB inventory', { skip: NETNS_SKIP }, as
   const bridge = await dbBridge(t)
   const env = { DB_CONNECTION: 'mysql', DB_HOST: '127.0.0.1', DB_PORT: String(bridge.port), DB_DATABASE: database, DB_USERNAME: 'root', DB_PASSWORD: '', PING_INTERVAL: '1', PING_TIMEOUT: '0.5', DEVICE_CHECK_INTERVAL: '1' }
   const b = await build(t, env)
-  await b.app.startServices()
+  await b.app.service.start()
   await b.app.listen({ host: '127.0.0.1', port: 0 })
   await waitFor(() => b.app.monitor.status().cycles >= 2, 15_000, 'two cycles')
 
@@ -234,7 +234,7 @@ t.test('history survives a restart; the inventory waits for a database that is d
   const bridge = await dbBridge(t, false)
   const env = { DB_CONNECTION: 'mysql', DB_HOST: '127.0.0.1', DB_PORT: String(bridge.port), DB_DATABASE: database, PING_INTERVAL: '1', PING_TIMEOUT: '0.5', DEVICE_CHECK_INTERVAL: '1' }
   const first = await build(t, env)
-  await first.app.startServices()
+  await first.app.service.start()
   await first.app.listen({ host: '127.0.0.1', port: 0 })
   const h = await http(first, 'GET', '/api/health')
   t.match(h.body, { status: 'degraded', inventory: { loaded: false, devices: 0 } })
@@ -249,7 +249,7 @@ t.test('history survives a restart; the inventory waits for a database that is d
   const second = await build(t, { ...env, CSV_OUTPUT_DIR: first.csvDir })
   await second.app.listen({ host: '127.0.0.1', port: 0 })
   const restartedAt = Date.now()
-  await second.app.startServices()
+  await second.app.service.start()
   await waitFor(() => !second.app.historyLoading(), 10_000, 'history read back')
   const health = await http(second, 'GET', '/api/health')
   t.equal(health.body.history.loading, false)

@@ -81,7 +81,7 @@ export async function startService (t: TestContext, rows: InventoryRow[], env: R
 /** The real service (see test/helper.ts build) started and listening on 127.0.0.1, history read back. */
 export async function buildAndListen (t: TestContext, env: Record<string, string>): Promise<BuiltApp & { base: string }> {
   const b = await build(t, { PING_INTERVAL: '1', PING_TIMEOUT: '0.5', DEVICE_CHECK_INTERVAL: '1', ...env })
-  await b.app.startServices()
+  await b.app.service.start()
   await b.app.listen({ host: '127.0.0.1', port: 0 })
   await waitFor(() => !b.app.historyLoading() && b.app.monitor.status().cycles >= 2, 30_000, 'history read back and two cycles')
   const { port } = b.app.server.address() as { port: number }

@@ -12,7 +12,7 @@ t.test('a stalled and a flapping database', { skip: NETNS_SKIP }, async (t) => {
   const { database } = await createMysqlInventory(t, ROWS)
   const bridge = await dbBridge(t)
   const { app } = await build(t, { DB_CONNECTION: 'mysql', DB_HOST: '127.0.0.1', DB_PORT: String(bridge.port), DB_DATABASE: database, PING_INTERVAL: '0.5', PING_TIMEOUT: '0.4', DEVICE_CHECK_INTERVAL: '1' })
-  await app.startServices()
+  await app.service.start()
   await waitFor(() => app.monitor.status().last_cycle?.devices === 20, 15_000, 'first cycles')
   const health = async () => (await app.inject('/api/health')).json()
 

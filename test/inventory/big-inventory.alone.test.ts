@@ -70,7 +70,7 @@ t.test('100,000 rows with a few thousand bad ones: loaded, counted, summarised, 
   const b = await build(t, { DB_CONNECTION: 'mysql', DB_SOCKET: MYSQL_SOCKET, DB_DATABASE: database, DB_USERNAME: 'root', DB_PASSWORD: '', PING_INTERVAL: '30', PING_TIMEOUT: '3', DEVICE_CHECK_INTERVAL: '600', LOG_LEVEL: 'info' })
   const heapBefore = process.memoryUsage().heapUsed
   const t1 = Date.now()
-  await b.app.startServices()
+  await b.app.service.start()
   t.comment(`inventory loaded and services started in ${Date.now() - t1} ms`)
   await waitFor(() => b.app.monitor.status().cycles >= 1, 60_000, 'the first cycle')
   const health = (await b.app.inject('/api/health')).json()

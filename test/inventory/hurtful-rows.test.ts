@@ -66,7 +66,7 @@ t.test('rows designed to hurt: NULLs, option-like and shell-like ips, long and c
     t.test(`${backend} backend`, async (t) => {
       const csvDir = join(work, `csv-${backend}`)
       const b = await build(t, { ...mysqlEnv(database), CSV_OUTPUT_DIR: csvDir, PING_BACKEND: backend, PING_INTERVAL: '1', PING_TIMEOUT: '0.5', DEVICE_CHECK_INTERVAL: '1' })
-      await b.app.startServices()
+      await b.app.service.start()
       t.equal(b.app.pingEngine.backend, backend)
       // two reloads of the same rows at least, which must not log them again
       let loads = 0
@@ -134,7 +134,7 @@ t.test('rows designed to hurt: NULLs, option-like and shell-like ips, long and c
       // once is enough: the files do not depend on the backend
       if (backend !== 'fping') return
       const again = await build(t, { ...mysqlEnv(database), CSV_OUTPUT_DIR: csvDir, PING_BACKEND: backend, PING_INTERVAL: '60', PING_TIMEOUT: '0.5' })
-      await again.app.startServices()
+      await again.app.service.start()
       await waitFor(() => again.logs.find('earlier results read back').length === 1, 15_000, 'read back')
       await again.app.monitor.stop()
       const hist = (await again.app.inject('/api/ping/device/4?hours=1')).json()

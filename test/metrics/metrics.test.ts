@@ -16,7 +16,7 @@ const ROWS = [
 t.test('GET /metrics on a real service', { skip: NETNS_SKIP }, async (t) => {
   const { database, knex } = await createMysqlInventory(t, ROWS)
   const b = await build(t, { DB_CONNECTION: 'mysql', DB_SOCKET: MYSQL_SOCKET, DB_DATABASE: database, PING_INTERVAL: '1', PING_TIMEOUT: '0.5', DEVICE_CHECK_INTERVAL: '1' })
-  await b.app.startServices()
+  await b.app.service.start()
   await b.app.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(b.app.server.address() as { port: number }).port}/metrics`
   await waitFor(() => b.app.monitor.status().cycles >= 2, 20_000, 'two cycles')

@@ -52,7 +52,7 @@ tests:
 t.test('a real Prometheus scrapes the service and a series comes back', { skip: NETNS_SKIP }, async (t) => {
   // the embedded inventory's demo devices: all on loopback
   const b = await build(t, { PING_INTERVAL: '1', PING_TIMEOUT: '0.5' })
-  await b.app.startServices()
+  await b.app.service.start()
   await b.app.listen({ host: '127.0.0.1', port: 0 })
   const target = `127.0.0.1:${(b.app.server.address() as { port: number }).port}`
 

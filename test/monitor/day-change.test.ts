@@ -65,7 +65,7 @@ for (const { backend, skip } of backends) {
 
     const engine = new PingEngine({ backend, command: 'ping', flavor: defaultFlavor(), fpingCommand: 'fping', intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, maxInFlight: 20, parallel: true })
     t.teardown(() => engine.close())
-    // start every worker thread, as startServices does
+    // start every worker thread, as service.start() does
     await engine.pingAll(Array.from({ length: engine.threads }, (_, i) => ({ target: `127.0.0.${i + 1}`, family: 4 as const })))
 
     const writer = new CsvWriter({ dir, maxRecords: MAX_RECORDS, retentionDays: 1, bufferMaxRows: 10_000, log, now })

@@ -15,7 +15,7 @@ async function runFleet (t: TestContext, database: string, count: number, ping: 
   const apps = await Promise.all(Array.from({ length: count }, async (_, index) => {
     const env = { DB_CONNECTION: 'mysql', DB_SOCKET: MYSQL_SOCKET, DB_DATABASE: database, PING_INTERVAL: '1', PING_TIMEOUT: '0.5', LOG_LEVEL: 'warn' }
     const b = await build(t, { ...env, SHARD_COUNT: String(count), SHARD_INDEX: String(index) })
-    if (ping) await b.app.startServices()
+    if (ping) await b.app.service.start()
     else await b.app.inventory.start()
     await b.app.listen({ host: '127.0.0.1', port: 0 })
     return b.app

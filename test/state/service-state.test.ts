@@ -78,7 +78,7 @@ t.test('device state, events and alerts end to end, and the state survives a res
     ALERT_WEBHOOK_URLS: [good.url('/hook'), slow.url('/slow/SECRET-SLOW'), broken.url('/services/T0/B0/SECRET-TOKEN'), `http://127.0.0.1:${downPort}/SECRET-DOWN`].join(', ')
   }
   const first = await build(t, env)
-  await first.app.startServices()
+  await first.app.service.start()
   await first.app.listen({ host: '127.0.0.1', port: 0 })
 
   let cyclesAtFirstAlert = 0
@@ -176,7 +176,7 @@ t.test('device state, events and alerts end to end, and the state survives a res
     const sent = good.received.length
     const recorded = eventLines(first.csvDir).length
     const second = await build(t, { ...env, CSV_OUTPUT_DIR: first.csvDir })
-    await second.app.startServices()
+    await second.app.service.start()
     await second.app.listen({ host: '127.0.0.1', port: 0 })
     await waitFor(() => !second.app.historyLoading() && !second.app.deviceState.rebuilding(), 15_000, 'history read back')
     const cycles = second.app.monitor.status().cycles

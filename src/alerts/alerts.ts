@@ -1,0 +1,60 @@
+import type { Config } from '../config/env-schema.js'
+import type { Log } from '../lib/log.js'
+import type { StateEvent } from '../state/device-state.js'
+import { buildPayload, planMessages, type AlertFormat } from './alert-message.js'
+import { WebhookSender, type SenderStatus } from './webhook-sender.js'
+import { parseWebhookUrls } from './webhook-urls.js'
+
+export interface AlertsStatus extends SenderStatus {
+  enabled: boolean
+  format: AlertFormat
+}
+
+export interface Alerts {
+  /** One cycle's state changes: queued for the webhooks, never waited for. Never throws. */
+  notify: (events: StateEvent[]) => void
+  status: () => AlertsStatus
+  /** Resolves when every queued alert was delivered or given up (for tests). */
+  idle: () => Promise<void>
+  /** Gives queued alerts at most `graceMs` to go out; logs what is left. */
+  close: (graceMs: number) => Promise<void>
+}
+
+export interface AlertsOptions {
+  config: Config
+  userAgent: string
+  log: Log & { debug: (o: object, m?: string) => void }
+}
+
+/** State change alerts to the webhooks of ALERT_WEBHOOK_URLS, in the format ALERT_WEBHOOK_FORMAT. */
+export function createAlerts ({ config: c, userAgent, log }: AlertsOptions): Alerts {
+  const urls = parseWebhookUrls(c.ALERT_WEBHOOK_URLS)
+  const sender = new WebhookSender({
+    urls,
+    timeoutMs: c.ALERT_TIMEOUT * 1000,
+    queueMax: c.ALERT_QUEUE_MAX,
+    retries: c.ALERT_RETRIES,
+    retryDelayMs: c.ALERT_RETRY_DELAY * 1000,
+    maxRetryDelayMs: 60_000,
+    userAgent,
+    log
+  })
+  if (urls.length > 0) log.info({ receivers: urls.map((u) => u.host), format: c.ALERT_WEBHOOK_FORMAT }, 'state change alerts go to webhooks')
+  return {
+    notify: (events) => {
+      if (!sender.enabled) return
+      try {
+        for (const m of planMessages(events, c.ALERT_BATCH_MIN)) sender.send(buildPayload(m, c.ALERT_WEBHOOK_FORMAT))
+      } catch (err: any) {
+        log.error({ err: err?.message }, 'could not queue alerts')
+      }
+    },
+    status: () => ({ enabled: sender.enabled, format: c.ALERT_WEBHOOK_FORMAT, ...sender.status() }),
+    idle: () => sender.idle(),
+    close: async (graceMs) => {
+      if (!sender.enabled) return
+      const left = await sender.close(graceMs)
+      if (left > 0) log.warn({ alerts: left }, 'alerts still queued at shutdown were not sent')
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import type { Config } from './config/env-schema.js'
+import { createAlerts, type Alerts } from './alerts/alerts.js'
+import { HistoryStore } from './history/history-store.js'
+import { createInventory } from './inventory/inventory-source.js'
+import type { InventoryService } from './inventory/inventory-service.js'
+import type { Log } from './lib/log.js'
+import { createMetrics, type Metrics } from './metrics/service-metrics.js'
+import { LatestStatus } from './monitor/latest-status.js'
+import { Monitor } from './monitor/monitor.js'
+import { ResultPipeline, type Stage } from './pipeline.js'
+import { resolveBackend } from './ping/ping-backend.js'
+import { PingEngine } from './ping/ping-engine.js'
+import { defaultFlavor, type PingProgramCheck } from './ping/ping-program.js'
+import type { ShardState } from './plugins/shard.js'
+import { createDeviceStates, type DeviceStates } from './state/device-states.js'
+import type { StateEvent } from './state/device-state.js'
+import { toEventRow } from './state/event-row.js'
+import { CsvWriter } from './storage/csv-writer.js'
+import { readHistory } from './storage/history-reader.js'
+
+export interface Clock {
+  now: () => number
+}
+
+export interface ServiceOptions {
+  config: Config
+  shard: ShardState
+  /** the service's version, for the alerts' User-Agent */
+  version: string
+  log: Log & { debug: (o: object, m?: string) => void }
+  clock?: Clock
+}
+
+/** How long each part of the shutdown may take: the whole must fit in close-with-grace's delay. */
+export interface ShutdownBudget {
+  /** close-with-grace's delay: the cycle in flight gets cycleGraceMs, the rest a little more */
+  totalMs: number
+  /** the cycle in flight may finish within this; then it is abandoned and its results dropped */
+  cycleGraceMs: number
+  /**
+   * queued alerts may go out within this: the cycle in flight may already have taken cycleGraceMs of
+   * the total, so alerts get at most half the interval (and never more than 3 s)
+   */
+  alertsMs: number
+}
+
+export function shutdownBudget (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT' | 'ALERT_TIMEOUT'>): ShutdownBudget {
+  return {
+    totalMs: Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000),
+    cycleGraceMs: (c.PING_TIMEOUT + 2) * 1000,
+    alertsMs: Math.min(c.ALERT_TIMEOUT * 1000, 3000, c.PING_INTERVAL * 500)
+  }
+}
+
+export interface Service {
+  config: Config
+  inventory: InventoryService
+  pingEngine: PingEngine
+  resultWriter: CsvWriter
+  monitor: Monitor
+  latest: LatestStatus
+  history: HistoryStore
+  deviceStates: DeviceStates
+  alerts: Alerts
+  metrics: Metrics
+  pipeline: ResultPipeline
+  shutdown: ShutdownBudget
+  /** the ping program check done at start (null before it) */
+  pingProgram: () => PingProgramCheck | null
+  /** true while earlier results are read back at start */
+  historyLoading: () => boolean
+  /** Prepares the CSV directory and the ping pool, loads the inventory, starts the cycles and the read-back. */
+  start: () => Promise<void>
+  /** Stops everything in the one shutdown order (see stop below). Idempotent. */
+  stop: () => Promise<void>
+}
+
+/** state changes of one cycle logged one line each up to this many; beyond it, one summary line */
+const LOG_EACH_MAX = 20
+/** read back a little more than HISTORY_HOURS, so the ping before the window's first one is known */
+const REPLAY_MARGIN_MS = 10 * 60_000
+
+/**
+ * The composition root: every part of the service, built from the validated settings and wired
+ * here, in one place. Building starts nothing (no timers, no pings, no connections); `start()` does.
+ *
+ * The data path: the monitor's cycle → `pipeline` (its stages are listed below, in order) → and, from
+ * the device state stage, each state change → `onStateChanges`.
+ */
+export function createService (opts: ServiceOptions): Service {
+  const { config: c, log } = opts
+  const now = opts.clock?.now ?? Date.now
+  const shutdown = shutdownBudget(c)
+
+  const backend = resolveBackend(c.PING_BACKEND, c.FPING_COMMAND)
+  const pingEngine = new PingEngine({
+    backend,
+    command: c.PING_COMMAND,
+    flavor: defaultFlavor(process.platform, c.PING_COMMAND),
+    fpingCommand: c.FPING_COMMAND,
+    fpingBatchSize: c.FPING_BATCH_SIZE,
+    intervalMs: c.PING_INTERVAL * 1000,
+    timeoutMs: Math.round(c.PING_TIMEOUT * 1000),
+    maxInFlight: c.USE_MULTI_PING ? c.MAX_PING_WORKERS : 1,
+    parallel: c.USE_MULTI_PING,
+    fallbackToPing: c.PING_BACKEND === 'auto',
+    onError: (err) => log.error({ err: err.message }, 'ping worker thread failed')
+  })
+  log.info({ backend, setting: c.PING_BACKEND, program: pingEngine.program, max_processes: c.USE_MULTI_PING ? c.MAX_PING_WORKERS : 1 }, 'ping backend chosen')
+
+  const resultWriter = new CsvWriter({
+    dir: c.CSV_OUTPUT_DIR,
+    maxRecords: c.MAX_CSV_RECORDS,
+    retentionDays: c.CSV_RETENTION_DAYS,
+    bufferMaxRows: c.CSV_BUFFER_MAX_ROWS,
+    log
+  })
+  const alerts = createAlerts({ config: c, userAgent: `multi-ping-monitor/${opts.version}`, log })
+  const history = new HistoryStore({ hours: c.HISTORY_HOURS, intervalSeconds: c.PING_INTERVAL })
+  const latest = new LatestStatus()
+
+  const { inventory, close: closeInventory } = createInventory({
+    config: c,
+    shard: opts.shard,
+    onOtherShardRows: (n) => { opts.shard.otherShardRows = n },
+    onChange: (devices) => pipeline.inventory(devices),
+    log
+  })
+
+  /** What happens to each live state change: appended to the event files, alerted, logged. */
+  const onStateChanges = (events: StateEvent[]): void => {
+    deviceStates.eventLog.write(events.map((e) => ({ row: toEventRow(e), at: e.at }))).catch(() => {})
+    alerts.notify(events)
+    if (events.length <= LOG_EACH_MAX) {
+      for (const e of events) log.info({ device_id: e.device_id, ip: e.ip_address, from: e.from, to: e.to, reason: e.reason }, 'device state changed')
+    } else {
+      const counts: Record<string, number> = {}
+      for (const e of events) counts[e.to] = (counts[e.to] ?? 0) + 1
+      log.info({ devices: events.length, to: counts }, 'device states changed')
+    }
+  }
+  const deviceStates = createDeviceStates({
+    config: c,
+    log,
+    devices: () => inventory.devices(),
+    inventoryLoaded: () => inventory.status().loaded,
+    onChanges: onStateChanges
+  })
+  latest.setStateLookup(deviceStates.summary)
+
+  const monitor = new Monitor({
+    intervalMs: c.PING_INTERVAL * 1000,
+    stopGraceMs: shutdown.cycleGraceMs,
+    devices: () => inventory.devices(),
+    ping: (targets, signal) => pingEngine.pingAll(targets, signal),
+    onCycle: (cycle, info) => pipeline.cycle(cycle, info),
+    log,
+    now
+  })
+
+  const metrics = createMetrics({
+    cycles: () => monitor.status().cycles,
+    overruns: () => monitor.status().overruns,
+    lastCycleDurationMs: () => monitor.status().last_cycle?.duration_ms ?? 0,
+    csvWriteErrors: () => resultWriter.status().write_errors,
+    devices: () => inventory.status().devices,
+    skippedRows: () => inventory.status().skipped_rows,
+    otherShardRows: () => opts.shard.otherShardRows,
+    inventoryLoadedAt: () => {
+      const at = inventory.status().last_loaded_at
+      return at === null ? null : Date.parse(at)
+    },
+    shard: opts.shard,
+    now
+  })
+
+  // ── The data path: what happens to every finished cycle, replayed history batch and inventory
+  // change, in this order. "Ordered" stages get live cycles that finish during the read-back only
+  // after it, so that each device's results reach them in time order.
+  const stages: Stage[] = [
+    {
+      // the last HISTORY_HOURS of results, for /device, /statistics, /timeline and /overview
+      name: 'history',
+      ordered: true,
+      cycle: (cycle) => { for (const r of cycle.rows) history.add(r.row, r.at) },
+      replayBatch: (b, strings) => history.addBatch(b, strings)
+    },
+    // up/down/flapping per device; its changes go to onStateChanges (event files, alerts, log)
+    deviceStates.stage,
+    {
+      // /latest and /status: after the device state, whose verdict they show (answers are prepared
+      // when first asked for: a cycle nobody reads costs nothing)
+      name: 'latest status',
+      cycle: (cycle) => latest.update(cycle.rows),
+      replayDone: () => latest.setDevices(inventory.devices()),
+      inventory: (devices) => latest.setDevices(devices)
+    },
+    {
+      name: 'metrics',
+      cycle: (cycle) => metrics.addCycle(cycle),
+      inventory: (devices) => metrics.setDevices(devices)
+    },
+    {
+      // last, and never waited for: the writer orders and retries on its own, and a slow disk must
+      // not hold up the next cycle
+      name: 'csv',
+      cycle: (cycle) => { resultWriter.write(cycle.rows).catch(() => {}) }
+    }
+  ]
+  const pipeline = new ResultPipeline(stages, { log })
+
+  let pingProgram: PingProgramCheck | null = null
+  let stopping: Promise<void> | null = null
+
+  /** results from before a restart: everything before `started` comes from the files, after it from live cycles */
+  const replayHistory = (started: number): void => {
+    let rows = 0
+    const progress = setInterval(() => log.info({ rows, elapsed_s: Math.round((now() - started) / 1000) }, 'reading earlier results back'), 5000)
+    let malformed = 0
+    // parsed in a worker thread; the batches are applied here, between requests and live cycles
+    readHistory({ dir: c.CSV_OUTPUT_DIR, fromMs: started - c.HISTORY_HOURS * 3_600_000 - REPLAY_MARGIN_MS, toMs: started - 1 }, (batch, strings) => {
+      rows += batch.n
+      pipeline.replayBatch(batch, strings)
+    })
+      .then((r) => {
+        malformed = r.malformed
+        for (const d of r.last) {
+          if (d.lastOk !== null) latest.seed(d.lastOk.row, d.lastOk.at)
+          latest.seed(d.last, d.at)
+        }
+      })
+      .catch((err) => log.warn({ err: err.message }, 'could not read earlier results back'))
+      .finally(() => {
+        clearInterval(progress)
+        pipeline.endReplay()
+        log.info({ rows, malformed, duration_ms: now() - started }, 'earlier results read back')
+      })
+  }
+
+  return {
+    config: c,
+    inventory,
+    pingEngine,
+    resultWriter,
+    monitor,
+    latest,
+    history,
+    deviceStates,
+    alerts,
+    metrics,
+    pipeline,
+    shutdown,
+    pingProgram: () => pingProgram,
+    historyLoading: () => pipeline.isReplaying,
+
+    start: async () => {
+      try {
+        await resultWriter.init()
+      } catch (err: any) {
+        log.error({ dir: c.CSV_OUTPUT_DIR, err: err.message }, 'cannot prepare the CSV directory; results stay in memory until it works')
+      }
+      // checks the backend in use through the pool itself (so it also starts a worker thread); with
+      // PING_BACKEND=auto an fping that cannot ping falls back to ping here
+      pingProgram = await pingEngine.checkProgram()
+      // start every worker thread now, so that the first cycle does not pay for thread start-up
+      await pingEngine.pingAll(Array.from({ length: pingEngine.threads }, (_, i) => ({ target: `127.0.0.${i + 1}`, family: 4 as const })))
+        .catch((err) => log.warn({ err: err.message }, 'ping pool warm-up failed'))
+      if (pingProgram.usable) log.info({ backend: pingEngine.backend, program: pingProgram.command }, 'ping engine ready')
+      else log.error({ backend: pingEngine.backend, program: pingProgram.command, err: pingProgram.error }, 'the ping program is missing or unusable: every device will be reported down with this reason (install iputils-ping and fping)')
+      await inventory.start()
+      log.info({ source: inventory.status().source }, c.DB_CONNECTION === 'sqlite'
+        ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
+        : 'using the MySQL/MariaDB inventory')
+      const started = now()
+      pipeline.startReplay()
+      monitor.start()
+      replayHistory(started)
+    },
+
+    // The one shutdown order: no cycle may bring changes after the device states close, and no
+    // state change may reach the alerts after they close; the writers drain last but the database.
+    stop: () => {
+      stopping ??= (async () => {
+        await monitor.stop()
+        await deviceStates.close()
+        await alerts.close(shutdown.alertsMs)
+        await pingEngine.close()
+        await resultWriter.drain()
+        const left = resultWriter.status().pending_rows
+        if (left > 0) log.error({ rows: left }, 'results that could not be written to CSV before exit are lost')
+        await closeInventory()
+      })()
+      return stopping
+    }
+  }
+}
