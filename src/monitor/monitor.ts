@@ -3,6 +3,19 @@ import type { Device } from '../inventory/filter-inventory.js'
 import { formatLocalIso } from '../lib/local-time.js'
 import { runCycle, type CycleResult, type PingMany } from './cycle.js'
 
+/** Where the scheduler reads the time and sets its timers: the real ones, or a fake one in tests. */
+export interface MonitorClock {
+  now (): number
+  setTimeout (fn: () => void, ms: number): unknown
+  clearTimeout (handle: unknown): void
+}
+
+const systemClock: MonitorClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout)
+}
+
 export interface MonitorOptions {
   intervalMs: number
   /** bound on waiting for a cycle in flight when stopping */
@@ -13,6 +26,9 @@ export interface MonitorOptions {
   /** consumes a finished cycle (CSV writer, status cache); must not throw */
   onCycle: (cycle: CycleResult, info: CycleInfo) => Promise<void> | void
   log: Log
+  /** every time read and every timer of the scheduler; the real clock by default */
+  clock?: MonitorClock
+  /** the time read alone (timers stay those of clock); kept for the callers that pass only this */
   now?: () => number
 }
 
@@ -40,7 +56,7 @@ export interface MonitorStatus {
  */
 export class Monitor {
   private running = false
-  private timer: NodeJS.Timeout | null = null
+  private timer: unknown = null
   private inFlight: Promise<void> | null = null
   private abort: AbortController | null = null
   private nextAt = 0
@@ -48,10 +64,13 @@ export class Monitor {
   private overruns = 0
   private abandoned = 0
   private lastCycle: CycleInfo | null = null
+  private readonly clock: MonitorClock
   private readonly now: () => number
 
   constructor (private readonly opts: MonitorOptions) {
-    this.now = opts.now ?? Date.now
+    const clock = opts.clock ?? systemClock
+    this.clock = clock
+    this.now = opts.now ?? (() => clock.now())
   }
 
   /** cycles completed so far */
@@ -76,16 +95,16 @@ export class Monitor {
   async stop (): Promise<void> {
     const wasRunning = this.running
     this.running = false
-    if (this.timer !== null) clearTimeout(this.timer)
+    if (this.timer !== null) this.clock.clearTimeout(this.timer)
     this.timer = null
     const flight = this.inFlight
     if (flight !== null) {
-      let timeout: NodeJS.Timeout | undefined
+      let timeout: unknown
       const expired = await Promise.race([
         flight.then(() => false),
-        new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(true), this.opts.stopGraceMs) })
+        new Promise<boolean>((resolve) => { timeout = this.clock.setTimeout(() => resolve(true), this.opts.stopGraceMs) })
       ])
-      clearTimeout(timeout)
+      this.clock.clearTimeout(timeout)
       if (expired) {
         this.abandoned++
         this.opts.log.warn({ grace_ms: this.opts.stopGraceMs }, 'abandoned the cycle in flight')
@@ -99,7 +118,7 @@ export class Monitor {
   private schedule (): void {
     if (!this.running) return
     const delay = Math.max(0, this.nextAt - this.now())
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null
       this.inFlight = this.cycle().finally(() => {
         this.inFlight = null

@@ -1,12 +1,13 @@
 import t from 'tap'
-import { Monitor } from '../../src/monitor/monitor.js'
+import FakeTimers from '@sinonjs/fake-timers'
+import { Monitor, type CycleInfo } from '../../src/monitor/monitor.js'
 import { runCycle } from '../../src/monitor/cycle.js'
 import type { Device } from '../../src/inventory/filter-inventory.js'
 import type { TargetOutcome } from '../../src/ping/types.js'
+import { formatLocalIso } from '../../src/lib/local-time.js'
 
 const silent = { info () {}, warn () {}, error () {} }
 const dev = (id: number, ip: string, family: 4 | 6 | 0 = 4): Device => ({ device_id: id, ip_address: ip, hostname: `h${id}`, family })
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 t.test('runCycle pings each address once and gives every device exactly one row', async (t) => {
   const asked: string[][] = []
@@ -33,72 +34,140 @@ t.test('a failing pool still gives every device a failed row with the reason', a
   t.same(r.rows.map((x) => [x.row.ping_success, x.row.error_message]), [[false, 'Ping worker failed: worker exploded'], [false, 'Ping worker failed: worker exploded']])
 })
 
+// The scheduler tests run on a fake clock: the monitor's time reads and timers, and the fake ping's
+// duration, are all on it, so every time is exact and nothing waits for real time to pass.
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0)
+
 function makeMonitor (pingMs: () => number, intervalMs = 100, stopGraceMs = 1000) {
+  const clock = FakeTimers.createClock(T0)
   let concurrent = 0
   let maxConcurrent = 0
   const starts: number[] = []
+  const cycles: CycleInfo[] = []
   const warnings: string[] = []
+  const infos: string[] = []
   const m = new Monitor({
     intervalMs,
     stopGraceMs,
     devices: () => [dev(1, '127.0.0.1')],
     ping: async (targets, signal) => {
-      starts.push(Date.now())
+      starts.push(clock.now - T0)
       concurrent++
       maxConcurrent = Math.max(maxConcurrent, concurrent)
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, pingMs())
-        signal.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('aborted')) })
+        const timer = clock.setTimeout(() => resolve(), pingMs())
+        signal.addEventListener('abort', () => { clock.clearTimeout(timer); reject(new Error('aborted')) })
       })
       concurrent--
-      return new Map(targets.map((x) => [x.target, { target: x.target, at: Date.now(), success: true, response_time_ms: 1, error_message: '' }]))
+      return new Map(targets.map((x) => [x.target, { target: x.target, at: clock.now, success: true, response_time_ms: 1, error_message: '' }]))
     },
-    onCycle: () => {},
-    log: { ...silent, warn: (_o: object, msg?: string) => warnings.push(String(msg)) }
+    onCycle: (_cycle, info) => { cycles.push(info) },
+    log: { ...silent, info: (_o: object, msg?: string) => infos.push(String(msg)), warn: (_o: object, msg?: string) => warnings.push(String(msg)) },
+    clock: { now: () => clock.now, setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as FakeTimers.TimerId) }
   })
-  return { m, starts, warnings, maxConcurrent: () => maxConcurrent }
+
+  /** a real turn of the event loop: the promises that the timers fired so far resolved settle */
+  const settle = () => new Promise((resolve) => setImmediate(resolve))
+
+  /**
+   * Fires the fake clock's timers one at a time (each at its exact time), the promises settling
+   * after each, until done() holds. Throws if it never does: no timer left, or one too many fired.
+   */
+  async function runUntil (done: () => boolean, limit = 1000): Promise<void> {
+    for (let fired = 0; ; fired++) {
+      await settle()
+      if (done()) return
+      if (clock.countTimers() === 0) throw new Error('no timer left to fire')
+      if (fired === limit) throw new Error(`still not done after ${limit} timers`)
+      await clock.nextAsync()
+    }
+  }
+
+  /** runs the clock until p settles; gives the clock's time then, from T0 */
+  async function settledAt (p: Promise<unknown>): Promise<number> {
+    let done = false
+    p.then(() => { done = true }, () => { done = true })
+    await runUntil(() => done)
+    await p
+    return clock.now - T0
+  }
+
+  return { m, clock, starts, cycles, warnings, infos, runUntil, settledAt, maxConcurrent: () => maxConcurrent }
 }
 
 t.test('fixed rate: cycles start on the interval grid, never overlap', async (t) => {
-  const { m, starts, maxConcurrent } = makeMonitor(() => 20, 100)
+  const { m, clock, starts, cycles, infos, runUntil, settledAt, maxConcurrent } = makeMonitor(() => 20, 100)
   m.start()
   m.start()
-  await sleep(560)
-  await m.stop()
-  t.ok(starts.length >= 5 && starts.length <= 7, `about 6 cycles (${starts.length})`)
-  const offsets = starts.map((s) => s - starts[0])
-  for (let i = 1; i < offsets.length; i++) t.ok(Math.abs(offsets[i] - i * 100) < 40, `cycle ${i} at ${offsets[i]} ms`)
+  await runUntil(() => cycles.length === 6)
+  // cycle k starts at start + k·interval, to the millisecond; the first at once
+  t.same(starts, [0, 100, 200, 300, 400, 500])
+  t.same(cycles.map((c) => [c.number, c.started_at, c.duration_ms]), [0, 1, 2, 3, 4, 5].map((k) => [k + 1, formatLocalIso(T0 + k * 100), 20]), 'each cycle timed on the clock')
+  // between two cycles: stop ends at once and cancels the next
+  t.equal(await settledAt(m.stop()), 520)
+  t.equal(m.status().cycles, 6)
   t.equal(maxConcurrent(), 1)
   t.equal(m.status().overruns, 0)
   t.equal(m.status().running, false)
+  t.equal(clock.countTimers(), 0, 'nothing left scheduled')
+  await clock.runAllAsync()
+  t.equal(starts.length, 6, 'no cycle after stop')
+  t.same(infos.filter((x) => x.startsWith('monitor')), ['monitor started', 'monitor stopped'], 'the second start did nothing')
 })
 
 t.test('an overrunning cycle is followed at once by the next, with a warning and a count', async (t) => {
   let n = 0
-  const { m, starts, warnings, maxConcurrent } = makeMonitor(() => (n++ === 1 ? 250 : 10), 100)
+  const { m, starts, warnings, runUntil, settledAt, maxConcurrent } = makeMonitor(() => (n++ === 1 ? 250 : 10), 100)
   m.start()
-  await sleep(600)
-  await m.stop()
+  await runUntil(() => starts.length === 5)
+  t.equal(await settledAt(m.stop()), 560)
   t.equal(m.status().overruns, 1)
-  t.match(warnings, [/overran/])
-  t.ok(starts[2] - starts[1] >= 250 && starts[2] - starts[1] < 300, 'next cycle right after the long one')
-  t.ok(Math.abs(starts[3] - starts[2] - 100) < 40, 'then back to the interval')
+  t.same(warnings, ['cycle overran the interval; next cycle starts now'])
+  // cycle 2 (at 100) took 250 ms: cycle 3 starts the moment it ends, the slot at 200 is skipped,
+  // and the grid goes on from there
+  t.same(starts, [0, 100, 350, 450, 550])
+  t.equal(starts[2] - starts[1], 250, 'next cycle right after the long one')
+  t.equal(starts[3] - starts[2], 100, 'then back to the interval')
   t.equal(maxConcurrent(), 1)
 })
 
 t.test('stop waits for the cycle in flight, and abandons it after the grace period', async (t) => {
   const a = makeMonitor(() => 150, 1000)
   a.m.start()
-  await sleep(20)
-  const t0 = Date.now()
-  await a.m.stop()
-  t.ok(Date.now() - t0 >= 100, 'waited for the cycle')
+  // 20 ms into the first cycle (tickAsync is exact here: it would put a zero-delay timer set while
+  // it runs 1 ms late, and none is set)
+  await a.clock.tickAsync(20)
+  t.same(a.starts, [0])
+  t.equal(await a.settledAt(a.m.stop()), 150, 'waited for the cycle: stop ends when it does')
   t.equal(a.m.status().cycles, 1)
+  t.equal(a.m.status().abandoned_cycles, 0)
+  t.equal(a.clock.countTimers(), 0, 'the grace timer is cleared')
+  t.same(a.warnings, [])
+
   const b = makeMonitor(() => 5000, 1000, 100)
   b.m.start()
-  await sleep(20)
-  const t1 = Date.now()
-  await b.m.stop()
-  t.ok(Date.now() - t1 < 1000, 'bounded')
-  t.match(b.m.status(), { cycles: 0, abandoned_cycles: 1, running: false })
+  await b.clock.tickAsync(20)
+  t.same(b.starts, [0])
+  t.equal(await b.settledAt(b.m.stop()), 120, 'bounded: stop ends stopGraceMs after it began')
+  t.match(b.m.status(), { cycles: 0, abandoned_cycles: 1, running: false, cycle_in_flight: false, last_cycle: null })
+  t.same(b.warnings, ['abandoned the cycle in flight'])
+  t.same(b.cycles, [], 'the abandoned cycle\'s results are dropped')
+  t.equal(b.clock.countTimers(), 0, 'the abandoned ping was aborted')
+})
+
+t.test('start and stop are idempotent', async (t) => {
+  const { m, clock, starts, infos, runUntil, settledAt } = makeMonitor(() => 20, 100)
+  t.equal(await settledAt(m.stop()), 0, 'stop before start ends at once')
+  m.start()
+  m.start()
+  t.equal(clock.countTimers(), 1, 'one cycle scheduled')
+  await runUntil(() => starts.length === 2)
+  t.same(starts, [0, 100])
+  const first = m.stop()
+  const second = m.stop()
+  t.equal(await settledAt(Promise.all([first, second])), 120, 'both wait for the cycle in flight')
+  t.equal(await settledAt(m.stop()), 120, 'a third stop ends at once')
+  t.match(m.status(), { running: false, cycles: 2, cycle_in_flight: false })
+  t.equal(clock.countTimers(), 0)
+  t.same(infos.filter((x) => x.startsWith('monitor')), ['monitor started', 'monitor stopped'])
 })
