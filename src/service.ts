@@ -6,7 +6,7 @@ import type { InventoryService } from './inventory/inventory-service.js'
 import type { Log } from './lib/log.js'
 import { createMetrics, type Metrics } from './metrics/service-metrics.js'
 import { LatestStatus } from './monitor/latest-status.js'
-import { Monitor } from './monitor/monitor.js'
+import { Monitor, type MonitorClock } from './monitor/monitor.js'
 import { ResultPipeline, type Stage } from './pipeline.js'
 import { resolveBackend } from './ping/ping-backend.js'
 import { PingEngine } from './ping/ping-engine.js'
@@ -18,17 +18,14 @@ import { toEventRow } from './state/event-row.js'
 import { CsvWriter } from './storage/csv-writer.js'
 import { readHistory } from './storage/history-reader.js'
 
-export interface Clock {
-  now: () => number
-}
-
 export interface ServiceOptions {
   config: Config
   shard: ShardState
   /** the service's version, for the alerts' User-Agent */
   version: string
   log: Log & { debug: (o: object, m?: string) => void }
-  clock?: Clock
+  /** time reads and the scheduler's timers (the real ones by default; tests inject a fake clock) */
+  clock?: MonitorClock
 }
 
 /** How long each part of the shutdown may take: the whole must fit in close-with-grace's delay. */
@@ -89,7 +86,7 @@ const REPLAY_MARGIN_MS = 10 * 60_000
  */
 export function createService (opts: ServiceOptions): Service {
   const { config: c, log } = opts
-  const now = opts.clock?.now ?? Date.now
+  const now = opts.clock !== undefined ? () => (opts.clock as MonitorClock).now() : Date.now
   const shutdown = shutdownBudget(c)
 
   const backend = resolveBackend(c.PING_BACKEND, c.FPING_COMMAND)
@@ -155,7 +152,7 @@ export function createService (opts: ServiceOptions): Service {
     ping: (targets, signal) => pingEngine.pingAll(targets, signal),
     onCycle: (cycle, info) => pipeline.cycle(cycle, info),
     log,
-    now
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   })
 
   const metrics = createMetrics({
