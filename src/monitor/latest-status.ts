@@ -24,9 +24,9 @@ export interface StatusData {
 
 /**
  * Latest result and last successful ping per monitored device. The answers of /latest and /status are
- * prepared here at most once per change (cycle, inventory reload, device state), not per request. They
- * are prepared when first asked for after a change: the device state of a cycle is settled by the
- * cycle listeners, which run after `update`, so preparing in `update` would show the state one cycle late.
+ * prepared here at most once per change (cycle, inventory reload, end of the read-back), not per
+ * request, and only when first asked for after it: a cycle nobody reads costs nothing. (In the
+ * pipeline this stage runs after the device state, so the state it shows is the cycle's own.)
  */
 export class LatestStatus {
   private devices: Device[] = []
@@ -43,17 +43,12 @@ export class LatestStatus {
     this.dirty = true
   }
 
-  /** Something the answers depend on (the device states) changed. */
-  invalidate (): void {
-    this.dirty = true
-  }
-
   /** Remembers history rows (e.g. read back from CSV at start); newer rows win. */
   seed (row: ResultRow, at: number): void {
     this.remember(row, at)
   }
 
-  /** Adds one cycle's rows and prepares the answers. */
+  /** Adds one cycle's rows; the answers are prepared again when next asked for. */
   update (rows: Array<{ row: ResultRow, at: number }>): void {
     for (const r of rows) this.remember(r.row, r.at)
     this.dirty = true
