@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { envSchema, describeAccepted } from './env-schema.js'
+import { isSecretSetting } from './secrets.js'
 
 export class ConfigError extends Error {
   constructor (readonly variable: string, readonly value: unknown, expected = describeAccepted(variable)) {
@@ -8,9 +9,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError'
   }
 }
-
-// webhook URLs (Slack, Discord) carry their tokens in the path
-export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS'] as const
 
 /** The settings' names: everything else in the environment is none of our business. */
 const KNOWN = new Set(Object.keys(envSchema.properties))
@@ -46,6 +44,6 @@ export function toConfigError (err: any, data: Record<string, unknown>): Error {
   const first = err?.errors?.[0]
   if (first === undefined) return err
   const name = String(first.instancePath ?? '').replace(/^\//, '') || String(first.params?.missingProperty ?? 'unknown')
-  const value = (SECRET_SETTINGS as readonly string[]).includes(name) ? undefined : data[name]
+  const value = isSecretSetting(name) ? undefined : data[name]
   return new ConfigError(name, value)
 }

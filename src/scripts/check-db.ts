@@ -10,6 +10,7 @@ import { ensureSqliteInventory } from '../inventory/sqlite-seed.js'
 import { filterInventory } from '../inventory/filter-inventory.js'
 import { shardLabel, splitShard, type Shard } from '../inventory/shard.js'
 import { shardFromConfig } from '../plugins/shard.js'
+import { redactSecrets, secretValues } from '../config/secrets.js'
 
 async function main (): Promise<number> {
   const app = Fastify({ logger: false })
@@ -40,7 +41,7 @@ async function main (): Promise<number> {
     return 0
   } catch (err: any) {
     const message = String(err?.message ?? err)
-    console.error(`Cannot read the inventory: ${c.DB_PASSWORD === '' ? message : message.split(c.DB_PASSWORD).join('[REDACTED]')}`)
+    console.error(`Cannot read the inventory: ${redactSecrets(message, secretValues(c))}`)
     return 1
   } finally {
     await knex.destroy()
