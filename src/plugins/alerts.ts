@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import { buildPayload, planMessages, type AlertFormat } from '../alerts/alert-message.js'
 import { WebhookSender, type SenderStatus } from '../alerts/webhook-sender.js'
-import { parseWebhookUrls } from '../alerts/webhook-urls.js'
 import type { StateEvent } from '../state/device-state.js'
 
 export interface AlertsStatus extends SenderStatus {
@@ -28,7 +27,7 @@ const CLOSE_GRACE_MAX_MS = 3000
 
 export default fp(async (app) => {
   const c = app.config
-  const urls = parseWebhookUrls(c.ALERT_WEBHOOK_URLS)
+  const urls = app.settings.webhookUrls
   const sender = new WebhookSender({
     urls,
     timeoutMs: c.ALERT_TIMEOUT * 1000,
