@@ -39,7 +39,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   fastify.log.level = fastify.config.LOG_LEVEL
   await fastify.register(errors)
   // before every route: each answer says which shard of the inventory this instance monitors
-  await fastify.register(shard, { env: opts.env })
+  await fastify.register(shard)
   fastify.addSchema(ErrorResponse)
   await fastify.register(swagger, {
     openapi: {

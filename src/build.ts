@@ -3,8 +3,9 @@ import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import app from './app.js'
 import { parseTrustProxy } from './config/trust-proxy.js'
+import { LOG_REDACT_PATHS } from './config/secrets.js'
 
-export const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.DB_PASSWORD', '*.API_KEY', '*.ALERT_WEBHOOK_URLS', 'DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS']
+export const REDACT = LOG_REDACT_PATHS
 
 export interface BuildOptions {
   env: Record<string, string>

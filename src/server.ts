@@ -1,8 +1,9 @@
 import closeWithGrace from 'close-with-grace'
 import { collectEnv } from './config/load-config.js'
 import { buildServer, REDACT } from './build.js'
+import { LOG_LEVELS } from './config/env-schema.js'
 
-const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+const LEVELS = new Set<string>(LOG_LEVELS)
 
 async function main (): Promise<void> {
   const env = collectEnv(process.env, '.env')

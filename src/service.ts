@@ -1,4 +1,5 @@
 import type { Config } from './config/env-schema.js'
+import type { Settings } from './config/validate-config.js'
 import { createAlerts, type Alerts } from './alerts/alerts.js'
 import { HistoryStore } from './history/history-store.js'
 import { createInventory } from './inventory/inventory-source.js'
@@ -20,6 +21,8 @@ import { readHistory } from './storage/history-reader.js'
 
 export interface ServiceOptions {
   config: Config
+  /** what the settings' cross-checks derived (webhook URLs, ...) */
+  settings: Settings
   shard: ShardState
   /** the service's version, for the alerts' User-Agent */
   version: string
@@ -112,7 +115,7 @@ export function createService (opts: ServiceOptions): Service {
     bufferMaxRows: c.CSV_BUFFER_MAX_ROWS,
     log
   })
-  const alerts = createAlerts({ config: c, userAgent: `multi-ping-monitor/${opts.version}`, log })
+  const alerts = createAlerts({ config: c, urls: opts.settings.webhookUrls, userAgent: `multi-ping-monitor/${opts.version}`, log })
   const history = new HistoryStore({ hours: c.HISTORY_HOURS, intervalSeconds: c.PING_INTERVAL })
   const latest = new LatestStatus()
 

@@ -3,7 +3,6 @@ import type { Log } from '../lib/log.js'
 import type { StateEvent } from '../state/device-state.js'
 import { buildPayload, planMessages, type AlertFormat } from './alert-message.js'
 import { WebhookSender, type SenderStatus } from './webhook-sender.js'
-import { parseWebhookUrls } from './webhook-urls.js'
 
 export interface AlertsStatus extends SenderStatus {
   enabled: boolean
@@ -22,13 +21,14 @@ export interface Alerts {
 
 export interface AlertsOptions {
   config: Config
+  /** ALERT_WEBHOOK_URLS, checked and parsed with the other settings */
+  urls: URL[]
   userAgent: string
   log: Log & { debug: (o: object, m?: string) => void }
 }
 
 /** State change alerts to the webhooks of ALERT_WEBHOOK_URLS, in the format ALERT_WEBHOOK_FORMAT. */
-export function createAlerts ({ config: c, userAgent, log }: AlertsOptions): Alerts {
-  const urls = parseWebhookUrls(c.ALERT_WEBHOOK_URLS)
+export function createAlerts ({ config: c, urls, userAgent, log }: AlertsOptions): Alerts {
   const sender = new WebhookSender({
     urls,
     timeoutMs: c.ALERT_TIMEOUT * 1000,

@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox'
 
+/** pino's levels, for LOG_LEVEL (and the process entry's logger before the settings are checked) */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
 /**
  * The one description of every setting. The Config type is derived from it, so the two cannot drift.
  * Numbers arrive as strings from the environment; env-schema's ajv coerces them.
@@ -39,10 +42,7 @@ export const envSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: 'false', pattern: '^(true|false|\\d+|[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*)$', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed' }),
   CONTROL_RATE_LIMIT: Type.Integer({ default: 60, minimum: 1, description: 'control requests (start/stop) per minute per client' }),
   TEST_PING_RATE_LIMIT: Type.Integer({ default: 30, minimum: 1, description: 'test pings per minute per client' }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' }
-  ),
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
   PING_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('fping'), Type.Literal('ping')], {
     default: 'auto',
     description: 'auto: fping when it is installed (and can ping), else ping. fping: one fping process per batch of up to ' +
@@ -56,7 +56,7 @@ export const envSchema = Type.Object({
   UP_AFTER_SUCCESSES: Type.Integer({ default: 2, minimum: 1, maximum: 1000, description: 'consecutive replies that bring a down device back up' }),
   FLAP_CHANGES: Type.Integer({ default: 4, minimum: 0, maximum: 1000, description: 'up/down changes within FLAP_WINDOW results that make a device flapping (0 = off)' }),
   FLAP_WINDOW: Type.Integer({ default: 20, minimum: 2, maximum: 10000, description: "how many of a device's latest results flap detection looks at" }),
-  // alerts (issue 8); the URLs are checked by the alerts plugin, which never echoes them (they hold tokens)
+  // alerts (issue 8); the URLs are checked in validate-config.ts, which never echoes them (they hold tokens)
   ALERT_WEBHOOK_URLS: Type.String({ default: '', description: 'comma-separated http(s) URLs that get a POST on every state change; empty = no alerts' }),
   ALERT_WEBHOOK_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('slack'), Type.Literal('discord')], { default: 'json' }),
   ALERT_BATCH_MIN: Type.Integer({ default: 5, minimum: 0, maximum: 1000000, description: 'more changes than this in one cycle go out as one message' }),

@@ -2,15 +2,17 @@ import { readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { envSchema, describeAccepted } from './env-schema.js'
 
+/**
+ * The one start-up error line: `Invalid setting NAME="value": expected ...`. A secret's value is left
+ * out (pass undefined); `{ problem }` replaces "expected ..." where the fault is not a range or a format
+ * (a webhook URL entry, named by position because its text is a secret).
+ */
 export class ConfigError extends Error {
-  constructor (readonly variable: string, readonly value: unknown, expected = describeAccepted(variable)) {
-    super(`Invalid setting ${variable}${value === undefined ? '' : `=${JSON.stringify(String(value))}`}: expected ${expected}`)
+  constructor (readonly variable: string, readonly value: unknown, expected: string | { problem: string } = describeAccepted(variable)) {
+    super(`Invalid setting ${variable}${value === undefined ? '' : `=${JSON.stringify(String(value))}`}: ${typeof expected === 'string' ? `expected ${expected}` : expected.problem}`)
     this.name = 'ConfigError'
   }
 }
-
-// webhook URLs (Slack, Discord) carry their tokens in the path
-export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS'] as const
 
 /** The settings' names: everything else in the environment is none of our business. */
 const KNOWN = new Set(Object.keys(envSchema.properties))
@@ -39,13 +41,4 @@ function readDotenv (path: string): Record<string, string> {
     if (err.code === 'ENOENT') return {}
     throw err
   }
-}
-
-/** Turns an ajv/env-schema failure into the one line an operator needs; never echoes a secret. */
-export function toConfigError (err: any, data: Record<string, unknown>): Error {
-  const first = err?.errors?.[0]
-  if (first === undefined) return err
-  const name = String(first.instancePath ?? '').replace(/^\//, '') || String(first.params?.missingProperty ?? 'unknown')
-  const value = (SECRET_SETTINGS as readonly string[]).includes(name) ? undefined : data[name]
-  return new ConfigError(name, value)
 }

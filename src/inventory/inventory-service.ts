@@ -1,4 +1,5 @@
 import type { Log } from '../lib/log.js'
+import { redactSecrets } from '../config/secrets.js'
 import { filterInventory, type Device, type InventoryRow, type SkippedRow } from './filter-inventory.js'
 
 export interface InventoryServiceOptions {
@@ -156,9 +157,7 @@ export class InventoryService {
   }
 
   private redact (message: string): string {
-    let out = message
-    for (const s of this.opts.secrets) if (s !== '') out = out.split(s).join('[REDACTED]')
-    return out.slice(0, 500)
+    return redactSecrets(message, this.opts.secrets).slice(0, 500)
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { Config } from '../config/env-schema.js'
+import { secretValues } from '../config/secrets.js'
 import type { Log } from '../lib/log.js'
 import { createKnex, describeInventory, inventoryKind, readInventoryRows } from './database.js'
 import type { Device } from './filter-inventory.js'
@@ -29,7 +30,8 @@ export function createInventory (opts: InventorySourceOptions): { inventory: Inv
     reloadMs: config.DEVICE_CHECK_INTERVAL * 1000,
     firstLoadRetryMs: 5000,
     log,
-    secrets: [config.DB_PASSWORD],
+    // every secret setting, not only the password: none may reach a kept or logged error
+    secrets: secretValues(config),
     onChange: opts.onChange,
     load: async () => {
       knex ??= createKnex(config, (m) => log.debug?.({ knex: String(m).split('\n')[0] }, 'knex'))

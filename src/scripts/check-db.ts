@@ -8,22 +8,21 @@ import { collectEnv } from '../config/load-config.js'
 import { createKnex, describeInventory, inventoryKind, readInventoryRows } from '../inventory/database.js'
 import { ensureSqliteInventory } from '../inventory/sqlite-seed.js'
 import { filterInventory } from '../inventory/filter-inventory.js'
-import { shardLabel, splitShard, type Shard } from '../inventory/shard.js'
-import { shardFromConfig } from '../plugins/shard.js'
+import { shardLabel, splitShard } from '../inventory/shard.js'
+import { redactSecrets, secretValues } from '../config/secrets.js'
 
 async function main (): Promise<number> {
   const app = Fastify({ logger: false })
-  let shard: Shard
   try {
-    const env = collectEnv(process.env, '.env')
-    await app.register(config, { env })
+    // every check the service makes at start (src/config/validate-config.ts)
+    await app.register(config, { env: collectEnv(process.env, '.env') })
     await app.ready()
-    shard = shardFromConfig(app.config, env)
   } catch (err: any) {
     process.stderr.write(`check:db: ${String(err?.message ?? err)}\n`)
     return 1
   }
   const c = app.config
+  const shard = app.settings.shard
   const knex = createKnex(c)
   console.log(`Inventory: ${describeInventory(c)}`)
   try {
@@ -40,7 +39,7 @@ async function main (): Promise<number> {
     return 0
   } catch (err: any) {
     const message = String(err?.message ?? err)
-    console.error(`Cannot read the inventory: ${c.DB_PASSWORD === '' ? message : message.split(c.DB_PASSWORD).join('[REDACTED]')}`)
+    console.error(`Cannot read the inventory: ${redactSecrets(message, secretValues(c))}`)
     return 1
   } finally {
     await knex.destroy()

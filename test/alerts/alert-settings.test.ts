@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseWebhookUrls } from '../../src/alerts/webhook-urls.js'
+import { parseWebhookUrls } from '../../src/config/webhook-urls.js'
 import { build } from '../helper.js'
 
 t.test('webhook URLs: comma-separated http(s); a bad one is named by position, never echoed', async (t) => {

@@ -1,0 +1,67 @@
+import type { Shard } from '../inventory/shard.js'
+import { FAST_INTERVAL_MIN, envSchema, type Config } from './env-schema.js'
+import { ConfigError } from './load-config.js'
+import { isSecretSetting } from './secrets.js'
+import { readTrustProxy, type TrustProxy } from './trust-proxy.js'
+import { parseWebhookUrls } from './webhook-urls.js'
+
+/**
+ * Every check of the settings, in the order they run at start:
+ * 1. the env schema (each setting's type and range), through @fastify/env with `schemaFor(env)`,
+ *    its failure turned into the one line by `toConfigError`;
+ * 2. `validateConfig`: what the schema cannot say (settings checked together, lists parsed), which
+ *    also hands back the parsed values so that no plugin parses a setting again.
+ * Each failure is one ConfigError line naming the setting.
+ */
+
+/** What validateConfig derives from the settings. */
+export interface Settings {
+  /** SHARD_INDEX of SHARD_COUNT */
+  shard: Shard
+  /** ALERT_WEBHOOK_URLS, parsed (secrets: log their host at most) */
+  webhookUrls: URL[]
+  /** TRUST_PROXY as Fastify's trustProxy */
+  trustProxy: TrustProxy
+}
+
+const fastSchema = {
+  ...envSchema,
+  properties: { ...envSchema.properties, PING_INTERVAL: { ...envSchema.properties.PING_INTERVAL, minimum: FAST_INTERVAL_MIN } }
+}
+
+function allowsFastInterval (env: Record<string, string | undefined>): boolean {
+  return /^(true|1)$/i.test(env.ALLOW_FAST_INTERVAL ?? '')
+}
+
+/** The schema to check `env` against: ALLOW_FAST_INTERVAL=true lowers PING_INTERVAL's floor from 0.5 to 0.1 s. */
+export function schemaFor (env: Record<string, string | undefined>): typeof envSchema {
+  return allowsFastInterval(env) ? fastSchema : envSchema
+}
+
+/** Turns an ajv/env-schema failure into the one line an operator needs; never echoes a secret. */
+export function toConfigError (err: any, env: Record<string, string | undefined>): Error {
+  const first = err?.errors?.[0]
+  if (first === undefined) return err
+  const name = String(first.instancePath ?? '').replace(/^\//, '') || String(first.params?.missingProperty ?? 'unknown')
+  if (name === 'PING_INTERVAL' && allowsFastInterval(env)) {
+    return new ConfigError(name, env[name], `a number, >= ${FAST_INTERVAL_MIN} (ALLOW_FAST_INTERVAL=true), <= 3600`)
+  }
+  return new ConfigError(name, isSecretSetting(name) ? undefined : env[name])
+}
+
+/**
+ * The checks the schema cannot make. `config` passed the schema; `env` is what it was read from, so
+ * that an error quotes the value as the operator wrote it.
+ */
+export function validateConfig (config: Config, env: Record<string, string | undefined> = {}): Settings {
+  // history older than the CSV files kept could never be rebuilt after a restart
+  if (config.CSV_RETENTION_DAYS > 0 && config.HISTORY_HOURS > config.CSV_RETENTION_DAYS * 24) {
+    throw new ConfigError('HISTORY_HOURS', env.HISTORY_HOURS, `at most CSV_RETENTION_DAYS x 24 = ${config.CSV_RETENTION_DAYS * 24}`)
+  }
+  if (config.SHARD_INDEX >= config.SHARD_COUNT) {
+    throw new ConfigError('SHARD_INDEX', env.SHARD_INDEX ?? config.SHARD_INDEX, `0 to SHARD_COUNT - 1 = ${config.SHARD_COUNT - 1}`)
+  }
+  const webhookUrls = parseWebhookUrls(config.ALERT_WEBHOOK_URLS)
+  const trustProxy = readTrustProxy(config.TRUST_PROXY)
+  return { shard: { index: config.SHARD_INDEX, count: config.SHARD_COUNT }, webhookUrls, trustProxy }
+}
