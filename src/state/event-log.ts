@@ -1,7 +1,7 @@
 import type { Log } from '../lib/log.js'
 import { createReadStream } from 'node:fs'
 import Papa from 'papaparse'
-import { CsvWriter } from '../storage/csv-writer.js'
+import { CsvWriter, type CsvWriterOptions } from '../storage/csv-writer.js'
 import { listDatedFilesCovering } from '../storage/csv-files.js'
 import { EVENT_COLUMNS, EVENT_HEADER, EVENT_PREFIX, formatEventRows, parseEventRecord, type EventRow } from './event-row.js'
 
@@ -13,6 +13,10 @@ export interface EventLogOptions {
   bufferMax: number
   log: Log
   now?: () => number
+  /** the retry timer after a failed write (defaults: 1 s doubling to 30 s, an unref'd setTimeout) */
+  retryFirstMs?: number
+  retryMaxMs?: number
+  setTimer?: CsvWriterOptions<EventRow>['setTimer']
 }
 
 export interface EventLogStatus {
@@ -26,7 +30,8 @@ export interface EventLogStatus {
 /**
  * The state_events_YYYYMMDD.csv files (local date of the event): written by the same single-writer
  * machinery as the result files (one write per file per flush, truncated back on failure, a bounded
- * buffer while writing fails), and read back for /api/ping/events.
+ * buffer while writing fails, retried on a timer: state changes are rare, so the next event may be
+ * hours away), and read back for /api/ping/events.
  */
 export class EventLog {
   private readonly writer: CsvWriter<EventRow>
@@ -42,7 +47,10 @@ export class EventLog {
       retentionDays: opts.retentionDays,
       bufferMaxRows: opts.bufferMax,
       log: opts.log,
-      now: opts.now
+      now: opts.now,
+      retryFirstMs: opts.retryFirstMs,
+      retryMaxMs: opts.retryMaxMs,
+      setTimer: opts.setTimer
     })
   }
 
@@ -74,6 +82,11 @@ export class EventLog {
   /** Waits for the writes queued so far (and retries what is pending once). */
   async drain (): Promise<void> {
     await this.writer.drain()
+  }
+
+  /** Stops the timed retries, then drain(). */
+  async close (): Promise<void> {
+    await this.writer.close()
   }
 }
 

@@ -22,6 +22,19 @@ export interface CsvWriterOptions<T> {
   bufferMaxRows: number
   log: Log
   now?: () => number
+  /** after a failed write, the next try comes this long after, doubling up to retryMaxMs (defaults 1 s, 30 s) */
+  retryFirstMs?: number
+  retryMaxMs?: number
+  /** arms the retry timer (default: an unref'd setTimeout, so that it never holds the process) */
+  setTimer?: (fn: () => void, ms: number) => RetryTimer
+}
+
+export interface RetryTimer { clear: () => void }
+
+const unrefTimer = (fn: () => void, ms: number): RetryTimer => {
+  const h = setTimeout(fn, ms)
+  h.unref()
+  return { clear: () => clearTimeout(h) }
 }
 
 interface Pending<T> { row: T, at: number }
@@ -40,7 +53,10 @@ export interface CsvWriterState {
  * The single writer of a family of daily CSV files (the result files by default; the state event
  * files too). Rows of one flush go out in one write per file touched; a failed write is undone
  * (truncated back) so no torn row is left, and the rows wait in a bounded buffer to be written, in
- * order, on the next flush.
+ * order, on the next flush: the next write, or the retry timer (backing off from retryFirstMs to
+ * retryMaxMs), whichever comes first. The timer matters to a writer that gets no new rows (the state
+ * events, the results once the monitor stops): without it their rows would wait in memory, and health
+ * would stay degraded, until something new happened.
  */
 export class CsvWriter<T = ResultRow> {
   private pending: Array<Pending<T>> = []
@@ -54,6 +70,13 @@ export class CsvWriter<T = ResultRow> {
   private readonly header: string
   private readonly format: (rows: T[]) => string
   private readonly what: string
+  private readonly retryFirstMs: number
+  private readonly retryMaxMs: number
+  private readonly setTimer: (fn: () => void, ms: number) => RetryTimer
+  private retryTimer: RetryTimer | null = null
+  /** the wait before the next timed retry */
+  private retryDelay: number
+  private closed = false
 
   constructor (private readonly opts: CsvWriterOptions<T>) {
     this.now = opts.now ?? Date.now
@@ -61,6 +84,10 @@ export class CsvWriter<T = ResultRow> {
     this.header = opts.header ?? CSV_HEADER
     this.format = opts.format ?? (formatCsvRows as unknown as (rows: T[]) => string)
     this.what = opts.what ?? 'CSV'
+    this.retryFirstMs = opts.retryFirstMs ?? 1000
+    this.retryMaxMs = Math.max(this.retryFirstMs, opts.retryMaxMs ?? 30_000)
+    this.retryDelay = this.retryFirstMs
+    this.setTimer = opts.setTimer ?? unrefTimer
   }
 
   private initialized = false
@@ -106,10 +133,34 @@ export class CsvWriter<T = ResultRow> {
     return this.chain
   }
 
-  /** Waits for every queued write (used at shutdown). */
+  /** Waits for every queued write, and tries once more what is still pending (at shutdown, and for tests). */
   async drain (): Promise<void> {
     await this.chain
     if (this.pending.length > 0) await this.write([])
+  }
+
+  /** No more timed retries; then drain(): what is still pending after that is left to the caller. */
+  async close (): Promise<void> {
+    this.closed = true
+    this.cancelRetry()
+    await this.drain()
+  }
+
+  /** Arms the retry timer unless it is armed already; each timed retry that fails doubles the next wait. */
+  private scheduleRetry (): void {
+    if (this.closed || this.retryTimer !== null) return
+    const delay = this.retryDelay
+    this.retryDelay = Math.min(delay * 2, this.retryMaxMs)
+    this.retryTimer = this.setTimer(() => {
+      this.retryTimer = null
+      if (this.closed) return
+      this.chain = this.chain.then(() => this.flush())
+    }, delay)
+  }
+
+  private cancelRetry (): void {
+    this.retryTimer?.clear()
+    this.retryTimer = null
   }
 
   private async flush (): Promise<void> {
@@ -151,6 +202,8 @@ export class CsvWriter<T = ResultRow> {
       this.state.healthy = true
       this.state.last_error = null
       this.state.failing_since = null
+      this.cancelRetry()
+      this.retryDelay = this.retryFirstMs
     } catch (err: any) {
       // keep what was not written, in order, ahead of anything queued meanwhile
       this.pending = batch.slice(i).concat(this.pending)
@@ -163,6 +216,7 @@ export class CsvWriter<T = ResultRow> {
       }
       this.state.healthy = false
       this.state.last_error = message
+      this.scheduleRetry()
     }
   }
 

@@ -5,7 +5,7 @@ import { localDateKey } from '../../src/lib/local-time.js'
 import { EventLog, scanEvents } from '../../src/state/event-log.js'
 import { formatEventRows, parseEventRecord, toEventRow, type EventRow } from '../../src/state/event-row.js'
 import { listCsvFiles } from '../../src/storage/csv-files.js'
-import { tempDir } from '../helper.js'
+import { tempDir, waitFor } from '../helper.js'
 
 const silent = { info () {}, warn () {}, error () {} }
 const DAY = 86_400_000
@@ -96,4 +96,21 @@ t.test('retention removes event files of old days', async (t) => {
   const log = new EventLog({ dir, retentionDays: 30, bufferMax: 100, log: silent })
   await log.write([event(1, noonToday)])
   t.same(readdirSync(dir), [`state_events_${localDateKey(noonToday)}.csv`])
+})
+
+t.test('events that could not be written are retried on a timer: no new event is needed', async (t) => {
+  const dir = join(tempDir(t), 'events')
+  writeFileSync(dir, 'not a directory')
+  const log = new EventLog({ dir, retentionDays: 0, bufferMax: 100, log: silent, retryFirstMs: 20, retryMaxMs: 80 })
+  await log.write([event(1, noonToday), event(2, noonToday + 1)])
+  await log.write([event(3, noonToday + 2)])
+  t.match(log.status(), { healthy: false, pending_events: 3, events_written: 0 })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.match(log.status(), { healthy: false, pending_events: 3 }, 'still failing, still kept')
+  rmSync(dir)
+  await waitFor(() => log.status().healthy, 2000, 'written by the retry alone')
+  t.match(log.status(), { healthy: true, last_error: null, pending_events: 0, dropped_events: 0, events_written: 3 })
+  t.same((await readAll(dir)).rows.map((r) => r.device_id), [1, 2, 3], 'in order, each once')
+  t.same(log.unwritten(), [])
+  await log.close()
 })

@@ -6,7 +6,7 @@ import { CsvWriter, repairTornTail } from '../../src/storage/csv-writer.js'
 import { CSV_HEADER, formatCsvRows, type ResultRow } from '../../src/storage/result-row.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { readHistory } from '../../src/storage/history-reader.js'
-import { tempDir } from '../helper.js'
+import { tempDir, waitFor } from '../helper.js'
 
 const silent = { info () {}, warn () {}, error () {} }
 const at0 = new Date(2026, 10, 25, 12, 0, 0, 5).getTime()
@@ -136,4 +136,101 @@ t.test('buffer overflow drops the oldest and counts them', async (t) => {
   const ids = parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => Number(r[1]))
   t.equal(ids.length, 1000)
   t.equal(ids[0], 500)
+})
+
+/** A setTimer that arms nothing by itself: the test fires what is armed and reads the delays asked for. */
+function manualTimers () {
+  const armed: Array<{ fn: () => void, ms: number, cleared: boolean }> = []
+  return {
+    armed,
+    setTimer: (fn: () => void, ms: number) => {
+      const a = { fn, ms, cleared: false }
+      armed.push(a)
+      return { clear: () => { a.cleared = true } }
+    },
+    live: () => armed.filter((a) => !a.cleared),
+    fire: () => {
+      const a = armed.filter((x) => !x.cleared).at(-1)
+      if (a === undefined) throw new Error('no retry armed')
+      a.cleared = true
+      a.fn()
+    }
+  }
+}
+
+t.test('a failed write is retried on its own timer, 1 s doubling to 30 s, with no new rows; written once it works', async (t) => {
+  const dir = join(tempDir(t), 'out')
+  writeFileSync(dir, 'a file where the directory should be')
+  const timers = manualTimers()
+  const infos: string[] = []
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: { ...silent, info: (_o: object, m?: string) => infos.push(String(m)) }, setTimer: timers.setTimer })
+  await w.write([row(1, at0), row(2, at0 + 1)])
+  t.same(timers.live().map((a) => a.ms), [1000], 'one retry armed after the failure')
+  // a new row that fails too is tried at once and leaves the armed retry as it is
+  await w.write([row(3, at0 + 2)])
+  t.same(timers.armed.map((a) => a.ms), [1000])
+  const delays: number[] = []
+  for (let i = 0; i < 7; i++) {
+    timers.fire()
+    await w.settled()
+    delays.push(...timers.live().map((a) => a.ms))
+  }
+  t.same(delays, [2000, 4000, 8000, 16000, 30000, 30000, 30000], 'each failed retry doubles the wait, up to 30 s')
+  t.match(w.status(), { healthy: false, pending_rows: 3, rows_written: 0, write_errors: 9 })
+
+  rmSync(dir)
+  mkdirSync(dir)
+  timers.fire()
+  await w.settled()
+  t.match(w.status(), { healthy: true, last_error: null, failing_since: null, pending_rows: 0, rows_written: 3 })
+  t.same(timers.live(), [], 'no retry armed once everything is written')
+  t.match(infos, [/CSV writing works again/])
+  t.same(parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => r[1]), ['1', '2', '3'], 'in order, each once')
+
+  // the next outage starts again at 1 s
+  rmSync(dir, { recursive: true })
+  writeFileSync(dir, 'x')
+  await w.write([row(4, at0 + 3)])
+  t.same(timers.live().map((a) => a.ms), [1000])
+  // a write that works clears the armed retry
+  rmSync(dir)
+  mkdirSync(dir)
+  await w.write([row(5, at0 + 4)])
+  t.same(timers.live(), [])
+  t.same(parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => r[1]), ['4', '5'])
+})
+
+t.test('close() clears the retry timer and arms no other; drain() alone keeps retrying', async (t) => {
+  const dir = join(tempDir(t), 'out')
+  writeFileSync(dir, 'x')
+  const timers = manualTimers()
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: silent, setTimer: timers.setTimer })
+  await w.write([row(1, at0)])
+  await w.drain()
+  t.equal(timers.live().length, 1, 'still retried after a drain that could not write')
+  await w.close()
+  t.same(timers.live(), [], 'cleared')
+  await w.write([row(2, at0 + 1)])
+  t.same(timers.live(), [], 'none armed after close')
+  t.equal(w.status().pending_rows, 2)
+  t.same(w.unwritten().map((r) => r.device_id), [1, 2])
+})
+
+t.test('the default retry timer is a real one and does not hold the process', async (t) => {
+  const dir = join(tempDir(t), 'out')
+  writeFileSync(dir, 'x')
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 1000, log: silent, retryFirstMs: 20, retryMaxMs: 40 })
+  await w.write([row(1, at0), row(2, at0 + 1)])
+  t.equal(w.status().healthy, false)
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  rmSync(dir)
+  mkdirSync(dir)
+  await waitFor(() => w.status().healthy, 2000, 'written by the retry')
+  t.match(w.status(), { pending_rows: 0, rows_written: 2 })
+  t.same(parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => r[1]), ['1', '2'])
+  // an outage left as it is: the unref'd timer must not keep this test process alive
+  rmSync(dir, { recursive: true })
+  writeFileSync(dir, 'x')
+  await w.write([row(3, at0 + 2)])
+  t.equal(w.status().healthy, false)
 })
