@@ -285,7 +285,7 @@ export function createService (opts: ServiceOptions): Service {
         await deviceStates.close()
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()
-        await resultWriter.drain()
+        await resultWriter.close()
         const left = resultWriter.status().pending_rows
         if (left > 0) log.error({ rows: left }, 'results that could not be written to CSV before exit are lost')
         await closeInventory()

@@ -110,7 +110,7 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
     },
     close: async () => {
       closed = true
-      await eventLog.drain()
+      await eventLog.close()
       const left = eventLog.status().pending_events
       if (left > 0) opts.log.error({ events: left }, 'state events that could not be written before exit are lost')
     }
