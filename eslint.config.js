@@ -4,7 +4,7 @@ import globals from 'globals'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'node_modules/**', 'ping_results/**', 'data/**', '.tap/**', 'test-artifacts/**']
+    ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'ping_results/**', 'data/**', '.tap/**', 'test-artifacts/**']
   }),
   {
     rules: {

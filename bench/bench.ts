@@ -54,7 +54,8 @@ interface BenchResult {
   problems: string[]
 }
 
-const SERVER = fileURLToPath(new URL('../src/server.js', import.meta.url))
+// the production build (`npm run build`), not the copies of src/ modules that bench/tsconfig.json compiles beside this file
+const SERVER = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url))
 const SELF = fileURLToPath(import.meta.url)
 const NFT_RULES = `table inet mpm_bench {
   chain input {

@@ -15,7 +15,8 @@ export type TestContext = { teardown: (fn: () => unknown) => void }
 export const IN_NETNS = process.env.MPM_NETNS_READY === '1'
 export const NETNS_SKIP = IN_NETNS ? false : 'needs the private network namespace: run through `npm test`'
 export const MYSQL_SOCKET = process.env.MPM_MYSQL_SOCKET ?? '/run/mysqld/mysqld.sock'
-export const FIXTURE_SQL = new URL('../../shared/fixtures/inventaris.sql', import.meta.url)
+/** The inventory table, copied from the reference `../shared/fixtures/inventaris.sql` (test/fixtures/inventaris.test.ts checks the copy). */
+export const FIXTURE_SQL = new URL('./fixtures/inventaris.sql', import.meta.url)
 /** The built process entry (`npm test` builds first): starts in a fraction of the time the TypeScript loader takes. */
 export const SERVER_JS = fileURLToPath(new URL('../dist/src/server.js', import.meta.url))
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { NETNS_SKIP } from '../helper.js'
+import { NETNS_SKIP } from '../../helper.js'
 import { newPage, openBrowser, screenshot, startService, visibleRows } from './browser-helper.js'
 
 // 10,000 devices in the browser. Pinging 10,000 addresses every second on a shared 2-core test machine

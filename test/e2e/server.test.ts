@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SERVER_JS, tempDir, waitFor } from './helper.js'
+import { SERVER_JS, tempDir, waitFor } from '../helper.js'
 
 // The real process entry, built, run as users run it.
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build } from '../../helper.js'
 
 // The dashboard's files, served by the service itself; no browser and no network needed.
 t.test('the dashboard and its chart library are served by the service', async (t) => {

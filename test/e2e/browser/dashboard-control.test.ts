@@ -1,6 +1,6 @@
 import t from 'tap'
-import { createMysqlInventory, NETNS_SKIP } from '../helper.js'
-import { dbBridge } from '../bridge.js'
+import { createMysqlInventory, NETNS_SKIP } from '../../helper.js'
+import { dbBridge } from '../../bridge.js'
 import { buildAndListen, newPage, openBrowser, screenshot } from './browser-helper.js'
 
 // The API key, the banners for a database outage, stale data and a service that went away, with a

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { build, createMysqlInventory, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
-import { promtoolCheck, samples } from './promtool.js'
+import { promtoolCheck, samples } from '../metrics/promtool.js'
 
 // Real MariaDB, real pings, real HTTP, real promtool. 127.66.0.0/16 does not answer in the test namespace.
 const WEIRD = 'rack "A"\\shelf\n2'

@@ -2,14 +2,14 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import knexFactory from 'knex'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { ensureSqliteInventory } from '../../src/inventory/sqlite-seed.js'
-import { CSV_HEADER, formatCsvRows, type ResultRow } from '../../src/storage/result-row.js'
-import { csvFileName } from '../../src/storage/csv-files.js'
-import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
-import { build, tempDir, waitFor, type BuiltApp, type TestContext } from '../helper.js'
+import { ensureSqliteInventory } from '../../../src/inventory/sqlite-seed.js'
+import { CSV_HEADER, formatCsvRows, type ResultRow } from '../../../src/storage/result-row.js'
+import { csvFileName } from '../../../src/storage/csv-files.js'
+import { formatLocalIso, localDateKey } from '../../../src/lib/local-time.js'
+import { build, tempDir, waitFor, type BuiltApp, type TestContext } from '../../helper.js'
 
 export const CHROMIUM = process.env.MPM_CHROMIUM ?? '/usr/bin/chromium'
-export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
+export const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url)
 
 // nothing but the page under test: no updates, no sync, no QUIC, no first-run calls home
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

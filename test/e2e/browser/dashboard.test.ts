@@ -1,5 +1,5 @@
 import t from 'tap'
-import { NETNS_SKIP } from '../helper.js'
+import { NETNS_SKIP } from '../../helper.js'
 import { newPage, openBrowser, screenshot, startService, visibleRows } from './browser-helper.js'
 
 // Real service, real pings, real Chromium. 127.66.0.0/16 does not answer inside the test namespace.

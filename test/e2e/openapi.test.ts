@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import Ajv from 'ajv'
+import { Ajv } from 'ajv'
 import { build } from '../helper.js'
 
 // The API documentation: a valid OpenAPI document, every route described, every answer with an
