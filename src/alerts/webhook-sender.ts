@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { AlertsHealth, ReceiverStatus } from '../schemas/health.js'
 
 export interface SenderLog {
   info: (o: object, m?: string) => void
@@ -25,31 +26,9 @@ export interface WebhookSenderOptions {
   now?: () => number
 }
 
-export interface ReceiverStatus {
-  /** host[:port] only: the rest of a webhook URL is often a secret token */
-  host: string
-  sent: number
-  failed: number
-  retries: number
-  dropped: number
-  queue_length: number
-  /** the last message to it was given up and none got through since */
-  failing: boolean
-  failing_since: string | null
-  last_error: string | null
-  last_sent_at: string | null
-}
-
-export interface SenderStatus {
-  sent: number
-  failed: number
-  retries: number
-  dropped: number
-  queue_length: number
-  last_error: string | null
-  last_error_at: string | null
-  receivers: ReceiverStatus[]
-}
+export type { ReceiverStatus } from '../schemas/health.js'
+/** The alert figures of /api/health but the two the alerts plugin adds. */
+export type SenderStatus = Omit<AlertsHealth, 'enabled' | 'format'>
 
 interface Attempt { ok: boolean, retryable: boolean, error: string, retryAfterMs: number | null }
 

@@ -1,37 +1,10 @@
 import { formatLocalIso } from '../lib/local-time.js'
 import type { ResultBatch } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
+import type { HistoryStatistics, OverviewEntry, TimelineBucket } from '../schemas/history.js'
 import { DeviceSeries, FAIL, RTT_MAX } from './device-series.js'
 import { MinuteAggregates } from './minute-aggregates.js'
 import { BINS, binOfHundredths, exactQuantile, histogramQuantile } from './rtt-histogram.js'
-
-export interface HistoryStatistics {
-  total_pings: number
-  successful_pings: number
-  failed_pings: number
-  success_rate: number
-  average_response_time_ms: number | null
-  min_response_time_ms: number | null
-  max_response_time_ms: number | null
-  p50_response_time_ms: number | null
-  p95_response_time_ms: number | null
-  jitter_ms: number | null
-  packet_loss_percent: number
-}
-
-export interface TimelineBucket {
-  start: string
-  pings: number
-  successes: number
-  avg_ms: number | null
-  max_ms: number | null
-}
-
-export interface OverviewEntry {
-  device_id: number
-  loss_percent: number | null
-  spark: Array<number | null>
-}
 
 export interface HistoryStoreOptions {
   /** how far back results are kept */
