@@ -1,16 +1,13 @@
 import { isIP } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import createError from '@fastify/error'
+import { NotAnIp, TooManyBuckets, UnknownDevice } from '../../errors.js'
 import { roundMs } from '../../storage/result-row.js'
 import { latestSchema, statusSchema } from '../../schemas/latest.js'
 import { deviceHistorySchema, statisticsSchema, timelineSchema, overviewSchema } from '../../schemas/history.js'
 import { serviceStatusSchema, serviceControlSchema } from '../../schemas/service.js'
 import { testPingSchema } from '../../schemas/test-ping.js'
 
-const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
-const TooManyBuckets = createError('MPM_ERR_TOO_MANY_BUCKETS', 'At most %s buckets: use bucket=%s or more for this window', 400)
 const MAX_BUCKETS = 10_000
-const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %s', 400)
 
 const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config
