@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Log } from '../lib/log.js'
 import type { AlertsHealth, ReceiverStatus } from '../schemas/health.js'
-
-export interface SenderLog {
-  info: (o: object, m?: string) => void
-  warn: (o: object, m?: string) => void
-  error: (o: object, m?: string) => void
-  debug: (o: object, m?: string) => void
-}
 
 export interface WebhookSenderOptions {
   urls: URL[]
@@ -21,7 +15,7 @@ export interface WebhookSenderOptions {
   /** cap on one wait between attempts (also on a receiver's Retry-After) */
   maxRetryDelayMs?: number
   userAgent?: string
-  log: SenderLog
+  log: Log
   fetch?: typeof fetch
   now?: () => number
 }
@@ -181,7 +175,7 @@ export class WebhookSender {
       r.stats.retries++
       const backoff = Math.min(cap, this.opts.retryDelayMs * 2 ** attempt)
       const delay = a.retryAfterMs === null ? backoff : Math.min(cap, Math.max(backoff, a.retryAfterMs))
-      this.opts.log.debug({ host: r.stats.host, err: a.error, attempt: attempt + 1, retry_in_ms: delay }, 'alert webhook attempt failed; retrying')
+      this.opts.log.debug?.({ host: r.stats.host, err: a.error, attempt: attempt + 1, retry_in_ms: delay }, 'alert webhook attempt failed; retrying')
       try {
         await sleep(delay, undefined, { signal: this.wake.signal })
       } catch {
