@@ -1,11 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-
-export interface SenderLog {
-  info: (o: object, m?: string) => void
-  warn: (o: object, m?: string) => void
-  error: (o: object, m?: string) => void
-  debug: (o: object, m?: string) => void
-}
+import type { Log } from '../lib/log.js'
+import type { AlertsHealth, ReceiverStatus } from '../schemas/health.js'
 
 export interface WebhookSenderOptions {
   urls: URL[]
@@ -20,36 +15,14 @@ export interface WebhookSenderOptions {
   /** cap on one wait between attempts (also on a receiver's Retry-After) */
   maxRetryDelayMs?: number
   userAgent?: string
-  log: SenderLog
+  log: Log
   fetch?: typeof fetch
   now?: () => number
 }
 
-export interface ReceiverStatus {
-  /** host[:port] only: the rest of a webhook URL is often a secret token */
-  host: string
-  sent: number
-  failed: number
-  retries: number
-  dropped: number
-  queue_length: number
-  /** the last message to it was given up and none got through since */
-  failing: boolean
-  failing_since: string | null
-  last_error: string | null
-  last_sent_at: string | null
-}
-
-export interface SenderStatus {
-  sent: number
-  failed: number
-  retries: number
-  dropped: number
-  queue_length: number
-  last_error: string | null
-  last_error_at: string | null
-  receivers: ReceiverStatus[]
-}
+export type { ReceiverStatus } from '../schemas/health.js'
+/** The alert figures of /api/health but the two the alerts plugin adds. */
+export type SenderStatus = Omit<AlertsHealth, 'enabled' | 'format'>
 
 interface Attempt { ok: boolean, retryable: boolean, error: string, retryAfterMs: number | null }
 
@@ -202,7 +175,7 @@ export class WebhookSender {
       r.stats.retries++
       const backoff = Math.min(cap, this.opts.retryDelayMs * 2 ** attempt)
       const delay = a.retryAfterMs === null ? backoff : Math.min(cap, Math.max(backoff, a.retryAfterMs))
-      this.opts.log.debug({ host: r.stats.host, err: a.error, attempt: attempt + 1, retry_in_ms: delay }, 'alert webhook attempt failed; retrying')
+      this.opts.log.debug?.({ host: r.stats.host, err: a.error, attempt: attempt + 1, retry_in_ms: delay }, 'alert webhook attempt failed; retrying')
       try {
         await sleep(delay, undefined, { signal: this.wake.signal })
       } catch {

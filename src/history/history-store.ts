@@ -1,37 +1,10 @@
 import { formatLocalIso } from '../lib/local-time.js'
 import type { ResultBatch } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
+import type { HistoryStatistics, OverviewEntry, TimelineBucket } from '../schemas/history.js'
 import { DeviceSeries, FAIL, RTT_MAX } from './device-series.js'
 import { MinuteAggregates } from './minute-aggregates.js'
 import { BINS, binOfHundredths, exactQuantile, histogramQuantile } from './rtt-histogram.js'
-
-export interface HistoryStatistics {
-  total_pings: number
-  successful_pings: number
-  failed_pings: number
-  success_rate: number
-  average_response_time_ms: number | null
-  min_response_time_ms: number | null
-  max_response_time_ms: number | null
-  p50_response_time_ms: number | null
-  p95_response_time_ms: number | null
-  jitter_ms: number | null
-  packet_loss_percent: number
-}
-
-export interface TimelineBucket {
-  start: string
-  pings: number
-  successes: number
-  avg_ms: number | null
-  max_ms: number | null
-}
-
-export interface OverviewEntry {
-  device_id: number
-  loss_percent: number | null
-  spark: Array<number | null>
-}
 
 export interface HistoryStoreOptions {
   /** how far back results are kept */
@@ -66,8 +39,6 @@ export class HistoryStore {
   private base = -1
   private latestAt = 0
   private lastSweep = 0
-  /** results that arrived older than their device's newest one: not kept in memory (the CSV has them) */
-  outOfOrder = 0
 
   constructor (opts: HistoryStoreOptions) {
     this.windowMs = opts.hours * 3_600_000
@@ -75,10 +46,6 @@ export class HistoryStore {
     this.minutes = new MinuteAggregates(Math.ceil((this.windowMs + this.marginMs) / 60_000) + 2)
     // 5% more than the interval allows (a restart's extra cycle, clock jitter); the oldest go first beyond it
     this.maxPerDevice = Math.ceil(((this.windowMs + this.marginMs) / 1000 / opts.intervalSeconds) * 1.05) + 16
-  }
-
-  get hours (): number {
-    return this.windowMs / 3_600_000
   }
 
   add (row: ResultRow, at: number): void {
@@ -103,10 +70,8 @@ export class HistoryStore {
       s = new DeviceSeries(this.maxPerDevice)
       this.series.set(deviceId, s)
     }
-    if (t < s.lastTime()) {
-      this.outOfOrder++
-      return
-    }
+    // older than the device's newest result: not kept in memory (the CSV has it)
+    if (t < s.lastTime()) return
     const rtt = ok && rttMs !== null ? Math.min(RTT_MAX, Math.round(rttMs * 100)) : FAIL
     // the device's previous timed success, kept on the series: looking it up would walk back
     // through every failure of a device that was down for hours
@@ -253,12 +218,6 @@ export class HistoryStore {
       s.trimBefore(cutoff)
       if (s.len === 0) this.series.delete(id)
     }
-  }
-
-  memoryBytes (): number {
-    let n = this.minutes.hist.byteLength + this.minutes.slots * 8 * 9
-    for (const s of this.series.values()) n += s.bytes()
-    return n
   }
 
   counts (): { devices: number, results: number } {

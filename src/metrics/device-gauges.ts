@@ -64,10 +64,6 @@ export class DeviceGauges {
     this.version++
   }
 
-  get size (): number {
-    return this.entries.size
-  }
-
   render (): string {
     if (this.renderedVersion === this.version) return this.rendered
     const up: string[] = [familyHeader(this.upName, 'Whether the device answered its last ping (1) or not (0); absent until its first result', 'gauge')]

@@ -1,26 +1,10 @@
 import type { Device } from '../inventory/filter-inventory.js'
 import type { ResultRow } from '../storage/result-row.js'
+import type { DeviceStateSummary, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
 
-/** What the device state tracker believes about a device (its last ping alone may say otherwise). */
-export interface DeviceStateSummary {
-  state: 'unknown' | 'up' | 'down' | 'flapping'
-  consecutive_failures: number
-  down_since: string | null
-}
+export type { DeviceStateSummary, OnlineDevice, OfflineDevice, StatusData } from '../schemas/latest.js'
 export type StateLookup = (deviceId: number) => DeviceStateSummary
 const NO_STATE: DeviceStateSummary = { state: 'unknown', consecutive_failures: 0, down_since: null }
-
-export interface OnlineDevice extends DeviceStateSummary { device_id: number, ip_address: string, hostname: string, last_seen: string | null, response_time_ms: number | null }
-export interface OfflineDevice extends DeviceStateSummary { device_id: number, ip_address: string, hostname: string, last_seen: string | null, error_message: string }
-
-export interface StatusData {
-  total_devices: number
-  online_devices: number
-  offline_devices: number
-  /** monitored devices without a result yet */
-  pending_devices: number
-  devices: { online: OnlineDevice[], offline: OfflineDevice[] }
-}
 
 /**
  * Latest result and last successful ping per monitored device. The answers of /latest and /status are

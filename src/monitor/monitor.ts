@@ -32,14 +32,8 @@ export interface MonitorOptions {
   now?: () => number
 }
 
-export interface CycleInfo {
-  number: number
-  started_at: string
-  duration_ms: number
-  devices: number
-  up: number
-  down: number
-}
+/** The last finished cycle; its shape is the API's (src/schemas/service.ts). */
+export type CycleInfo = import('../schemas/service.js').CycleInfo
 
 export interface MonitorStatus {
   running: boolean

@@ -1,4 +1,4 @@
-import { ERR_RESOLVE_FAILED, ERR_TIMEOUT, ERR_TTL_EXCEEDED, ERR_UNKNOWN_HOST, ERR_UNREACHABLE } from './types.js'
+import { ERR_RESOLVE_FAILED, ERR_TIMEOUT, ERR_TTL_EXCEEDED, ERR_UNKNOWN_HOST, ERR_UNREACHABLE, type PingOutcome } from './types.js'
 
 // The one vocabulary of failure texts, whichever program produced the output. Windows prints its
 // messages in the system language and an OEM code page, so only ASCII fragments are matched: English,
@@ -32,4 +32,9 @@ export function describeSpawnError (command: string, code: string): string {
   if (code === 'ENOENT') return `Ping program not found: ${command}`
   if (code === 'EACCES' || code === 'EPERM') return `Ping program not executable: ${command}`
   return `Ping program could not start (${code}): ${command}`
+}
+
+/** A failed outcome with this text, whichever backend pinged. */
+export function fail (error_message: string): PingOutcome {
+  return { success: false, response_time_ms: null, error_message }
 }

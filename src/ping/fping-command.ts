@@ -1,4 +1,4 @@
-import { describeFailure, describeSpawnError, firstLine } from './failure-text.js'
+import { describeFailure, describeSpawnError, fail, firstLine } from './failure-text.js'
 import type { CommandLine, ProcessOutput } from './ping-command.js'
 import { ERR_TIMEOUT, ERR_UNREACHABLE, type PingOutcome } from './types.js'
 
@@ -96,8 +96,4 @@ export class FpingOutputParser {
     const known = general === '' ? null : describeFailure(general, firstLine(general))
     return fail(known ?? `Ping failed (exit ${String(out.code)})${general === '' ? ': no result for this target' : ': ' + general}`)
   }
-}
-
-function fail (error_message: string): PingOutcome {
-  return { success: false, response_time_ms: null, error_message }
 }

@@ -1,7 +1,5 @@
-import { describeFailure, describeSpawnError, firstLine } from './failure-text.js'
+import { describeFailure, describeSpawnError, fail, firstLine } from './failure-text.js'
 import { ERR_TIMEOUT, type PingFlavor, type PingOutcome } from './types.js'
-
-export { describeSpawnError } from './failure-text.js'
 
 export interface CommandLine {
   file: string
@@ -76,8 +74,4 @@ export function parsePingOutput (command: string, out: ProcessOutput, flavor: Pi
   // the banner ("PING x (x) 56(84) bytes of data.", "Pinging x with 32 bytes of data:") says nothing
   const line = firstLine(out.stderr) || firstLine(out.stdout.replace(/^\s*PING(?:ing)? .*$/gim, ''))
   return fail(`Ping failed (exit ${String(out.code)})${line === '' ? '' : ': ' + line}`)
-}
-
-function fail (error_message: string): PingOutcome {
-  return { success: false, response_time_ms: null, error_message }
 }

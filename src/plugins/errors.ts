@@ -1,8 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyError } from 'fastify'
-import createError from '@fastify/error'
-
-const NotFinite = createError('MPM_ERR_NOT_FINITE', 'Invalid request: %s/%s must be a finite number', 400)
+import { NotFinite } from '../errors.js'
 
 /** One error shape everywhere: { success: false, error }; 5xx details are logged, never sent. */
 export default fp(async (app) => {

@@ -3,8 +3,8 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import helmet from 'helmet'
 import cors from '@fastify/cors'
-import createError from '@fastify/error'
 import type { FastifyRequest } from 'fastify'
+import { Forbidden, TooMany, Unauthorized } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,10 +12,6 @@ declare module 'fastify' {
     requireControlAccess: (request: FastifyRequest) => Promise<void>
   }
 }
-
-const Unauthorized = createError('MPM_ERR_UNAUTHORIZED', 'A valid "Authorization: Bearer <API_KEY>" header is required', 401)
-const Forbidden = createError('MPM_ERR_FORBIDDEN', 'Control routes answer only loopback clients when no API_KEY is set', 403)
-const TooMany = createError('MPM_ERR_RATE_LIMIT', 'Too many requests: at most %s per %s, retry later', 429)
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 

@@ -16,6 +16,15 @@ export const Nullable = <T extends TSchema>(schema: T, options: Record<string, u
 export const StringEnum = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 
+/** A device's state as the state tracker sees it (see src/state/device-state.ts). */
+export const DeviceStateEnum = (options: Record<string, unknown> = {}) => StringEnum(['unknown', 'up', 'down', 'flapping'], options)
+
+/** A device id in a path or query string. */
+export const DeviceId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+
+export const NullableMs = Nullable(Type.Number())
+
+/** One ping result as stored in CSV and served by the API. */
 export const ResultRowSchema = Type.Object({
   timestamp: Type.String({ description: 'ISO 8601, local time with milliseconds and UTC offset' }),
   device_id: Type.Integer(),

@@ -152,6 +152,22 @@ export const docs = {
       'Needs `Authorization: Bearer <API_KEY>` when API_KEY is set, else answers loopback clients only (403 otherwise).',
     example: { success: true, data: serviceState(false) }
   },
+  events: {
+    description: 'Every change of a device\'s state (unknown, up, down, flapping) in the last `hours`, newest first, for all devices ' +
+      'or one (`device_id`); `limit` keeps the newest. A device is down after DOWN_AFTER_FAILURES failed pings in a row and up ' +
+      'again after UP_AFTER_SUCCESSES replies; flapping after FLAP_CHANGES up/down changes within FLAP_WINDOW results. ' +
+      'Read from CSV_OUTPUT_DIR/state_events_YYYYMMDD.csv, so changes from before a restart are included.',
+    example: {
+      success: true,
+      hours: 24,
+      device_id: null,
+      data: [
+        { at: '2026-11-25T17:09:12.301+07:00', device_id: 4, ip_address: '10.0.0.4', hostname: 'core-switch', from: 'down', to: 'up', reason: '2 replies in a row' },
+        { at: '2026-11-25T17:04:05.123+07:00', device_id: 4, ip_address: '10.0.0.4', hostname: 'core-switch', from: 'up', to: 'down', reason: '3 failed pings in a row; last error: No response (timeout)' }
+      ],
+      count: 2
+    }
+  },
   testPing: {
     description: 'Pings one IPv4 or IPv6 address literal (not a name) once, now, and answers the result; nothing is written. ' +
       'Rate-limited per client (TEST_PING_RATE_LIMIT per minute); same access rule as start and stop.',

@@ -1,15 +1,9 @@
 import Papa from 'papaparse'
+import type { Static } from 'typebox'
+import type { ResultRowSchema } from '../schemas/common.js'
 
 /** One ping result as stored in CSV and served by the API. */
-export interface ResultRow {
-  timestamp: string
-  device_id: number
-  ip_address: string
-  hostname: string
-  ping_success: boolean
-  response_time_ms: number | null
-  error_message: string
-}
+export type ResultRow = Static<typeof ResultRowSchema>
 
 export const CSV_COLUMNS = ['timestamp', 'device_id', 'ip_address', 'hostname', 'ping_success', 'response_time_ms', 'error_message'] as const
 export const CSV_HEADER = CSV_COLUMNS.join(',') + '\n'

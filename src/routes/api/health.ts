@@ -1,63 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { Nullable, StringEnum } from '../../schemas/common.js'
-import { answer, docs } from '../../schemas/examples.js'
-import { ShardSchema } from '../../schemas/ping.js'
-
-const NullableString = Nullable(Type.String())
-
-const HealthSchema = {
-  tags: ['service'],
-  summary: 'Health: healthy or degraded, with the reasons',
-  description: docs.health.description,
-  response: {
-    200: Type.Object({
-      success: Type.Literal(true),
-      status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded')]),
-      service: Type.String(),
-      version: Type.String(),
-      uptime_s: Type.Number(),
-      reasons: Type.Array(Type.String()),
-      monitor: Type.Object({ running: Type.Boolean(), cycles: Type.Integer(), overruns: Type.Integer(), last_cycle_at: Nullable(Type.String()) }),
-      inventory: Type.Object({ source: Type.String(), healthy: Type.Boolean(), loaded: Type.Boolean(), devices: Type.Integer(), skipped_rows: Type.Integer(), last_loaded_at: Nullable(Type.String()), last_error: Nullable(Type.String()) }),
-      csv: Type.Object({ healthy: Type.Boolean(), directory: Type.String(), last_error: Nullable(Type.String()), pending_rows: Type.Integer(), dropped_rows: Type.Integer(), rows_written: Type.Integer() }),
-      ping_program: Type.Object({ command: Type.String(), backend: StringEnum(['ping', 'fping']), usable: Nullable(Type.Boolean()), error: Nullable(Type.String()) }),
-      history: Type.Object({ loading: Type.Boolean({ description: 'true while earlier results are read back from the CSV files at start' }) }),
-      process: Type.Object({
-        rss_mb: Type.Number(),
-        heap_used_mb: Type.Number(),
-        event_loop_delay_p50_ms: Type.Number({ description: 'over the last full minute (since start during the first minute)' }),
-        event_loop_delay_p99_ms: Type.Number({ description: 'over the last full minute (since start during the first minute)' }),
-        event_loop_delay_max_ms: Type.Number({ description: 'over the last full minute (since start during the first minute)' })
-      }, { description: 'this process: memory, and how long the event loop was held up' }),
-      shard: ShardSchema,
-      alerts: Type.Object({
-        enabled: Type.Boolean({ description: 'ALERT_WEBHOOK_URLS is set' }),
-        format: Type.String(),
-        sent: Type.Integer({ description: 'alerts delivered (counted per receiver)' }),
-        failed: Type.Integer({ description: 'alerts given up after the retries, or refused by the receiver' }),
-        retries: Type.Integer(),
-        dropped: Type.Integer({ description: 'alerts dropped because a queue was full (or still queued at shutdown)' }),
-        queue_length: Type.Integer(),
-        last_error: NullableString,
-        last_error_at: NullableString,
-        receivers: Type.Array(Type.Object({
-          host: Type.String({ description: 'host[:port] only: the rest of a webhook URL is a secret' }),
-          sent: Type.Integer(),
-          failed: Type.Integer(),
-          retries: Type.Integer(),
-          dropped: Type.Integer(),
-          queue_length: Type.Integer(),
-          failing: Type.Boolean({ description: 'its last alert was given up and none got through since' }),
-          failing_since: NullableString,
-          last_error: NullableString,
-          last_sent_at: NullableString
-        }))
-      })
-    }, answer(docs.health))
-  }
-}
+import { healthSchema } from '../../schemas/health.js'
 
 const MB = 1024 * 1024
 const round1 = (x: number) => Math.round(x * 10) / 10
@@ -95,7 +38,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   const started = Date.now()
-  app.get('/health', { schema: HealthSchema }, async () => {
+  app.get('/health', { schema: healthSchema }, async () => {
     const inv = app.inventory.status()
     const csv = app.resultWriter.status()
     const mon = app.monitor.status()

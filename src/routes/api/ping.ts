@@ -1,13 +1,13 @@
 import { isIP } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import createError from '@fastify/error'
+import { NotAnIp, TooManyBuckets, UnknownDevice } from '../../errors.js'
 import { roundMs } from '../../storage/result-row.js'
-import { latestSchema, deviceHistorySchema, statisticsSchema, statusSchema, serviceStatusSchema, serviceControlSchema, testPingSchema, timelineSchema, overviewSchema } from '../../schemas/ping.js'
+import { latestSchema, statusSchema } from '../../schemas/latest.js'
+import { deviceHistorySchema, statisticsSchema, timelineSchema, overviewSchema } from '../../schemas/history.js'
+import { serviceStatusSchema, serviceControlSchema } from '../../schemas/service.js'
+import { testPingSchema } from '../../schemas/test-ping.js'
 
-const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
-const TooManyBuckets = createError('MPM_ERR_TOO_MANY_BUCKETS', 'At most %s buckets: use bucket=%s or more for this window', 400)
 const MAX_BUCKETS = 10_000
-const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %s', 400)
 
 const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config
@@ -42,14 +42,19 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   const maxHours = c.HISTORY_HOURS
-  const isKnown = (id: number, fromMs: number, now: number) => app.inventory.devices().some((d) => d.device_id === id) || app.history.has(id, fromMs, now)
+  /** [from, now] of the last `hours`, for a device that is monitored or has results in it; 404 otherwise */
+  const deviceWindow = (id: number, hours: number) => {
+    const now = Date.now()
+    const from = now - hours * 3_600_000
+    const known = app.inventory.devices().some((d) => d.device_id === id) || app.history.has(id, from, now)
+    if (!known) throw new UnknownDevice(id, hours)
+    return { from, now }
+  }
 
   app.get('/device/:device_id', { schema: deviceHistorySchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
     const { device_id } = request.params
     const { hours, limit } = request.query
-    const now = Date.now()
-    const from = now - hours * 3_600_000
-    if (!isKnown(device_id, from, now)) throw new UnknownDevice(device_id, hours)
+    const { from, now } = deviceWindow(device_id, hours)
     const data = app.history.deviceRows(device_id, from, now, limit ?? Number.MAX_SAFE_INTEGER)
     return { success: true as const, device_id, hours, data, count: data.length }
   })
@@ -63,9 +68,7 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/devices/:device_id/timeline', { schema: timelineSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
     const { device_id } = request.params
     const { hours, bucket } = request.query
-    const now = Date.now()
-    const from = now - hours * 3_600_000
-    if (!isKnown(device_id, from, now)) throw new UnknownDevice(device_id, hours)
+    const { from, now } = deviceWindow(device_id, hours)
     if ((now - from) / (bucket * 1000) > MAX_BUCKETS) throw new TooManyBuckets(MAX_BUCKETS, Math.ceil(hours * 3600 / MAX_BUCKETS))
     const data = app.history.timeline(device_id, from, now, bucket * 1000)
     return { success: true as const, device_id, hours, bucket, data, count: data.length }
