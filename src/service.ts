@@ -26,7 +26,7 @@ export interface ServiceOptions {
   shard: ShardState
   /** the service's version, for the alerts' User-Agent */
   version: string
-  log: Log & { debug: (o: object, m?: string) => void }
+  log: Log
   /** time reads and the scheduler's timers (the real ones by default; tests inject a fake clock) */
   clock?: MonitorClock
 }

@@ -24,7 +24,7 @@ export interface AlertsOptions {
   /** ALERT_WEBHOOK_URLS, checked and parsed with the other settings */
   urls: URL[]
   userAgent: string
-  log: Log & { debug: (o: object, m?: string) => void }
+  log: Log
 }
 
 /** State change alerts to the webhooks of ALERT_WEBHOOK_URLS, in the format ALERT_WEBHOOK_FORMAT. */

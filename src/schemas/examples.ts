@@ -1,6 +1,6 @@
 /**
  * Route descriptions and example answers for the OpenAPI document (/docs). Kept apart from the
- * schemas so that the shapes stay readable; test/docs/openapi.test.ts checks every example against
+ * schemas so that the shapes stay readable; test/e2e/openapi.test.ts checks every example against
  * the schema of its answer, so they cannot drift.
  */
 

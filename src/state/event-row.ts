@@ -1,18 +1,12 @@
 import Papa from 'papaparse'
+import type { Static } from 'typebox'
+import type { EventSchema } from '../schemas/events.js'
 import { formatLocalIso } from '../lib/local-time.js'
 import { cleanCsvText } from '../storage/result-row.js'
 import type { DeviceState, StateEvent } from './device-state.js'
 
 /** One state change as stored in state_events_YYYYMMDD.csv and served by /api/ping/events. */
-export interface EventRow {
-  at: string
-  device_id: number
-  ip_address: string
-  hostname: string
-  from: DeviceState
-  to: DeviceState
-  reason: string
-}
+export type EventRow = Static<typeof EventSchema>
 
 export const EVENT_COLUMNS = ['at', 'device_id', 'ip_address', 'hostname', 'from', 'to', 'reason'] as const
 export const EVENT_HEADER = EVENT_COLUMNS.join(',') + '\n'
