@@ -63,6 +63,8 @@ export class ResultPipeline {
   private flushedEarly = 0
   /** per device, the time of its first held live result: history from then on duplicates it */
   private readonly firstLive = new Map<number, number>()
+  /** the earliest of those times */
+  private firstLiveMin = Infinity
   private readonly maxHeldRows: number
 
   constructor (stages: Stage[], private readonly opts: PipelineOptions) {
@@ -99,7 +101,9 @@ export class ResultPipeline {
 
   /** Earlier results, oldest first. Rows a held live cycle already carries are left out. */
   replayBatch (batch: ResultBatch, strings: string[]): void {
-    const b = this.firstLive.size === 0 ? batch : withoutLive(batch, this.firstLive)
+    // the read-back ends before the first live cycle began, so a batch almost never reaches a live
+    // result: one pass over its times settles that without a lookup per row
+    const b = maxAt(batch) < this.firstLiveMin ? batch : withoutLive(batch, this.firstLive)
     for (const s of this.stages) {
       if (s.replayBatch !== undefined) this.run(s, 'replay', () => s.replayBatch?.(b, strings))
     }
@@ -114,6 +118,7 @@ export class ResultPipeline {
     this.heldRows = 0
     this.flushedEarly = 0
     this.firstLive.clear()
+    this.firstLiveMin = Infinity
     for (const s of this.stages) {
       if (s.replayDone !== undefined) this.run(s, 'replay done', () => s.replayDone?.())
     }
@@ -129,7 +134,11 @@ export class ResultPipeline {
   }
 
   private hold (cycle: CycleResult, info: CycleInfo): void {
-    for (const { row, at } of cycle.rows) if (!this.firstLive.has(row.device_id)) this.firstLive.set(row.device_id, at)
+    for (const { row, at } of cycle.rows) {
+      if (this.firstLive.has(row.device_id)) continue
+      this.firstLive.set(row.device_id, at)
+      if (at < this.firstLiveMin) this.firstLiveMin = at
+    }
     this.held.push({ cycle, info })
     this.heldRows += cycle.rows.length
     // a read-back that never ends must not hold every cycle in memory
@@ -155,6 +164,12 @@ export class ResultPipeline {
       this.opts.log.error({ stage: s.name, err: String(err?.message ?? err) }, `pipeline stage failed (${what})`)
     }
   }
+}
+
+function maxAt (b: ResultBatch): number {
+  let max = -Infinity
+  for (let i = 0; i < b.n; i++) if (b.at[i] > max) max = b.at[i]
+  return max
 }
 
 /** A copy of the batch without the rows at or after each device's first held live result (rare: only when the files overlap live cycles). */
