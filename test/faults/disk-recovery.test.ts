@@ -1,9 +1,8 @@
 import t from 'tap'
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import Papa from 'papaparse'
-import { SERVER_JS, tempDir, waitFor, NETNS_SKIP, type TestContext } from '../helper.js'
+import { waitFor, NETNS_SKIP, type TestContext } from '../helper.js'
+import { startOnTmpfs, type TmpfsService } from './tmpfs-service.js'
 
 // Every durable writer retries on its own timer: the CSV directory is a 12 KiB tmpfs, full before the
 // service starts, then given room while NO new rows reach the writer under test. Each writer must
@@ -15,42 +14,12 @@ const RECOVERY_MS = 15_000
 const SKIP = NETNS_SKIP !== false ? NETNS_SKIP : process.getuid?.() !== 0 ? 'mounting a tmpfs needs root (run through `npm test`)' : false
 const EVENT_HEADER = 'at,device_id,ip_address,hostname,from,to,reason'
 
-interface Service {
-  api: (path: string, method?: string) => Promise<any>
-  inNs: (...cmd: string[]) => string
-  out: string
-  child: ChildProcess
-  exited: Promise<number | null>
-}
-
-/** The built service with its CSV directory on a full 12 KiB tmpfs in a private mount namespace; DEVICES loopback devices that always answer. */
-async function startOnFullDisk (t: TestContext): Promise<Service> {
-  const work = tempDir(t)
-  const out = join(work, 'out')
-  const db = new Database(join(work, 'inv.sqlite'))
-  db.exec("CREATE TABLE inventaris (id INTEGER PRIMARY KEY, ip VARCHAR(255) NOT NULL, hostname VARCHAR(255), jenis_barang_id INTEGER NOT NULL, id_lokasi INTEGER NOT NULL, kondisi VARCHAR(50) NOT NULL DEFAULT 'baik')")
-  const ins = db.prepare("INSERT INTO inventaris (id, ip, hostname, jenis_barang_id, id_lokasi, kondisi) VALUES (?, ?, ?, 1, 1, 'baik')")
-  for (let id = 1; id <= DEVICES; id++) ins.run(id, `127.4.1.${id}`, `dev-${id}`)
-  db.close()
-  const port = 21000 + Math.floor(Math.random() * 9000)
-  // the filler takes every page of the tmpfs (head stops at ENOSPC), so that no row fits
-  const script = `mkdir -p '${out}' && mount -t tmpfs -o size=12k tmpfs '${out}' && { head -c 12288 /dev/zero > '${out}/filler' || true; } && exec '${process.execPath}' '${SERVER_JS}'`
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'bash', '-c', script], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inv.sqlite'), CSV_OUTPUT_DIR: out, PING_INTERVAL: '1', PING_TIMEOUT: '0.5', MAX_CSV_RECORDS: '0', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  t.teardown(() => { child.kill('SIGKILL') })
-  const inNs = (...cmd: string[]) => execFileSync('nsenter', ['-t', String(child.pid), '-m', '--', ...cmd], { encoding: 'utf8' })
-  const api = async (path: string, method = 'GET') => await (await fetch(`http://127.0.0.1:${port}${path}`, { method })).json()
-  await waitFor(async () => { try { return (await api('/api/health')).monitor.cycles > 0 } catch { return false } }, 30_000, 'service up')
-  return { api, inNs, out, child, exited }
-}
+/** The service with its CSV directory on a full 12 KiB tmpfs; DEVICES loopback devices that always answer. */
+const startOnFullDisk = async (t: TestContext): Promise<TmpfsService> => await startOnTmpfs(t, { devices: DEVICES, subnet: '4.1', size: '12k', full: true, pingInterval: '1' })
 
 const eventReason = (h: any): string | undefined => h.reasons.find((r: string) => r.startsWith('writing state events failing'))
 
-function readFile (s: Service, prefix: string, header: string): string[][] {
+function readFile (s: TmpfsService, prefix: string, header: string): string[][] {
   const rows: string[][] = []
   for (const f of s.inNs('ls', s.out).split('\n').filter((n) => n.startsWith(prefix + '_')).sort()) {
     const text = s.inNs('cat', join(s.out, f))

@@ -1,9 +1,8 @@
 import t from 'tap'
-import { spawn, execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import Papa from 'papaparse'
-import { SERVER_JS, tempDir, waitFor, NETNS_SKIP } from '../helper.js'
+import { waitFor, NETNS_SKIP } from '../helper.js'
+import { startOnTmpfs } from './tmpfs-service.js'
 
 // The CSV directory is a tiny tmpfs in a private mount namespace of the service: it fills up, then
 // becomes read-only. The service keeps pinging and serving, says degraded, keeps the unwritten
@@ -11,30 +10,8 @@ import { SERVER_JS, tempDir, waitFor, NETNS_SKIP } from '../helper.js'
 t.setTimeout(300_000)
 const DEVICES = 40
 
-function inventory (file: string) {
-  const db = new Database(file)
-  db.exec("CREATE TABLE inventaris (id INTEGER PRIMARY KEY, ip VARCHAR(255) NOT NULL, hostname VARCHAR(255), jenis_barang_id INTEGER NOT NULL, id_lokasi INTEGER NOT NULL, kondisi VARCHAR(50) NOT NULL DEFAULT 'baik')")
-  const ins = db.prepare("INSERT INTO inventaris (id, ip, hostname, jenis_barang_id, id_lokasi, kondisi) VALUES (?, ?, ?, 1, 1, 'baik')")
-  for (let id = 1; id <= DEVICES; id++) ins.run(id, `127.4.0.${id}`, `dev-${id}`)
-  db.close()
-}
-
 t.test('disk full, then read-only: nothing is lost while the memory buffer holds', { skip: NETNS_SKIP }, async (t) => {
-  const work = tempDir(t)
-  const out = join(work, 'out')
-  inventory(join(work, 'inv.sqlite'))
-  const port = 21000 + Math.floor(Math.random() * 9000)
-  const script = `mkdir -p '${out}' && mount -t tmpfs -o size=48k tmpfs '${out}' && exec '${process.execPath}' '${SERVER_JS}'`
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'bash', '-c', script], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inv.sqlite'), CSV_OUTPUT_DIR: out, PING_INTERVAL: '0.5', PING_TIMEOUT: '0.5', MAX_CSV_RECORDS: '0', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  t.teardown(() => { child.kill('SIGKILL') })
-  const inNs = (...cmd: string[]) => execFileSync('nsenter', ['-t', String(child.pid), '-m', '--', ...cmd], { encoding: 'utf8' })
-  const api = async (path: string) => await (await fetch(`http://127.0.0.1:${port}${path}`)).json()
-  await waitFor(async () => { try { return (await api('/api/health')).monitor.cycles > 0 } catch { return false } }, 30_000, 'service up')
+  const { api, inNs, out, port, child, exited } = await startOnTmpfs(t, { devices: DEVICES, subnet: '4.0', size: '48k', pingInterval: '0.5' })
 
   // 1. the disk fills up
   const full = await waitFor(async () => { const h = await api('/api/health'); return h.csv.healthy === false ? h : null }, 60_000, 'disk full noticed')
