@@ -1,4 +1,5 @@
 import type { Config } from './env-schema.js'
+import { webhookEntries } from './webhook-urls.js'
 
 /**
  * The settings whose values are secrets: never logged, never echoed in an error, never in an answer.
@@ -29,7 +30,7 @@ export function secretValues (config: Partial<Pick<Config, (typeof SECRET_SETTIN
     if (value === undefined || value === '') continue
     out.push(value)
     if (name === 'ALERT_WEBHOOK_URLS') {
-      for (const entry of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      for (const entry of webhookEntries(value)) {
         out.push(entry)
         // the form a driver or fetch would print (lower-case host, a path of at least "/")
         try { out.push(new URL(entry).href) } catch {}

@@ -1,12 +1,17 @@
 import { ConfigError } from './load-config.js'
 
+/** The entries of ALERT_WEBHOOK_URLS as written (comma-separated, trimmed, empty ones left out). */
+export function webhookEntries (value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
 /**
  * Parses ALERT_WEBHOOK_URLS (comma-separated). The URLs of Slack and Discord webhooks are secrets, so
  * an error names the entry's position, never its text.
  */
 export function parseWebhookUrls (value: string): URL[] {
   const out: URL[] = []
-  const parts = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const parts = webhookEntries(value)
   const fail = (i: number, problem: string) => new ConfigError('ALERT_WEBHOOK_URLS', undefined, { problem: `entry ${i + 1} ${problem}` })
   parts.forEach((s, i) => {
     let url: URL
