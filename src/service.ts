@@ -89,7 +89,8 @@ const REPLAY_MARGIN_MS = 10 * 60_000
  */
 export function createService (opts: ServiceOptions): Service {
   const { config: c, log } = opts
-  const now = opts.clock !== undefined ? () => (opts.clock as MonitorClock).now() : Date.now
+  const clock = opts.clock
+  const now = clock === undefined ? Date.now : () => clock.now()
   const shutdown = shutdownBudget(c)
 
   const backend = resolveBackend(c.PING_BACKEND, c.FPING_COMMAND)
