@@ -6,6 +6,19 @@ export interface InventoryRow {
   ip: string | null
   hostname: string | null
   kondisi: string | null
+  // read only when the table has the column (older tables lack some)
+  id_lokasi?: number | string | bigint | null
+  asal_rak?: number | string | null
+  jenis_barang_id?: number | string | bigint | null
+  merk?: string | null
+  os?: string | null
+  tenggat_maintenance?: string | Date | null
+}
+
+/** A location or a device type: its inventory id (null when the inventory has none) and its name. */
+export interface NamedRef {
+  id: number | null
+  name: string
 }
 
 export interface Device {
@@ -14,7 +27,22 @@ export interface Device {
   /** inventory hostname, or the address when the inventory has none */
   hostname: string
   family: 4 | 6 | 0
+  /** id_lokasi with its name from lokasi_barangs, or `Lokasi #<id>` */
+  location: NamedRef
+  /** asal_rak, as text; null when none */
+  rack: string | null
+  /** jenis_barang_id with its name from jenis_barangs, or `Jenis #<id>` */
+  type: NamedRef
+  merk: string | null
+  os: string | null
+  /** kondisi, trimmed and lower case ('' when none) */
+  kondisi: string
+  /** tenggat_maintenance as YYYY-MM-DD (the inventory's local date), null when none */
+  maintenance_until: string | null
 }
+
+export const NO_LOCATION: NamedRef = { id: null, name: 'Tanpa lokasi' }
+export const NO_TYPE: NamedRef = { id: null, name: 'Tanpa jenis' }
 
 export interface SkippedRow {
   device_id: number | null
@@ -86,8 +114,25 @@ export function filterInventory (rows: Iterable<InventoryRow>): InventoryFilterR
     }
     seenIds.add(id)
     const hostname = (row.hostname ?? '').trim()
-    devices.push({ device_id: id, ip_address: ip, hostname: hostname === '' ? ip : hostname, family: cls.family })
+    devices.push({
+      device_id: id,
+      ip_address: ip,
+      hostname: hostname === '' ? ip : hostname,
+      family: cls.family,
+      location: NO_LOCATION,
+      rack: null,
+      type: NO_TYPE,
+      merk: null,
+      os: null,
+      kondisi: (row.kondisi ?? '').trim().toLowerCase(),
+      maintenance_until: null
+    })
   }
   devices.sort((a, b) => a.device_id - b.device_id)
   return { devices, skipped, lost }
+}
+
+/** A device with no location, type or maintenance facts: for callers that know only the address. */
+export function makeDevice (d: Pick<Device, 'device_id' | 'ip_address' | 'hostname' | 'family'> & Partial<Device>): Device {
+  return { location: NO_LOCATION, rack: null, type: NO_TYPE, merk: null, os: null, kondisi: 'baik', maintenance_until: null, ...d }
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { classifyAddress, filterInventory, type InventoryRow } from '../../src/inventory/filter-inventory.js'
+import { classifyAddress, filterInventory, makeDevice, type InventoryRow } from '../../src/inventory/filter-inventory.js'
 
 const row = (id: number | string | null, ip: string | null, kondisi: string | null = 'baik', hostname: string | null = null): InventoryRow => ({ id, ip, hostname, kondisi })
 
@@ -49,8 +49,8 @@ t.test('hostname falls back to the ip; duplicate ips keep their own rows; bad id
     row(1, '127.0.0.10')
   ])
   t.same(r.devices, [
-    { device_id: 1, ip_address: '127.0.0.7', hostname: 'printer', family: 4 },
-    { device_id: 2, ip_address: '127.0.0.7', hostname: '127.0.0.7', family: 4 }
+    makeDevice({ device_id: 1, ip_address: '127.0.0.7', hostname: 'printer', family: 4 }),
+    makeDevice({ device_id: 2, ip_address: '127.0.0.7', hostname: '127.0.0.7', family: 4 })
   ])
   t.same(r.skipped.map((s) => s.reason), ['id is not a non-negative integer', 'id is not a non-negative integer', 'duplicate id'])
 })

@@ -3,7 +3,7 @@ import { failureReason } from '../../src/metrics/failure-reason.js'
 import { escapeLabelValue, formatValue } from '../../src/metrics/exposition.js'
 import { DeviceGauges } from '../../src/metrics/device-gauges.js'
 import { ResponseTimeHistogram } from '../../src/metrics/response-time-histogram.js'
-import type { Device } from '../../src/inventory/filter-inventory.js'
+import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
 import type { ResultRow } from '../../src/storage/result-row.js'
 import { promtoolCheck, samples } from './promtool.js'
 
@@ -34,7 +34,7 @@ t.test('label values and numbers in the text format', async (t) => {
   t.equal(formatValue(0.00003), '0.00003')
 })
 
-const dev = (id: number, ip = `10.0.0.${id}`, hostname = `h${id}`): Device => ({ device_id: id, ip_address: ip, hostname, family: 4 })
+const dev = (id: number, ip = `10.0.0.${id}`, hostname = `h${id}`): Device => makeDevice({ device_id: id, ip_address: ip, hostname, family: 4 })
 const row = (d: Device, ok: boolean, ms: number | null = ok ? 1.5 : null): { row: ResultRow } => ({
   row: { timestamp: '', device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname, ping_success: ok, response_time_ms: ms, error_message: ok ? '' : 'No response (timeout)' }
 })

@@ -10,7 +10,7 @@ import { resolveBackend } from '../../src/ping/ping-backend.js'
 import { CsvWriter } from '../../src/storage/csv-writer.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { localDateKey } from '../../src/lib/local-time.js'
-import type { Device } from '../../src/inventory/filter-inventory.js'
+import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
 import { tempDir, waitFor, NETNS_SKIP } from '../helper.js'
 
 // Local midnight falls in the middle of one cycle. The service has no clock to inject as a whole, so
@@ -36,7 +36,7 @@ const LIVE = (id: number) => id % 2 === 1
 const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => {
   const id = i + 1
   const ip = LIVE(id) ? `127.7.0.${id}` : `127.66.7.${id}`
-  return { device_id: id, ip_address: ip, hostname: `dev-${id}`, family: 4 as const }
+  return makeDevice({ device_id: id, ip_address: ip, hostname: `dev-${id}`, family: 4 })
 })
 
 const backends = (['fping', 'ping'] as const).map((b) => ({ backend: b, skip: NETNS_SKIP || (b === 'fping' && resolveBackend('auto', 'fping') !== 'fping' ? 'fping not installed' : false) }))

@@ -2,12 +2,12 @@ import t from 'tap'
 import FakeTimers from '@sinonjs/fake-timers'
 import { Monitor, type CycleInfo } from '../../src/monitor/monitor.js'
 import { runCycle } from '../../src/monitor/cycle.js'
-import type { Device } from '../../src/inventory/filter-inventory.js'
+import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
 import type { TargetOutcome } from '../../src/ping/types.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 
 const silent = { info () {}, warn () {}, error () {} }
-const dev = (id: number, ip: string, family: 4 | 6 | 0 = 4): Device => ({ device_id: id, ip_address: ip, hostname: `h${id}`, family })
+const dev = (id: number, ip: string, family: 4 | 6 | 0 = 4): Device => makeDevice({ device_id: id, ip_address: ip, hostname: `h${id}`, family })
 
 t.test('runCycle pings each address once and gives every device exactly one row', async (t) => {
   const asked: string[][] = []
