@@ -1,5 +1,6 @@
 import { formatLocalIso } from '../lib/local-time.js'
 import type { StateEvent } from '../state/device-state.js'
+import type { Notice } from './notice.js'
 
 export type AlertFormat = 'json' | 'slack' | 'discord'
 
@@ -144,4 +145,38 @@ export function buildPayload (m: AlertMessage, format: AlertFormat): Record<stri
     events: m.events.slice(0, BATCH_EVENTS_MAX).map(toAlertEvent),
     omitted: Math.max(0, m.events.length - BATCH_EVENTS_MAX)
   }
+}
+
+const briefName = (d: { hostname: string, ip_address: string }) => d.hostname === '' || d.hostname === d.ip_address ? d.ip_address : `${d.hostname} (${d.ip_address})`
+const listNames = (ds: Array<{ hostname: string, ip_address: string }>) =>
+  ds.slice(0, NAMES_MAX).map(briefName).join(', ') + (ds.length > NAMES_MAX ? ` and ${ds.length - NAMES_MAX} more` : '')
+
+/** The human sentence for a notice other than a device state change. */
+export function noticeText (n: Notice): string {
+  const when = formatLocalIso(n.at)
+  switch (n.event) {
+    case 'site_down':
+      return `[SITE DOWN] ${n.location.name} down: ${n.down} of ${n.total} devices (${when}): ${listNames(n.devices)}`
+    case 'site_up': {
+      const after = n.down_since === null ? '' : ` after ${formatDuration(n.at - n.down_since)}`
+      const still = n.devices.length === 0 ? '' : `; still down: ${listNames(n.devices)}`
+      return `[SITE UP] ${n.location.name} is back${after} (${when})${still}`
+    }
+    case 'maintenance_overdue':
+      return `[MAINTENANCE OVERDUE] ${n.devices.length} device(s) past their maintenance date: ` +
+        n.devices.slice(0, NAMES_MAX).map((d) => `${briefName(d)} at ${d.location.name} (until ${d.until})`).join(', ') +
+        (n.devices.length > NAMES_MAX ? ` and ${n.devices.length - NAMES_MAX} more` : '')
+    case 'report':
+      return `${n.title}\n${n.text}`
+    case 'test':
+      return `[TEST] ${n.text} (${when})`
+  }
+}
+
+/** The request body for a notice in the receiver's format; `json` carries the figures beside the text. */
+export function buildNoticePayload (n: Notice, format: AlertFormat): Record<string, unknown> {
+  const text = noticeText(n)
+  if (format === 'slack') return { text: truncate(slackEscape(text), TEXT_MAX.slack) }
+  if (format === 'discord') return { content: truncate(text, TEXT_MAX.discord), allowed_mentions: { parse: [] } }
+  return { ...n, type: n.event, at: formatLocalIso(n.at), text: truncate(text, TEXT_MAX.json) }
 }

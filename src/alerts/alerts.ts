@@ -1,7 +1,8 @@
 import type { Config } from '../config/env-schema.js'
 import type { Log } from '../lib/log.js'
 import type { StateEvent } from '../state/device-state.js'
-import { buildPayload, planMessages, type AlertFormat } from './alert-message.js'
+import { buildNoticePayload, buildPayload, planMessages, type AlertFormat } from './alert-message.js'
+import type { Notice } from './notice.js'
 import { WebhookSender, type SenderStatus } from './webhook-sender.js'
 
 export interface AlertsStatus extends SenderStatus {
@@ -12,6 +13,8 @@ export interface AlertsStatus extends SenderStatus {
 export interface Alerts {
   /** One cycle's state changes: queued for the webhooks, never waited for. Never throws. */
   notify: (events: StateEvent[]) => void
+  /** Site changes, overdue maintenance, reports, tests: queued like state changes. Never throws. */
+  send: (notices: Notice[]) => void
   status: () => AlertsStatus
   /** Resolves when every queued alert was delivered or given up (for tests). */
   idle: () => Promise<void>
@@ -45,6 +48,14 @@ export function createAlerts ({ config: c, urls, userAgent, log }: AlertsOptions
       if (!sender.enabled) return
       try {
         for (const m of planMessages(events, c.ALERT_BATCH_MIN)) sender.send(buildPayload(m, c.ALERT_WEBHOOK_FORMAT))
+      } catch (err: any) {
+        log.error({ err: err?.message }, 'could not queue alerts')
+      }
+    },
+    send: (notices) => {
+      if (!sender.enabled) return
+      try {
+        for (const n of notices) sender.send(buildNoticePayload(n, c.ALERT_WEBHOOK_FORMAT))
       } catch (err: any) {
         log.error({ err: err?.message }, 'could not queue alerts')
       }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { BATCH_EVENTS_MAX, buildPayload, formatDuration, isAlertable, planMessages } from '../../src/alerts/alert-message.js'
+import { BATCH_EVENTS_MAX, buildNoticePayload, buildPayload, formatDuration, isAlertable, noticeText, planMessages } from '../../src/alerts/alert-message.js'
 import type { StateEvent } from '../../src/state/device-state.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 
@@ -99,4 +99,21 @@ t.test('durations', async (t) => {
   t.equal(formatDuration(312_000), '5m 12s')
   t.equal(formatDuration(3 * 3_600_000 + 5 * 60_000 + 9000), '3h 5m')
   t.equal(formatDuration(2 * 86_400_000 + 3_600_000), '2d 1h')
+})
+
+t.test('notices: site, overdue, report and test texts and bodies', async (t) => {
+  const at = Date.parse('2026-12-02T08:00:00Z')
+  const loc = { id: 2, name: 'Gedung B' }
+  const devs = Array.from({ length: 12 }, (_, i) => ({ device_id: i + 1, ip_address: `127.0.0.${i + 1}`, hostname: i === 0 ? '127.0.0.1' : `pc-${i + 1}` }))
+  const down = noticeText({ event: 'site_down', at, location: loc, total: 20, down: 18, devices: devs, down_since: null })
+  t.match(down, /^\[SITE DOWN\] Gedung B down: 18 of 20 devices .*: 127\.0\.0\.1, pc-2 \(127\.0\.0\.2\),.* and 2 more$/)
+  t.match(noticeText({ event: 'site_up', at, location: loc, total: 20, down: 1, devices: devs.slice(1, 2), down_since: at - 300_000 }), /^\[SITE UP\] Gedung B is back after 5m 0s .*; still down: pc-2 \(127\.0\.0\.2\)$/)
+  t.notMatch(noticeText({ event: 'site_up', at, location: loc, total: 20, down: 0, devices: [], down_since: null }), /still down|after/)
+  t.match(noticeText({ event: 'maintenance_overdue', at, devices: [{ ...devs[1], location: loc, until: '2026-11-30' }] }), /1 device\(s\) .*pc-2 \(127\.0\.0\.2\) at Gedung B \(until 2026-11-30\)/)
+  t.equal(noticeText({ event: 'report', at, title: 'Shift report', text: 'all well', figures: {} }), 'Shift report\nall well')
+  t.match(noticeText({ event: 'test', at, text: 'hello' }), /^\[TEST\] hello \(/)
+  const json = buildNoticePayload({ event: 'report', at, title: 'R', text: 'x', figures: { up: 3 } }, 'json')
+  t.match(json, { type: 'report', figures: { up: 3 }, text: 'R\nx' })
+  t.match(buildNoticePayload({ event: 'test', at, text: '<!channel>' }, 'slack'), { text: /&lt;!channel&gt;/ })
+  t.same(buildNoticePayload({ event: 'test', at, text: 'x' }, 'discord').allowed_mentions, { parse: [] })
 })
