@@ -1,16 +1,19 @@
 import closeWithGrace from 'close-with-grace'
 import { collectEnv } from './config/load-config.js'
 import { buildServer, REDACT } from './build.js'
-import { LOG_LEVELS } from './config/env-schema.js'
+import { LOG_FORMATS, LOG_LEVELS } from './config/env-schema.js'
+import { processLoggerOptions, type LogFormat } from './lib/log.js'
 
 const LEVELS = new Set<string>(LOG_LEVELS)
+const FORMATS = new Set<string>(LOG_FORMATS)
 
 async function main (): Promise<void> {
   const env = collectEnv(process.env, '.env')
   const level = LEVELS.has(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL : 'info'
+  const format = (FORMATS.has(env.LOG_FORMAT ?? '') ? env.LOG_FORMAT : 'auto') as LogFormat
   let app
   try {
-    app = await buildServer({ env, logger: { level, redact: REDACT } })
+    app = await buildServer({ env, logger: processLoggerOptions({ level, redact: REDACT, format, isTTY: process.stdout.isTTY === true }) })
   } catch (err: any) {
     // one clear line: which setting is wrong and what it accepts
     process.stderr.write(`multi-ping-monitor: ${String(err?.message ?? err)}\n`)

@@ -2,6 +2,8 @@ import { Type, type Static } from 'typebox'
 
 /** pino's levels, for LOG_LEVEL (and the process entry's logger before the settings are checked) */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+/** LOG_FORMAT's values (read by the process entry before the settings are checked, like LOG_LEVEL) */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const
 
 /**
  * The one description of every setting. The Config type is derived from it, so the two cannot drift.
@@ -23,6 +25,9 @@ export const envSchema = Type.Object({
   DB_SOCKET: Type.Optional(Type.String()),
   SQLITE_FILE: Type.String({ default: 'data/inventaris.sqlite', minLength: 1 }),
   DEVICE_CHECK_INTERVAL: Type.Number({ default: 30, minimum: 1, maximum: 86400 }),
+  // issue 13: names of locations and device types from the inventory's lookup tables
+  LOCATION_NAME_COLUMN: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'a column name: the name column of lokasi_barangs (unset = the first of nama_lokasi, nama, name, lokasi)' })),
+  TYPE_NAME_COLUMN: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'a column name: the name column of jenis_barangs (unset = the first of nama_jenis, nama, name, jenis)' })),
   PING_INTERVAL: Type.Number({ default: 5, minimum: 0.5, maximum: 3600 }),
   // soak and stress runs cycle faster than any fleet should: an explicit opt-in, never a default
   ALLOW_FAST_INTERVAL: Type.Boolean({ default: false, description: 'true lets PING_INTERVAL go down to 0.1 s (soak and stress runs)' }),
@@ -43,6 +48,7 @@ export const envSchema = Type.Object({
   CONTROL_RATE_LIMIT: Type.Integer({ default: 60, minimum: 1, description: 'control requests (start/stop) per minute per client' }),
   TEST_PING_RATE_LIMIT: Type.Integer({ default: 30, minimum: 1, description: 'test pings per minute per client' }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_FORMAT: Type.Union(LOG_FORMATS.map((l) => Type.Literal(l)), { default: 'auto', description: 'auto: readable lines (pino-pretty) when standard output is a terminal, JSON lines otherwise; pretty; json' }),
   PING_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('fping'), Type.Literal('ping')], {
     default: 'auto',
     description: 'auto: fping when it is installed (and can ping), else ping. fping: one fping process per batch of up to ' +

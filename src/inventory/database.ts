@@ -16,7 +16,7 @@ export function describeInventory (config: Config): string {
   return `MySQL inventory ${config.DB_DATABASE} at ${where} as ${config.DB_USERNAME}`
 }
 
-const QUERY_TIMEOUT_MS = 10_000
+export const QUERY_TIMEOUT_MS = 10_000
 
 // knex's own console warnings (e.g. every failed connection attempt with a stack) would duplicate our
 // one error line per outage; they go to debug level instead
@@ -46,7 +46,11 @@ export function createKnex (config: Config, debugLog: KnexLog = () => {}): Knex 
       connectTimeout: 5000,
       supportBigNumbers: true,
       // ids and ips only: keep BIGINT ids as strings so nothing is silently rounded
-      bigNumberStrings: true
+      bigNumberStrings: true,
+      // tenggat_maintenance as the inventory wrote it ('2026-12-31'), not a Date at the local
+      // midnight of whatever time zone this process runs in (mysql2 takes a list of types; knex's
+      // typing knows only the boolean)
+      dateStrings: ['DATE'] as unknown as boolean
     },
     pool: { min: 0, max: 2, idleTimeoutMillis: 10_000 },
     acquireConnectionTimeout: 8000,
@@ -54,11 +58,7 @@ export function createKnex (config: Config, debugLog: KnexLog = () => {}): Knex 
   })
 }
 
-export const INVENTORY_COLUMNS = ['id', 'ip', 'hostname', 'kondisi'] as const
-
-/** Reads the rows the monitor needs. Read-only: never writes to the inventory database. */
-export async function readInventoryRows (knex: Knex) {
-  const query = knex('inventaris').select(...INVENTORY_COLUMNS).orderBy('id')
-  // only MySQL can cancel a query server-side; SQLite is a local file
-  return await (knex.client.config.client === 'mysql2' ? query.timeout(QUERY_TIMEOUT_MS, { cancel: true }) : query)
+/** A query with the server-side timeout where the database can cancel one (MySQL; SQLite is a local file). */
+export function withTimeout<T extends Knex.QueryBuilder> (knex: Knex, query: T): T {
+  return knex.client.config.client === 'mysql2' ? query.timeout(QUERY_TIMEOUT_MS, { cancel: true }) as T : query
 }

@@ -50,11 +50,37 @@ export interface SkippedRow {
   reason: string
 }
 
+/** A row of jenis_barangs as the monitor uses it. */
+export interface TypeInfo {
+  /** null when the table has no name column the monitor knows */
+  name: string | null
+  /** false only when the table has a `ping` column and it says 0 */
+  ping: boolean
+}
+
+/** What the lookup tables say, read beside `inventaris`; null when a table cannot be read. */
+export interface InventoryLookups {
+  /** id_lokasi → name (null when lokasi_barangs has no name column the monitor knows) */
+  locations: ReadonlyMap<number, string | null> | null
+  types: ReadonlyMap<number, TypeInfo> | null
+}
+
+export const NO_LOOKUPS: InventoryLookups = { locations: null, types: null }
+
+export interface NotPingedType extends NamedRef {
+  /** inventory rows of this type left out */
+  rows: number
+}
+
 export interface InventoryFilterResult {
   devices: Device[]
   skipped: SkippedRow[]
   /** rows left out on purpose (kondisi = hilang); not an error */
   lost: number
+  /** rows left out on purpose because their type says ping = 0; not an error */
+  notPinged: number
+  /** the types those rows belong to, by id */
+  notPingedTypes: NotPingedType[]
 }
 
 // RFC 1123 labels; the whole name at most 253 characters. No leading '-', so a value can never be
@@ -83,14 +109,65 @@ export function toDeviceId (id: InventoryRow['id']): number | null {
 }
 
 /**
- * Which rows are monitored: kondisi other than `hilang` (trimmed, any case) and an `ip` that, trimmed,
- * is an IP literal or a DNS hostname. Everything else is skipped with a reason.
+ * tenggat_maintenance as YYYY-MM-DD. mysql2 turns a DATE into a Date at local midnight (unless the
+ * connection asks for strings), so a Date is read with its local parts; a string keeps its date part.
+ * Zero and impossible dates ('0000-00-00', '2026-02-30') are none.
  */
-export function filterInventory (rows: Iterable<InventoryRow>): InventoryFilterResult {
+export function toLocalDate (value: unknown): string | null {
+  let y: number, m: number, d: number
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return null
+    y = value.getFullYear(); m = value.getMonth() + 1; d = value.getDate()
+  } else if (typeof value === 'string') {
+    const match = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/.exec(value.trim())
+    if (match === null) return null
+    y = Number(match[1]); m = Number(match[2]); d = Number(match[3])
+    const check = new Date(Date.UTC(y, m - 1, d))
+    if (y === 0 || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) return null
+  } else {
+    return null
+  }
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`
+}
+
+/** A free-text column, trimmed; null when empty or absent. */
+function text (value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  const s = (typeof value === 'string' ? value : String(value)).trim()
+  return s === '' ? null : s
+}
+
+/** One shared NamedRef per id (50,000 devices in 1,000 locations need 1,000 objects, not 50,000). */
+class RefCache {
+  private readonly refs = new Map<number, NamedRef>()
+  constructor (private readonly none: NamedRef, private readonly fallback: (id: number) => string) {}
+
+  get (id: number | null, name: string | null | undefined): NamedRef {
+    if (id === null) return this.none
+    let ref = this.refs.get(id)
+    if (ref === undefined) {
+      ref = { id, name: name ?? this.fallback(id) }
+      this.refs.set(id, ref)
+    }
+    return ref
+  }
+}
+
+/**
+ * Which rows are monitored: kondisi other than `hilang` (trimmed, any case), a type that may be pinged
+ * (its jenis_barangs row does not say ping = 0; a type without a row is monitored) and an `ip` that,
+ * trimmed, is an IP literal or a DNS hostname. Everything else is skipped with a reason. The lookups
+ * give the location and type names; without them a location is `Lokasi #<id>`, a type `Jenis #<id>`.
+ */
+export function filterInventory (rows: Iterable<InventoryRow>, lookups: InventoryLookups = NO_LOOKUPS): InventoryFilterResult {
   const devices: Device[] = []
   const skipped: SkippedRow[] = []
   const seenIds = new Set<number>()
+  const locations = new RefCache(NO_LOCATION, (id) => `Lokasi #${id}`)
+  const types = new RefCache(NO_TYPE, (id) => `Jenis #${id}`)
+  const notPingedByType = new Map<number, number>()
   let lost = 0
+  let notPinged = 0
   for (const row of rows) {
     const id = toDeviceId(row.id)
     const rawIp = row.ip ?? ''
@@ -100,6 +177,14 @@ export function filterInventory (rows: Iterable<InventoryRow>): InventoryFilterR
     }
     if ((row.kondisi ?? '').trim().toLowerCase() === 'hilang') {
       lost++
+      continue
+    }
+    // before the address checks: a monitor or a keyboard has no address to complain about
+    const typeId = row.jenis_barang_id === undefined ? null : toDeviceId(row.jenis_barang_id)
+    const typeInfo = typeId === null ? undefined : lookups.types?.get(typeId)
+    if (typeId !== null && typeInfo !== undefined && !typeInfo.ping) {
+      notPinged++
+      notPingedByType.set(typeId, (notPingedByType.get(typeId) ?? 0) + 1)
       continue
     }
     if (seenIds.has(id)) {
@@ -114,22 +199,25 @@ export function filterInventory (rows: Iterable<InventoryRow>): InventoryFilterR
     }
     seenIds.add(id)
     const hostname = (row.hostname ?? '').trim()
+    const locationId = row.id_lokasi === undefined ? null : toDeviceId(row.id_lokasi)
     devices.push({
       device_id: id,
       ip_address: ip,
       hostname: hostname === '' ? ip : hostname,
       family: cls.family,
-      location: NO_LOCATION,
-      rack: null,
-      type: NO_TYPE,
-      merk: null,
-      os: null,
+      location: locations.get(locationId, locationId === null ? null : lookups.locations?.get(locationId)),
+      rack: text(row.asal_rak),
+      type: types.get(typeId, typeInfo?.name),
+      merk: text(row.merk),
+      os: text(row.os),
       kondisi: (row.kondisi ?? '').trim().toLowerCase(),
-      maintenance_until: null
+      maintenance_until: toLocalDate(row.tenggat_maintenance)
     })
   }
   devices.sort((a, b) => a.device_id - b.device_id)
-  return { devices, skipped, lost }
+  const notPingedTypes = [...notPingedByType].sort((a, b) => a[0] - b[0])
+    .map(([typeId, n]) => ({ ...types.get(typeId, lookups.types?.get(typeId)?.name), rows: n }))
+  return { devices, skipped, lost, notPinged, notPingedTypes }
 }
 
 /** A device with no location, type or maintenance facts: for callers that know only the address. */

@@ -1,10 +1,16 @@
 import type { Log } from '../lib/log.js'
 import { redactSecrets } from '../config/secrets.js'
-import { filterInventory, type Device, type InventoryRow, type SkippedRow } from './filter-inventory.js'
+import { filterInventory, NO_LOOKUPS, type Device, type InventoryLookups, type InventoryRow, type NotPingedType, type SkippedRow } from './filter-inventory.js'
+
+/** What one load gives: the rows, and the lookup tables' names and ping flags when they could be read. */
+export interface InventoryLoadResult {
+  rows: InventoryRow[]
+  lookups?: InventoryLookups
+}
 
 export interface InventoryServiceOptions {
   source: string
-  load: () => Promise<InventoryRow[]>
+  load: () => Promise<InventoryLoadResult>
   reloadMs: number
   /** retry pace while no inventory was ever loaded */
   firstLoadRetryMs: number
@@ -25,6 +31,9 @@ export interface InventoryStatus {
   devices: number
   skipped_rows: number
   lost_rows: number
+  /** rows left out because their type says ping = 0 (jenis_barangs.ping) */
+  not_pinged_rows: number
+  not_pinged_types: NotPingedType[]
   skipped: SkippedRow[]
 }
 
@@ -39,6 +48,8 @@ export class InventoryService {
   private list: Device[] = []
   private skipped: SkippedRow[] = []
   private lost = 0
+  private notPinged: NotPingedType[] = []
+  private lookupTables: InventoryLookups = NO_LOOKUPS
   private loadedAt: number | null = null
   /** successful loads so far: a version of the device list */
   loadCount = 0
@@ -58,6 +69,11 @@ export class InventoryService {
     return this.list
   }
 
+  /** the lookup tables of the last load (every location and type, also those without devices) */
+  lookups (): InventoryLookups {
+    return this.lookupTables
+  }
+
   status (): InventoryStatus {
     return {
       source: this.opts.source,
@@ -69,6 +85,8 @@ export class InventoryService {
       devices: this.list.length,
       skipped_rows: this.skipped.length,
       lost_rows: this.lost,
+      not_pinged_rows: this.notPinged.reduce((n, t) => n + t.rows, 0),
+      not_pinged_types: this.notPinged,
       skipped: this.skipped
     }
   }
@@ -105,9 +123,9 @@ export class InventoryService {
   }
 
   private async loadOnce (): Promise<void> {
-    let rows: InventoryRow[]
+    let loaded: InventoryLoadResult
     try {
-      rows = await this.opts.load()
+      loaded = await this.opts.load()
     } catch (err: any) {
       const message = this.redact(String(err?.message ?? err))
       if (this.lastError !== message) {
@@ -119,7 +137,7 @@ export class InventoryService {
       this.failingSince ??= this.now()
       return
     }
-    const result = filterInventory(rows)
+    const result = filterInventory(loaded.rows, loaded.lookups ?? NO_LOOKUPS)
     this.reportSkipped(result.skipped)
     if (this.lastError !== null) this.opts.log.info({ source: this.opts.source }, 'inventory database reachable again')
     const changed = !sameDevices(this.list, result.devices)
@@ -127,12 +145,14 @@ export class InventoryService {
     this.list = result.devices
     this.skipped = result.skipped
     this.lost = result.lost
+    this.notPinged = result.notPingedTypes
+    this.lookupTables = loaded.lookups ?? NO_LOOKUPS
     this.loadedAt = this.now()
     this.loadCount++
     this.lastError = null
     this.failingSince = null
     if (first || changed) {
-      this.opts.log.info({ devices: result.devices.length, skipped: result.skipped.length, hilang: result.lost }, first ? 'inventory loaded' : 'inventory changed')
+      this.opts.log.info({ devices: result.devices.length, skipped: result.skipped.length, hilang: result.lost, not_pinged: result.notPinged }, first ? 'inventory loaded' : 'inventory changed')
       this.opts.onChange(this.list)
     }
   }
@@ -161,10 +181,17 @@ export class InventoryService {
   }
 }
 
+// every field: a device going into maintenance or moving to another location is a change the
+// stages must hear about, not only a new address
+function sameDevice (a: Device, b: Device): boolean {
+  return a.device_id === b.device_id && a.ip_address === b.ip_address && a.hostname === b.hostname && a.family === b.family &&
+    a.location.id === b.location.id && a.location.name === b.location.name && a.rack === b.rack &&
+    a.type.id === b.type.id && a.type.name === b.type.name && a.merk === b.merk && a.os === b.os &&
+    a.kondisi === b.kondisi && a.maintenance_until === b.maintenance_until
+}
+
 function sameDevices (a: Device[], b: Device[]): boolean {
   if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    if (a[i].device_id !== b[i].device_id || a[i].ip_address !== b[i].ip_address || a[i].hostname !== b[i].hostname) return false
-  }
+  for (let i = 0; i < a.length; i++) if (!sameDevice(a[i], b[i])) return false
   return true
 }

@@ -7,7 +7,7 @@ t.test('skipped rows: once each, a summary beyond the first few, again after a f
   let rows: InventoryRow[] = []
   const lines: Array<{ msg: string, o: any }> = []
   const push = (o: object, msg?: string) => lines.push({ msg: String(msg), o })
-  const inv = new InventoryService({ source: 'test', load: async () => rows, reloadMs: 3_600_000, firstLoadRetryMs: 3_600_000, log: { info: push, warn: push, error: push }, secrets: [], onChange: () => {} })
+  const inv = new InventoryService({ source: 'test', load: async () => ({ rows }), reloadMs: 3_600_000, firstLoadRetryMs: 3_600_000, log: { info: push, warn: push, error: push }, secrets: [], onChange: () => {} })
   t.teardown(() => inv.stop())
   const one = () => lines.filter((l) => l.msg === 'skipped inventory row')
   const summaries = () => lines.filter((l) => l.msg.startsWith('more skipped inventory rows'))
