@@ -43,6 +43,8 @@ async function main (): Promise<number> {
     console.log(`Devices that would be monitored: ${r.devices.length}`)
     console.log(`Rows left out because kondisi is 'hilang': ${r.lost}`)
     console.log(`Rows left out because their type is not pinged (jenis_barangs.ping = 0): ${r.notPinged}${r.notPingedTypes.length > 0 ? ' (' + r.notPingedTypes.map((t) => t.name).join(', ') + ')' : ''}`)
+    const inMaintenance = r.devices.filter((d) => d.kondisi === 'maintenance')
+    console.log(`Devices whose kondisi is 'maintenance': ${inMaintenance.length}${inMaintenance.length > 0 ? ' (' + inMaintenance.slice(0, 10).map((d) => `${d.hostname} until ${d.maintenance_until ?? 'kondisi changes'}`).join(', ') + (inMaintenance.length > 10 ? ', ...' : '') + ')' : ''}`)
     console.log(`Rows skipped: ${r.skipped.length}`)
     for (const s of r.skipped) console.log(`  id ${String(s.device_id)}: ip ${JSON.stringify(s.ip.slice(0, 120))}: ${s.reason}`)
     return 0
