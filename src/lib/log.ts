@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module'
+
 /** The part of a pino logger the plain modules use; tests pass a silent or capturing one. */
 export interface Log {
   info: (o: object, m?: string) => void
@@ -19,7 +21,13 @@ export function processLoggerOptions (opts: { level: string, redact: string[], f
     level: opts.level,
     redact: opts.redact,
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: opts.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } }
+      ? { transport: { target: prettyTarget(), options: { colorize: opts.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } }
       : {})
   }
+}
+
+// pino resolves a transport's name from the file that calls pino(), which is Fastify's, not ours:
+// an absolute path works from wherever the logger is made
+function prettyTarget (): string {
+  return createRequire(import.meta.url).resolve('pino-pretty')
 }
