@@ -104,7 +104,7 @@ export class WindowStore {
       const window: MaintenanceWindow = { id: d.next_id, scope: w.scope, start: w.start, end: w.end, reason: w.reason, created_at: now, ended_at: null }
       d.next_id++
       d.windows.push(window)
-      return window
+      return { value: window }
     }, now)
   }
 
@@ -115,17 +115,21 @@ export class WindowStore {
   end (id: number, now: number): Promise<MaintenanceWindow | null> {
     return this.change((d) => {
       const i = (d.windows as MaintenanceWindow[]).findIndex((w) => w.id === id && w.end > now)
-      if (i < 0) return null
+      // nothing to end: nothing written
+      if (i < 0) return { value: null, unchanged: true }
       const old = d.windows[i] as MaintenanceWindow
       // a future window ends before its start: it never becomes active
       const ended: MaintenanceWindow = { ...old, end: now, ended_at: now }
       d.windows[i] = ended
-      return ended
+      return { value: ended }
     }, now)
   }
 
   setOverdueAnnouncedDay (day: string, now: number): Promise<void> {
-    return this.change((d) => { d.overdue_announced_day = day }, now)
+    return this.change((d) => {
+      d.overdue_announced_day = day
+      return { value: undefined }
+    }, now)
   }
 
   /** Resolves when every change asked for so far is written (or failed). */
@@ -133,10 +137,11 @@ export class WindowStore {
     await this.chain.catch(() => {})
   }
 
-  private change<T> (fn: (draft: StoreFile) => T, now: number): Promise<T> {
+  private change<T> (fn: (draft: StoreFile) => { value: T, unchanged?: boolean }, now: number): Promise<T> {
     const run = async (): Promise<T> => {
       const draft: StoreFile = { ...this.data, windows: this.data.windows.filter((w) => (w as MaintenanceWindow).end > now - AUDIT_KEEP_MS) }
-      const result = fn(draft)
+      const { value: result, unchanged } = fn(draft)
+      if (unchanged === true) return result
       try {
         await writeAtomically(this.file, JSON.stringify(draft, null, 1) + '\n')
         this.lastError = null
