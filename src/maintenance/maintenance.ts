@@ -84,6 +84,11 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
   let counts: MaintenanceSummary = { active_windows: 0, future_windows: 0, devices_in_maintenance: 0, by_kondisi: 0, by_window: 0, overdue: 0 }
   let boundary = -Infinity
   let dirty = true
+  /**
+   * the inventory list last seen: every reload makes a new one, while the pipeline hears only of
+   * changes of id, address or name, so a kondisi, date, location or type change is noticed here
+   */
+  let seenDevices: Device[] | null = null
   /** devices that left maintenance while states were rebuilt: their alert waits for the verdict */
   const pendingRelease = new Set<number>()
   let announcedDay: string | null = null
@@ -108,9 +113,10 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
   /** Recomputes who is in maintenance when something may have changed; alerts the devices that left it. */
   const refresh = (t: number) => {
     load()
-    if (!dirty && t < boundary) return
-    dirty = false
     const devices = opts.devices()
+    if (!dirty && t < boundary && devices === seenDevices) return
+    dirty = false
+    seenDevices = devices
     const windows = liveWindows(t)
     const compiled = windows.filter((w) => isWindowActive(w, t)).map(compileWindow)
     const endOf = cachedEndOfDay()
