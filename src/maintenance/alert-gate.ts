@@ -62,6 +62,11 @@ export class AlertGate {
     return this.alertedDown.has(deviceId)
   }
 
+  /** how many devices the receivers last heard were down */
+  get size (): number {
+    return this.alertedDown.size
+  }
+
   /** Devices that left the inventory are forgotten. */
   retain (deviceIds: ReadonlySet<number>): void {
     for (const id of this.alertedDown) if (!deviceIds.has(id)) this.alertedDown.delete(id)

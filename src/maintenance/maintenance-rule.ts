@@ -74,21 +74,39 @@ export function kondisiEnd (d: Device, endOf: (date: string) => number | null = 
  *   changes); shown as the last millisecond of the day for kondisi dates, as the window end otherwise;
  * - overdue: kondisi still says maintenance after the end of its tenggat_maintenance day.
  */
-export function maintenanceStatus (d: Device, now: number, windows: readonly CompiledWindow[], endOf: (date: string) => number | null = endOfLocalDay): MaintenanceStatus {
+export function maintenanceStatus (d: Device, now: number, windows: readonly CompiledWindow[], endOf: (date: string) => number | null = endOfLocalDay, make: StatusMaker = newStatus): MaintenanceStatus {
   const k = kondisiEnd(d, endOf)
   let windowEnd = -Infinity
   for (const w of windows) {
     if (isWindowActive(w.window, now) && w.window.end > windowEnd && w.covers(d)) windowEnd = w.window.end
   }
-  if (k === null) {
-    if (windowEnd === -Infinity) return NOT_IN_MAINTENANCE
-    return { active: true, source: 'window', until: formatLocalIso(windowEnd), overdue: false }
-  }
-  if (k.end === null) return { active: true, source: 'kondisi', until: null, overdue: false }
-  const overdue = now >= k.end
+  if (k === null) return windowEnd === -Infinity ? NOT_IN_MAINTENANCE : make('window', windowEnd, false)
+  if (k.end === null) return make('kondisi', null, false)
   // the kondisi day is shown as its last millisecond (…T23:59:59.999), which reads as "that day"
-  const until = windowEnd > k.end ? formatLocalIso(windowEnd) : formatLocalIso(k.end - 1)
-  return { active: true, source: 'kondisi', until, overdue }
+  return make('kondisi', windowEnd > k.end ? windowEnd : k.end - 1, now >= k.end)
+}
+
+/** An active status from its parts; `until` as epoch ms (null: open-ended). */
+export type StatusMaker = (source: 'kondisi' | 'window', until: number | null, overdue: boolean) => MaintenanceStatus
+
+const newStatus: StatusMaker = (source, until, overdue) => ({ active: true, source, until: until === null ? null : formatLocalIso(until), overdue })
+
+/**
+ * A StatusMaker that hands out one shared (frozen) object per distinct status: the devices of one
+ * window share one, so recomputing 50,000 of them formats a handful of dates, not 50,000.
+ */
+export function sharedStatuses (): StatusMaker {
+  // one map per source and overdue flag, keyed by the end: no key string built per device
+  const caches = [new Map<number | null, MaintenanceStatus>(), new Map<number | null, MaintenanceStatus>(), new Map<number | null, MaintenanceStatus>()]
+  return (source, until, overdue) => {
+    const cache = caches[source === 'window' ? 0 : overdue ? 2 : 1]
+    let s = cache.get(until)
+    if (s === undefined) {
+      s = Object.freeze(newStatus(source, until, overdue))
+      cache.set(until, s)
+    }
+    return s
+  }
 }
 
 /**

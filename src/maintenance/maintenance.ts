@@ -11,7 +11,7 @@ import { NOT_IN_MAINTENANCE, type MaintenanceStatus } from '../schemas/device-fa
 import type { MaintenanceSummary, WindowRequest, WindowView } from '../schemas/maintenance.js'
 import type { DeviceStateSnapshot, StateEvent } from '../state/device-state.js'
 import { AlertGate } from './alert-gate.js'
-import { cachedEndOfDay, compileWindow, isWindowActive, maintenanceStatus, nextBoundary, type MaintenanceWindow } from './maintenance-rule.js'
+import { cachedEndOfDay, compileWindow, isWindowActive, maintenanceStatus, nextBoundary, sharedStatuses, type MaintenanceWindow } from './maintenance-rule.js'
 import { planWindow } from './window-request.js'
 import { WindowStore, type WindowStoreStatus } from './window-store.js'
 
@@ -41,6 +41,11 @@ export interface DeviceInMaintenance {
 export interface Maintenance {
   /** The device's maintenance status now (for every device row of the API). O(1). */
   statusOf: (device: Device) => MaintenanceStatus
+  /**
+   * For many rows at once (one answer of /status, /latest...): the statuses as of now, looked up by
+   * device id without re-checking the clock per row. Take one per answer, not one per service.
+   */
+  statusLookup: () => (deviceId: number) => MaintenanceStatus
   /** Whether the device is in maintenance now (kondisi or window, overdue included): no alerts for it. O(1). */
   isActive: (deviceId: number) => boolean
   /** The state changes of one cycle that may be alerted (src/service.ts onStateChanges). */
@@ -65,8 +70,6 @@ export interface Maintenance {
   settled: () => Promise<void>
 }
 
-interface Entry { device: Device, status: MaintenanceStatus }
-
 export const maintenanceFile = (c: MaintenanceOptions['config']): string => c.MAINTENANCE_FILE ?? join(c.CSV_OUTPUT_DIR, 'maintenance_windows.json')
 
 /**
@@ -79,7 +82,7 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
   const store = new WindowStore(maintenanceFile(opts.config), log)
   const gate = new AlertGate()
   let loaded = false
-  let entries = new Map<number, Entry>()
+  let entries = new Map<number, MaintenanceStatus>()
   let overdueDevices: Device[] = []
   let counts: MaintenanceSummary = { active_windows: 0, future_windows: 0, devices_in_maintenance: 0, by_kondisi: 0, by_window: 0, overdue: 0 }
   let boundary = -Infinity
@@ -120,14 +123,15 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
     const windows = liveWindows(t)
     const compiled = windows.filter((w) => isWindowActive(w, t)).map(compileWindow)
     const endOf = cachedEndOfDay()
-    const next = new Map<number, Entry>()
+    const make = sharedStatuses()
+    const next = new Map<number, MaintenanceStatus>()
     const overdue: Device[] = []
     let byKondisi = 0
     for (const d of devices) {
       if (d.kondisi !== 'maintenance' && compiled.length === 0) continue
-      const status = maintenanceStatus(d, t, compiled, endOf)
+      const status = maintenanceStatus(d, t, compiled, endOf, make)
       if (!status.active) continue
-      next.set(d.device_id, { device: d, status })
+      next.set(d.device_id, status)
       if (status.source === 'kondisi') byKondisi++
       if (status.overdue) overdue.push(d)
     }
@@ -188,7 +192,7 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
       }
       // in a window only: down since before the window's start means it was alerted before the window
       // (by kondisi, the start of the maintenance is not known: it will be alerted when it ends)
-      if (e.status.source !== 'window' || s.down_since === null) continue
+      if (e.source !== 'window' || s.down_since === null) continue
       let start = Infinity
       for (const w of compiled) if (w.window.start < start && w.covers(d)) start = w.window.start
       if (s.down_since < start) gate.seed(d.device_id)
@@ -209,7 +213,12 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
   return {
     statusOf: (device) => {
       refresh(now())
-      return entries.get(device.device_id)?.status ?? NOT_IN_MAINTENANCE
+      return entries.get(device.device_id) ?? NOT_IN_MAINTENANCE
+    },
+    statusLookup: () => {
+      refresh(now())
+      const current = entries
+      return (id) => current.get(id) ?? NOT_IN_MAINTENANCE
     },
     isActive: (id) => {
       refresh(now())
@@ -225,7 +234,7 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
       replayDone: () => seedAfterRebuild(),
       inventory: (devices) => {
         dirty = true
-        gate.retain(new Set(devices.map((d) => d.device_id)))
+        if (gate.size > 0) gate.retain(new Set(devices.map((d) => d.device_id)))
         refresh(now())
       }
     },
@@ -271,9 +280,12 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
     devices: (limit) => {
       refresh(now())
       const out: DeviceInMaintenance[] = []
-      for (const { device: d, status } of entries.values()) {
-        if (out.length >= limit) break
-        out.push({ device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname, maintenance: status })
+      if (entries.size > 0) {
+        for (const d of opts.devices()) {
+          if (out.length >= limit) break
+          const status = entries.get(d.device_id)
+          if (status !== undefined) out.push({ device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname, maintenance: status })
+        }
       }
       return { devices: out, omitted: entries.size - out.length }
     },
