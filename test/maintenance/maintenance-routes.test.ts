@@ -1,6 +1,7 @@
 import t from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { build, tempDir } from '../helper.js'
 
 // The routes through the whole app as production builds it (nothing started: no pings needed).
@@ -126,4 +127,49 @@ t.test('MAINTENANCE_FILE moves the file; an unwritable place is a 503 and change
   t.equal(h.status, 'degraded')
   t.match(h.maintenance, { file: where, last_error: String })
   t.ok(h.reasons.some((r: string) => r.startsWith('writing the maintenance file failing')))
+})
+
+t.test('generated bodies: a 201 that is listed, or a 4xx in the error shape that stores nothing; never a 5xx', async (t) => {
+  const b = await build(t, { API_KEY: KEY, CONTROL_RATE_LIMIT: '100000' })
+  const value = fc.oneof(
+    fc.anything({ maxDepth: 2 }),
+    fc.constantFrom('all', 'ALL', '', null, [], {}, 0, -1, 1.5, Number.POSITIVE_INFINITY, '2026-12-02T22:00:00+07:00', '2099-01-01T00:00:00Z', '2099-02-30T00:00:00Z', 'x'.repeat(600)),
+    fc.record({ device_ids: fc.array(fc.oneof(fc.integer({ min: -2, max: 20 }), fc.string({ maxLength: 3 })), { maxLength: 4 }) }),
+    fc.dictionary(fc.constantFrom('device_ids', 'location_ids', 'type_ids', 'devices', '__proto__'), fc.array(fc.nat(30), { maxLength: 3 }), { maxKeys: 2 })
+  )
+  const body = fc.record({
+    scope: value,
+    start: fc.oneof(value, fc.date({ min: new Date(Date.now() - 86_400_000), max: new Date('2099-01-01'), noInvalidDate: true }).map((d) => d.toISOString())),
+    end: fc.oneof(value, fc.date({ min: new Date(), max: new Date('2099-01-01'), noInvalidDate: true }).map((d) => d.toISOString())),
+    duration_minutes: fc.oneof(value, fc.integer({ min: -5, max: 600_000 })),
+    reason: value,
+    extra: value
+  }, { requiredKeys: [] })
+  // a good body, and the same with one field replaced by a generated value
+  const good = fc.record({
+    scope: fc.oneof(fc.constant('all' as unknown), fc.uniqueArray(fc.nat(50), { minLength: 1, maxLength: 5 }).map((ids) => ({ device_ids: ids }))),
+    duration_minutes: fc.integer({ min: 1, max: 600 }),
+    reason: fc.string({ minLength: 1, maxLength: 40 }).filter((r) => r.trim() !== '')
+  })
+  const mutated = fc.tuple(good, fc.constantFrom('scope', 'duration_minutes', 'reason', 'end', 'start'), value).map(([g, k, v]) => ({ ...g, [k]: v }))
+  const bodies = fc.oneof(body, good, mutated)
+  let created = 0
+  let refused = 0
+  await fc.assert(fc.asyncProperty(bodies, async (payload) => {
+    const before = (await b.app.inject('/api/maintenance')).json().data.windows.length
+    const res = await b.app.inject({ method: 'POST', url: '/api/maintenance', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
+    const after = (await b.app.inject('/api/maintenance')).json().data.windows
+    if (res.statusCode === 201) {
+      created++
+      if (!after.some((w: any) => w.id === res.json().data.id)) throw new Error('a 201 window that is not listed')
+      await b.app.inject({ method: 'DELETE', url: `/api/maintenance/${res.json().data.id as number}`, headers: auth })
+      return
+    }
+    refused++
+    const j = res.json()
+    if (res.statusCode < 400 || res.statusCode >= 500 || j.success !== false || typeof j.error !== 'string') throw new Error(`${res.statusCode} ${res.body.slice(0, 200)}`)
+    if (after.length !== before) throw new Error(`a refused request changed the list: ${JSON.stringify(payload).slice(0, 200)}`)
+  }), { numRuns: 300 })
+  t.ok(refused > 100 && created > 30, `${refused} refused, ${created} made`)
+  t.comment(`generated bodies: ${created} made, ${refused} refused`)
 })
