@@ -13,3 +13,9 @@ export const TooMany = createError('MPM_ERR_RATE_LIMIT', 'Too many requests: at 
 export const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
 export const TooManyBuckets = createError('MPM_ERR_TOO_MANY_BUCKETS', 'At most %s buckets: use bucket=%s or more for this window', 400)
 export const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %s', 400)
+
+export const BadMaintenance = createError('MPM_ERR_BAD_MAINTENANCE', 'Invalid request: %s', 400)
+export const UnknownWindow = createError('MPM_ERR_UNKNOWN_WINDOW', 'No active or future maintenance window has id %s', 404)
+export const TooManyWindows = createError('MPM_ERR_TOO_MANY_WINDOWS', 'At most %s active and future maintenance windows: end some first', 400)
+/** the window file could not be written: nothing was changed (the body says only "Service unavailable") */
+export const NotStored = createError('MPM_ERR_NOT_STORED', 'The maintenance file could not be written', 503)

@@ -6,6 +6,7 @@ import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
 import type { Log } from './lib/log.js'
 import { createMetrics, type Metrics } from './metrics/service-metrics.js'
+import { createMaintenance, type Maintenance } from './maintenance/maintenance.js'
 import { LatestStatus } from './monitor/latest-status.js'
 import { Monitor, type MonitorClock } from './monitor/monitor.js'
 import { ResultPipeline, type Stage } from './pipeline.js'
@@ -62,6 +63,8 @@ export interface Service {
   history: HistoryStore
   deviceStates: DeviceStates
   alerts: Alerts
+  /** who is in maintenance (kondisi, windows): no alerts for them; `statusOf(device)` for device rows */
+  maintenance: Maintenance
   metrics: Metrics
   pipeline: ResultPipeline
   shutdown: ShutdownBudget
@@ -131,7 +134,8 @@ export function createService (opts: ServiceOptions): Service {
   /** What happens to each live state change: appended to the event files, alerted, logged. */
   const onStateChanges = (events: StateEvent[]): void => {
     deviceStates.eventLog.write(events.map((e) => ({ row: toEventRow(e), at: e.at }))).catch(() => {})
-    alerts.notify(events)
+    // devices in maintenance are still recorded (above) but not alerted
+    alerts.notify(maintenance.gate(events))
     if (events.length <= LOG_EACH_MAX) {
       for (const e of events) log.info({ device_id: e.device_id, ip: e.ip_address, from: e.from, to: e.to, reason: e.reason }, 'device state changed')
     } else {
@@ -148,6 +152,16 @@ export function createService (opts: ServiceOptions): Service {
     onChanges: onStateChanges
   })
   latest.setStateLookup(deviceStates.summary)
+  const maintenance = createMaintenance({
+    config: c,
+    log,
+    now,
+    devices: () => inventory.devices(),
+    inventoryLoaded: () => inventory.status().loaded,
+    stateOf: (id) => deviceStates.get(id),
+    rebuilding: () => deviceStates.rebuilding(),
+    alerts
+  })
 
   const monitor = new Monitor({
     intervalMs: c.PING_INTERVAL * 1000,
@@ -188,6 +202,9 @@ export function createService (opts: ServiceOptions): Service {
     },
     // up/down/flapping per device; its changes go to onStateChanges (event files, alerts, log)
     deviceStates.stage,
+    // after the device states: a device that leaves maintenance down (window over, kondisi changed,
+    // date passed) gets its down alert here; also the daily overdue notice
+    maintenance.stage,
     {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
@@ -248,6 +265,7 @@ export function createService (opts: ServiceOptions): Service {
     history,
     deviceStates,
     alerts,
+    maintenance,
     metrics,
     pipeline,
     shutdown,
@@ -268,6 +286,7 @@ export function createService (opts: ServiceOptions): Service {
         .catch((err) => log.warn({ err: err.message }, 'ping pool warm-up failed'))
       if (pingProgram.usable) log.info({ backend: pingEngine.backend, program: pingProgram.command }, 'ping engine ready')
       else log.error({ backend: pingEngine.backend, program: pingProgram.command, err: pingProgram.error }, 'the ping program is missing or unusable: every device will be reported down with this reason (install iputils-ping and fping)')
+      maintenance.load()
       await inventory.start()
       log.info({ source: inventory.status().source }, c.DB_CONNECTION === 'sqlite'
         ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
@@ -284,6 +303,7 @@ export function createService (opts: ServiceOptions): Service {
       stopping ??= (async () => {
         await monitor.stop()
         await deviceStates.close()
+        await maintenance.settled()
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()
         await resultWriter.close()

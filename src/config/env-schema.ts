@@ -70,6 +70,9 @@ export const envSchema = Type.Object({
   ALERT_TIMEOUT: Type.Number({ default: 5, minimum: 0.1, maximum: 120, description: 'seconds one webhook POST may take' }),
   ALERT_RETRIES: Type.Integer({ default: 5, minimum: 0, maximum: 20, description: 'retries of a failed webhook POST' }),
   ALERT_RETRY_DELAY: Type.Number({ default: 1, minimum: 0.01, maximum: 60, description: 'seconds before the first retry; doubled for each further one, at most 60 s' }),
+  // maintenance (issue 13)
+  MAINTENANCE_FILE: Type.Optional(Type.String({ minLength: 1, description: 'where maintenance windows are kept (default CSV_OUTPUT_DIR/maintenance_windows.json)' })),
+  MAINTENANCE_OVERDUE_HOUR: Type.Integer({ default: 8, minimum: 0, maximum: 23, description: 'local hour from which the daily notice of overdue maintenance is sent' }),
   // scale-out (issue 7): the instance monitors only the devices with device_id mod SHARD_COUNT = SHARD_INDEX
   SHARD_COUNT: Type.Integer({ default: 1, minimum: 1, maximum: 10000, description: 'how many instances share the inventory' }),
   SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" })

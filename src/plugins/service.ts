@@ -3,6 +3,7 @@ import type { Alerts } from '../alerts/alerts.js'
 import type { HistoryStore } from '../history/history-store.js'
 import type { InventoryService } from '../inventory/inventory-service.js'
 import type { Metrics } from '../metrics/service-metrics.js'
+import type { Maintenance } from '../maintenance/maintenance.js'
 import type { LatestStatus } from '../monitor/latest-status.js'
 import type { Monitor } from '../monitor/monitor.js'
 import type { PingEngine } from '../ping/ping-engine.js'
@@ -24,6 +25,7 @@ declare module 'fastify' {
     history: HistoryStore
     deviceState: DeviceStates
     alerts: Alerts
+    maintenance: Maintenance
     metrics: Metrics
     pingProgram: () => PingProgramCheck | null
     historyLoading: () => boolean
@@ -45,6 +47,7 @@ export default fp(async (app) => {
   app.decorate('history', service.history)
   app.decorate('deviceState', service.deviceStates)
   app.decorate('alerts', service.alerts)
+  app.decorate('maintenance', service.maintenance)
   app.decorate('metrics', service.metrics)
   app.decorate('pingProgram', service.pingProgram)
   app.decorate('historyLoading', service.historyLoading)

@@ -56,7 +56,8 @@ export const docs = {
       history: { loading: false },
       process: { rss_mb: 131.4, heap_used_mb: 38.2, event_loop_delay_p50_ms: 0.1, event_loop_delay_p99_ms: 2.3, event_loop_delay_max_ms: 31.9 },
       shard: { index: 0, count: 1, other_shard_rows: 0 },
-      alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [] }
+      alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [] },
+      maintenance: { active_windows: 1, future_windows: 0, devices_in_maintenance: 3, by_kondisi: 1, by_window: 2, overdue: 0, file: 'ping_results/maintenance_windows.json', last_error: null }
     }
   },
   latest: {

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, StringEnum } from './common.js'
 import { answer, docs } from './examples.js'
+import { MaintenanceSummarySchema } from './maintenance.js'
 import { ShardSchema } from './service.js'
 
 /** /api/health: healthy or degraded, with the reasons and each part's figures. */
@@ -61,7 +62,12 @@ export const healthSchema = {
         event_loop_delay_max_ms: Type.Number({ description: 'over the last full minute (since start during the first minute)' })
       }, { description: 'this process: memory, and how long the event loop was held up' }),
       shard: ShardSchema,
-      alerts: AlertsHealthSchema
+      alerts: AlertsHealthSchema,
+      maintenance: Type.Object({
+        ...MaintenanceSummarySchema.properties,
+        file: Type.String({ description: 'MAINTENANCE_FILE' }),
+        last_error: Nullable(Type.String(), { description: 'the last write of the file that failed; null once one succeeds' })
+      })
     }, answer(docs.health))
   }
 }

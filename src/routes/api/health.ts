@@ -57,6 +57,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (alerts.dropped > 0) reasons.push(`${alerts.dropped} alerts were dropped because an alert queue was full`)
     const events = app.deviceState.eventLog.status()
     if (!events.healthy) reasons.push(`writing state events failing (${String(events.last_error)}); ${events.pending_events} events waiting in memory`)
+    const maintenanceFile = app.maintenance.store()
+    if (maintenanceFile.last_error !== null) reasons.push(`writing the maintenance file failing (${maintenanceFile.last_error})`)
     return {
       success: true as const,
       status: reasons.length === 0 ? 'healthy' as const : 'degraded' as const,
@@ -82,7 +84,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         last_error: alerts.last_error,
         last_error_at: alerts.last_error_at,
         receivers: alerts.receivers
-      }
+      },
+      maintenance: { ...app.maintenance.summary(), file: maintenanceFile.file, last_error: maintenanceFile.last_error }
     }
   })
 }
