@@ -18,6 +18,9 @@ import type { StateEvent } from './state/device-state.js'
 import { toEventRow } from './state/event-row.js'
 import { CsvWriter } from './storage/csv-writer.js'
 import { readHistory } from './storage/history-reader.js'
+import type { Device } from './inventory/filter-inventory.js'
+import { NOT_IN_MAINTENANCE, type MaintenanceStatus } from './schemas/device-facts.js'
+import { createSites, type Sites } from './sites/sites.js'
 
 export interface ServiceOptions {
   config: Config
@@ -63,6 +66,7 @@ export interface Service {
   deviceStates: DeviceStates
   alerts: Alerts
   metrics: Metrics
+  sites: Sites
   pipeline: ResultPipeline
   shutdown: ShutdownBudget
   /** the ping program check done at start (null before it) */
@@ -128,10 +132,19 @@ export function createService (opts: ServiceOptions): Service {
     log
   })
 
+  // locations (issue 13): one alert per site, `unreachable` behind down uplinks, /api/ping/groups.
+  // maintenanceOf is the one place maintenance comes from (a placeholder until src/maintenance/ lands).
+  const maintenanceOf = (_d: Device): MaintenanceStatus => NOT_IN_MAINTENANCE
+  const sites = createSites({ config: c, log, stateOf: (id) => deviceStates.state(id), maintenanceOf })
+
   /** What happens to each live state change: appended to the event files, alerted, logged. */
-  const onStateChanges = (events: StateEvent[]): void => {
+  const onStateChanges = (changes: StateEvent[]): void => {
+    // the site verdicts first: they decide which device changes still get a message of their own
+    const site = sites.onChanges(changes, changes.reduce((at, e) => Math.max(at, e.at), 0))
+    const events = site.events
     deviceStates.eventLog.write(events.map((e) => ({ row: toEventRow(e), at: e.at }))).catch(() => {})
-    alerts.notify(events)
+    alerts.notify(site.alert)
+    if (site.notices.length > 0) alerts.send(site.notices)
     if (events.length <= LOG_EACH_MAX) {
       for (const e of events) log.info({ device_id: e.device_id, ip: e.ip_address, from: e.from, to: e.to, reason: e.reason }, 'device state changed')
     } else {
@@ -147,7 +160,11 @@ export function createService (opts: ServiceOptions): Service {
     inventoryLoaded: () => inventory.status().loaded,
     onChanges: onStateChanges
   })
-  latest.setStateLookup(deviceStates.summary)
+  latest.setStateLookup((id) => {
+    const s = deviceStates.summary(id)
+    return s.state === 'down' ? { ...s, state: sites.shownState(id, 'down') } : s
+  })
+  latest.setMaintenanceLookup(maintenanceOf)
 
   const monitor = new Monitor({
     intervalMs: c.PING_INTERVAL * 1000,
@@ -188,6 +205,13 @@ export function createService (opts: ServiceOptions): Service {
     },
     // up/down/flapping per device; its changes go to onStateChanges (event files, alerts, log)
     deviceStates.stage,
+    {
+      // the groups of /api/ping/groups show this cycle's states (computed when first asked for)
+      name: 'sites',
+      cycle: () => sites.cycle(),
+      replayDone: () => sites.setDevices(inventory.devices()),
+      inventory: (devices) => sites.setDevices(devices)
+    },
     {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
@@ -249,6 +273,7 @@ export function createService (opts: ServiceOptions): Service {
     deviceStates,
     alerts,
     metrics,
+    sites,
     pipeline,
     shutdown,
     pingProgram: () => pingProgram,
@@ -284,6 +309,7 @@ export function createService (opts: ServiceOptions): Service {
       stopping ??= (async () => {
         await monitor.stop()
         await deviceStates.close()
+        await sites.close()
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()
         await resultWriter.close()

@@ -64,6 +64,10 @@ export const envSchema = Type.Object({
   ALERT_TIMEOUT: Type.Number({ default: 5, minimum: 0.1, maximum: 120, description: 'seconds one webhook POST may take' }),
   ALERT_RETRIES: Type.Integer({ default: 5, minimum: 0, maximum: 20, description: 'retries of a failed webhook POST' }),
   ALERT_RETRY_DELAY: Type.Number({ default: 1, minimum: 0.01, maximum: 60, description: 'seconds before the first retry; doubled for each further one, at most 60 s' }),
+  // locations (issue 13): one alert per site, uplinks
+  SITE_DOWN_MIN: Type.Integer({ default: 3, minimum: 1, maximum: 1000000, description: 'at least this many devices of a location (not in maintenance) down make the location down (one site alert)' }),
+  SITE_DOWN_RATIO: Type.Number({ default: 0.8, minimum: 0, maximum: 1, description: 'and they must be at least this share of its devices not in maintenance' }),
+  UPLINK_TYPE_IDS: Type.String({ default: '', pattern: '^\\s*(\\d+\\s*(,\\s*\\d+\\s*)*)?$', description: 'comma-separated device type ids (jenis_barang_id) that are the uplinks of their location; empty = none' }),
   // scale-out (issue 7): the instance monitors only the devices with device_id mod SHARD_COUNT = SHARD_INDEX
   SHARD_COUNT: Type.Integer({ default: 1, minimum: 1, maximum: 10000, description: 'how many instances share the inventory' }),
   SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" })

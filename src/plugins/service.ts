@@ -9,6 +9,7 @@ import type { PingEngine } from '../ping/ping-engine.js'
 import type { PingProgramCheck } from '../ping/ping-program.js'
 import { createService, type Service } from '../service.js'
 import type { DeviceStates } from '../state/device-states.js'
+import type { Sites } from '../sites/sites.js'
 import type { CsvWriter } from '../storage/csv-writer.js'
 
 declare module 'fastify' {
@@ -25,6 +26,7 @@ declare module 'fastify' {
     deviceState: DeviceStates
     alerts: Alerts
     metrics: Metrics
+    sites: Sites
     pingProgram: () => PingProgramCheck | null
     historyLoading: () => boolean
   }
@@ -46,6 +48,7 @@ export default fp(async (app) => {
   app.decorate('deviceState', service.deviceStates)
   app.decorate('alerts', service.alerts)
   app.decorate('metrics', service.metrics)
+  app.decorate('sites', service.sites)
   app.decorate('pingProgram', service.pingProgram)
   app.decorate('historyLoading', service.historyLoading)
   app.addHook('onClose', async () => { await service.stop() })
