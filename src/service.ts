@@ -189,7 +189,8 @@ export function createService (opts: ServiceOptions): Service {
       return at === null ? null : Date.parse(at)
     },
     shard: opts.shard,
-    now
+    now,
+    locationGroups: () => sites.groups('location')
   })
 
   // ── The data path: what happens to every finished cycle, replayed history batch and inventory
