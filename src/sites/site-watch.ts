@@ -2,6 +2,7 @@ import type { DeviceBrief, SiteNotice } from '../alerts/notice.js'
 import type { Device, NamedRef } from '../inventory/filter-inventory.js'
 import type { MaintenanceStatus } from '../schemas/device-facts.js'
 import type { DeviceState, StateEvent } from '../state/device-state.js'
+import { STATE_CODE } from './groups.js'
 
 export interface SiteSettings {
   /** SITE_DOWN_MIN: at least this many devices (not in maintenance) of a location down ... */
@@ -40,10 +41,11 @@ export interface DownSite {
 
 interface Place {
   ref: NamedRef
-  devices: Device[]
-  uplinks: Device[]
+  /** indices (in the device list) of its devices */
+  members: number[]
 }
 
+const DOWN = STATE_CODE.down
 const brief = (d: Device): DeviceBrief => ({ device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname })
 
 /**
@@ -55,8 +57,16 @@ const brief = (d: Device): DeviceBrief => ({ device_id: d.device_id, ip_address:
  * the devices (no per-request work). Devices without a location (id null) never form a site.
  */
 export class SiteWatch {
-  private places = new Map<number, Place>()
+  private list: Device[] = []
   private byId = new Map<number, Device>()
+  private places: Place[] = []
+  /** the place (index in `places`) of each device, -1 without a location */
+  private placeOf = new Int32Array(0)
+  private isUplink = new Uint8Array(0)
+  /** the machine's state of each device (STATE_CODE), kept from the changes: no lookup per device per cycle */
+  private raw = new Uint8Array(0)
+  private indexOf = new Map<number, number>()
+  /** down locations by location id */
   private readonly down = new Map<number, DownSite>()
   /** devices shown `unreachable` now */
   private unreachable = new Set<number>()
@@ -65,31 +75,55 @@ export class SiteWatch {
 
   constructor (private readonly opts: SiteWatchOptions) {}
 
-  /** The monitored devices changed. */
+  /** The monitored devices changed: the locations are worked out here once, not every cycle. */
   setDevices (devices: Device[]): void {
-    const places = new Map<number, Place>()
-    const byId = new Map<number, Device>()
     const uplinkTypes = this.opts.settings.uplinkTypeIds
-    for (const d of devices) {
+    const placeIndex = new Map<number, number>()
+    const places: Place[] = []
+    const placeOf = new Int32Array(devices.length)
+    const isUplink = new Uint8Array(devices.length)
+    const byId = new Map<number, Device>()
+    const indexOf = new Map<number, number>()
+    // the only full read of the states: at start, after the read-back and on inventory changes
+    const raw = new Uint8Array(devices.length)
+    for (let i = 0; i < devices.length; i++) {
+      const d = devices[i]
       byId.set(d.device_id, d)
+      indexOf.set(d.device_id, i)
+      raw[i] = STATE_CODE[this.opts.stateOf(d.device_id) ?? 'unknown']
       const id = d.location.id
-      if (id === null) continue
-      let p = places.get(id)
-      if (p === undefined) {
-        p = { ref: d.location, devices: [], uplinks: [] }
-        places.set(id, p)
+      if (id === null) {
+        placeOf[i] = -1
+        continue
       }
-      p.devices.push(d)
-      if (d.type.id !== null && uplinkTypes.has(d.type.id)) p.uplinks.push(d)
+      let p = placeIndex.get(id)
+      if (p === undefined) {
+        p = places.length
+        placeIndex.set(id, p)
+        places.push({ ref: d.location, members: [] })
+      }
+      places[p].members.push(i)
+      placeOf[i] = p
+      if (d.type.id !== null && uplinkTypes.has(d.type.id)) isUplink[i] = 1
     }
-    this.places = places
+    this.list = devices
     this.byId = byId
-    for (const id of this.down.keys()) if (!places.has(id)) this.down.delete(id)
+    this.indexOf = indexOf
+    this.raw = raw
+    this.places = places
+    this.placeOf = placeOf
+    this.isUplink = isUplink
+    for (const id of this.down.keys()) if (!placeIndex.has(id)) this.down.delete(id)
     for (const id of this.unreachable) if (!byId.has(id)) this.unreachable.delete(id)
   }
 
   device (deviceId: number): Device | undefined {
     return this.byId.get(deviceId)
+  }
+
+  /** The devices (the list given to setDevices) and their machine states as STATE_CODE, by index. */
+  rawStates (): { devices: Device[], raw: Uint8Array } {
+    return { devices: this.list, raw: this.raw }
   }
 
   /** The state to show: the machine's, except `unreachable` for a down device behind down uplinks. */
@@ -108,40 +142,64 @@ export class SiteWatch {
 
   /**
    * One live cycle's state changes (after the whole cycle was applied to the states): decides the
-   * locations' verdicts and what is alerted. `at` is the cycle's time.
+   * locations' verdicts and what is alerted. `at` is the cycle's time. One pass over the devices
+   * with typed arrays (50,000 devices: a few ms).
    */
   onChanges (changes: StateEvent[], at: number): SiteOutcome {
     const { minDown, ratio } = this.opts.settings
-    const stateOf = this.opts.stateOf
+    const { stateOf, maintenanceOf } = this.opts
+    const list = this.list
+    const raw = this.raw
+    for (const e of changes) {
+      const i = this.indexOf.get(e.device_id)
+      if (i !== undefined) raw[i] = STATE_CODE[e.to]
+    }
+    const placeOf = this.placeOf
+    const isUplink = this.isUplink
+    const np = this.places.length
+    const total = new Int32Array(np)
+    const downs = new Int32Array(np)
+    const uplinks = new Int32Array(np)
+    const uplinksDown = new Int32Array(np)
+    const isDown = new Uint8Array(list.length)
+    for (let i = 0; i < list.length; i++) {
+      const p = placeOf[i]
+      if (p < 0) continue
+      const d = list[i]
+      const down = raw[i] === DOWN ? 1 : 0
+      isDown[i] = down
+      if (isUplink[i] === 1) {
+        uplinks[p]++
+        uplinksDown[p] += down
+      }
+      if (maintenanceOf(d).active) continue
+      total[p]++
+      downs[p] += down
+    }
+
     const wasDown = new Set(this.down.keys())
     const notices: SiteNotice[] = []
     const cut = new Set<number>()
     const unreachable = new Set<number>()
-
-    for (const [id, p] of this.places) {
-      const uplinksDown = p.uplinks.length > 0 && p.uplinks.every((u) => stateOf(u.device_id) === 'down')
-      if (uplinksDown) cut.add(id)
-      let total = 0
-      let downDevices: Device[] | null = null
-      for (const d of p.devices) {
-        const s = stateOf(d.device_id)
-        if (uplinksDown && s === 'down' && !p.uplinks.includes(d)) unreachable.add(d.device_id)
-        if (this.opts.maintenanceOf(d).active) continue
-        total++
-        if (s === 'down') (downDevices ??= []).push(d)
+    for (let p = 0; p < np; p++) {
+      const place = this.places[p]
+      const id = place.ref.id as number
+      if (uplinks[p] > 0 && uplinksDown[p] === uplinks[p]) {
+        cut.add(id)
+        for (const i of place.members) if (isDown[i] === 1 && isUplink[i] === 0) unreachable.add(list[i].device_id)
       }
-      const nDown = downDevices?.length ?? 0
-      const isDown = nDown >= minDown && nDown >= ratio * total
+      const nDown = downs[p]
+      const siteDown = nDown >= minDown && nDown >= ratio * total[p]
       const prev = this.down.get(id)
-      if (isDown && prev === undefined) {
-        this.down.set(id, { location: p.ref, total, down: nDown, since: at })
-        notices.push({ event: 'site_down', at, location: p.ref, total, down: nDown, devices: (downDevices ?? []).map(brief), down_since: null })
-      } else if (isDown && prev !== undefined) {
-        prev.total = total
+      if (siteDown && prev === undefined) {
+        this.down.set(id, { location: place.ref, total: total[p], down: nDown, since: at })
+        notices.push({ event: 'site_down', at, location: place.ref, total: total[p], down: nDown, devices: this.downMembers(place, isDown), down_since: null })
+      } else if (siteDown && prev !== undefined) {
+        prev.total = total[p]
         prev.down = nDown
-      } else if (!isDown && prev !== undefined) {
+      } else if (!siteDown && prev !== undefined) {
         this.down.delete(id)
-        notices.push({ event: 'site_up', at, location: p.ref, total, down: nDown, devices: (downDevices ?? []).map(brief), down_since: prev.since })
+        notices.push({ event: 'site_up', at, location: place.ref, total: total[p], down: nDown, devices: this.downMembers(place, isDown), down_since: prev.since })
       }
     }
 
@@ -184,6 +242,13 @@ export class SiteWatch {
   /** locations whose uplinks are all down now */
   cutOff (): ReadonlySet<number> {
     return this.cut
+  }
+
+  /** the down devices of a place not in maintenance (for the site message) */
+  private downMembers (place: Place, isDown: Uint8Array): DeviceBrief[] {
+    const out: DeviceBrief[] = []
+    for (const i of place.members) if (isDown[i] === 1 && !this.opts.maintenanceOf(this.list[i]).active) out.push(brief(this.list[i]))
+    return out
   }
 
   private synthetic (id: number, from: DeviceState, to: DeviceState, reason: string, at: number): StateEvent | null {

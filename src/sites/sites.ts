@@ -4,7 +4,7 @@ import type { Device } from '../inventory/filter-inventory.js'
 import type { Log } from '../lib/log.js'
 import type { MaintenanceStatus } from '../schemas/device-facts.js'
 import type { DeviceState, StateEvent } from '../state/device-state.js'
-import { computeGroups, GroupsCache, type Group, type GroupBy } from './groups.js'
+import { GroupIndex, GroupsCache, STATE_CODE, type Group, type GroupBy } from './groups.js'
 import { SiteEventLog } from './site-event-log.js'
 import { SiteWatch, type DownSite, type SiteOutcome, type SiteSettings } from './site-watch.js'
 
@@ -48,9 +48,27 @@ export function createSites (opts: SitesOptions): Sites {
   const settings = siteSettings(opts.config)
   const watch = new SiteWatch({ settings, stateOf: opts.stateOf, maintenanceOf: opts.maintenanceOf })
   const eventLog = new SiteEventLog({ dir: opts.config.CSV_OUTPUT_DIR, retentionDays: opts.config.CSV_RETENTION_DAYS, log: opts.log })
-  let devices: Device[] = []
-  const shown = (id: number): DeviceState => watch.shownState(id, opts.stateOf(id) ?? 'unknown')
-  const groups = new GroupsCache((by) => computeGroups(devices, by, shown, opts.maintenanceOf, settings))
+  let index = new GroupIndex([])
+  // the shown state and maintenance of every device, filled once per cycle for all three groupings
+  let filled: { states: Uint8Array, maint: Uint8Array } | null = null
+  const fill = () => {
+    const { devices: list, raw } = watch.rawStates()
+    const states = new Uint8Array(raw)
+    const maint = new Uint8Array(list.length)
+    for (let i = 0; i < list.length; i++) {
+      if (states[i] === STATE_CODE.down && watch.shownState(list[i].device_id, 'down') === 'unreachable') states[i] = STATE_CODE.unreachable
+      maint[i] = opts.maintenanceOf(list[i]).active ? 1 : 0
+    }
+    return { states, maint }
+  }
+  const groups = new GroupsCache((by) => {
+    filled ??= fill()
+    return index.compute(by, filled.states, filled.maint, settings)
+  })
+  const invalidate = () => {
+    filled = null
+    groups.invalidate()
+  }
   return {
     onChanges: (events, at) => {
       const out = watch.onChanges(events, at)
@@ -58,15 +76,15 @@ export function createSites (opts: SitesOptions): Sites {
         eventLog.write(out.notices).catch(() => {})
         for (const n of out.notices) opts.log.warn({ location_id: n.location.id, location: n.location.name, total: n.total, down: n.down }, n.event === 'site_down' ? 'site down' : 'site back up')
       }
-      groups.invalidate()
+      invalidate()
       return out
     },
     setDevices: (d) => {
-      devices = d
       watch.setDevices(d)
-      groups.invalidate()
+      index = new GroupIndex(watch.rawStates().devices)
+      invalidate()
     },
-    cycle: () => groups.invalidate(),
+    cycle: invalidate,
     shownState: (id, raw) => watch.shownState(id, raw),
     groups: (by) => groups.get(by),
     downSites: () => watch.downSites(),

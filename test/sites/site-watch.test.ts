@@ -20,8 +20,8 @@ function setup (devices: Device[], opts: { uplinks?: number[], inMaintenance?: n
   const maint = new Set(opts.inMaintenance ?? [])
   const maintenanceOf = (d: Device): MaintenanceStatus => maint.has(d.device_id) ? { active: true, source: 'kondisi', until: null, overdue: false } : NOT_IN_MAINTENANCE
   const watch = new SiteWatch({ settings: { minDown: 3, ratio: 0.8, uplinkTypeIds: new Set(opts.uplinks ?? []) }, stateOf: (id) => states.get(id), maintenanceOf })
-  watch.setDevices(devices)
   for (const d of devices) states.set(d.device_id, 'up')
+  watch.setDevices(devices)
   /** the machine's changes of one cycle, applied, then the watch's verdict */
   const cycle = (to: DeviceState, ids: number[], at = 1000) => {
     const changes: StateEvent[] = ids.map((id) => {
