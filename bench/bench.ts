@@ -20,6 +20,7 @@ import { FPING_DEFAULT_BATCH } from '../src/ping/ping-engine.js'
 import { listCsvFiles } from '../src/storage/csv-files.js'
 import { makeFleet, writeInventory, type FleetDevice } from './fleet.js'
 import { cpuSeconds, peakRssMb, TreeRssSampler } from './proc-stats.js'
+import { benchSites, formatSitesBench } from './sites-bench.js'
 
 type Kind = 'ping' | 'fping' | 'bare'
 
@@ -65,12 +66,14 @@ const NFT_RULES = `table inet mpm_bench {
 }
 `
 
-function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean } {
+function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, sitesOnly: boolean } {
   const opts = new Map<string, string>()
   let json = false
+  let sitesOnly = false
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--json') { json = true; continue }
+    if (a === '--sites') { sitesOnly = true; continue }
     if (a === '--help' || a === '-h') usage(0)
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(a)
     if (m === null) usage(1, `unknown argument ${a}`)
@@ -95,6 +98,7 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean } {
     const w = num('workers', 200)
     return {
       json,
+      sitesOnly,
       configs: [
         { ...base, kind: 'ping', devices: 1000, intervalS: 5, workers: w },
         { ...base, kind: 'fping', devices: 1000, intervalS: 5, workers: 20 },
@@ -114,15 +118,17 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean } {
   for (const n of devices) {
     for (const kind of kinds) configs.push({ ...base, kind, devices: n, intervalS: num('interval', 5), workers: num('workers', 20) })
   }
-  return { json, configs }
+  return { json, sitesOnly, configs }
 }
 
 function usage (code: number, problem?: string): never {
   if (problem !== undefined) process.stderr.write(`bench: ${problem}\n`)
   process.stderr.write(`usage: npm run bench -- [--devices N[,N..]] [--backend ping,fping,bare] [--down 0.1] [--cycles 10]
                           [--timeout 3] [--interval 5] [--workers MAX_PING_WORKERS] [--batch FPING_BATCH_SIZE] [--json]
+       npm run bench -- --sites      (only the site detection + groups figure; needs no root)
 Without --devices/--backend/--interval/--workers: ping vs fping backend vs bare fping at 1,000 devices,
-then fping backend and bare fping at 10,000 (interval 5) and 50,000 (interval 10).
+then fping backend and bare fping at 10,000 (interval 5) and 50,000 (interval 10). Every run ends with
+the per-cycle main-thread cost of site detection + groups at 50,000 devices in 1,000 locations.
 `)
   process.exit(code)
 }
@@ -341,7 +347,12 @@ function table (results: BenchResult[]): string {
 }
 
 async function main (): Promise<void> {
-  const { configs, json } = parseArgs(process.argv.slice(2))
+  const { configs, json, sitesOnly } = parseArgs(process.argv.slice(2))
+  if (sitesOnly) {
+    const r = benchSites()
+    process.stdout.write(json ? JSON.stringify({ sites: r }, null, 2) + '\n' : formatSitesBench(r) + '\n')
+    return
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('bench: needs root: it creates a private network namespace (unshare --net) with an nft rule; run it with sudo\n')
     process.exit(2)
@@ -364,15 +375,17 @@ async function main (): Promise<void> {
     for (const p of r.problems) process.stderr.write(`bench:   problem: ${p}\n`)
     results.push(r)
   }
+  // in-process, on synthetic states: the main-thread cost that src/sites/ adds to every cycle
+  const sites = benchSites()
   if (json) {
-    process.stdout.write(JSON.stringify({ about, results }, null, 2) + '\n')
+    process.stdout.write(JSON.stringify({ about, results, sites }, null, 2) + '\n')
     return
   }
   process.stdout.write(`${about}\n` +
     'cycle: the service\'s own cycle duration (ping start to last result); CPU: service + children per cycle, from the end of cycle 1 on\n' +
     '(bare fping: every run); peak RSS: the service process (VmHWM); tree RSS: service + children, sampled every 100 ms;\n' +
     'misclassified: reachable devices reported down plus dropped devices reported up, checked per cycle in the CSV rows.\n\n' +
-    table(results) + '\n')
+    table(results) + '\n' + formatSitesBench(sites) + '\n')
 }
 
 main().catch((err) => {

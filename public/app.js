@@ -23,7 +23,10 @@ const state = {
   status: undefined,
   unreachableSince: null,
   refreshError: null,
-  rows: []
+  rows: [],
+  /** /api/ping/groups?by=location, worst first (null: an older server without it) */
+  locations: null,
+  location: undefined
 }
 let busy = false
 let timer = 0
@@ -68,6 +71,11 @@ function toRow (d, status) {
     seenAt: d.last_seen === null ? null : Date.parse(d.last_seen),
     downSince: d.down_since ?? null,
     flapping: d.state === 'flapping',
+    unreachable: d.state === 'unreachable',
+    locationId: d.location?.id ?? null,
+    maintenance: d.maintenance?.active === true,
+    overdue: d.maintenance?.overdue === true,
+    maintenanceUntil: d.maintenance?.until ?? null,
     loss: o?.loss_percent ?? null,
     spark: o?.spark ?? null,
     search: `${d.hostname} ${d.ip_address} ${d.device_id}`.toLowerCase()
@@ -83,6 +91,53 @@ async function loadStatus () {
     ...s.data.devices.online.map((d) => toRow(d, 'online'))
   ]
   table.setRows(state.rows)
+  await loadLocations()
+}
+
+async function loadLocations () {
+  try {
+    state.locations = (await getJSON('api/ping/groups?by=location')).data
+  } catch (err) {
+    if (err.status === 404) state.locations = null
+    else throw err
+  }
+  renderLocations()
+}
+
+/** One tile per location, worst first (the server's order); a click shows only its devices. */
+function renderLocations () {
+  const box = $('location-tiles')
+  const groups = state.locations ?? []
+  $('locations').hidden = groups.length === 0
+  const existing = new Map([...box.children].map((el) => [el.dataset.key, el]))
+  for (const g of groups) {
+    const key = String(g.id)
+    let el = existing.get(key)
+    if (el === undefined) {
+      el = document.createElement('button')
+      el.type = 'button'
+      el.className = 'tile'
+      el.dataset.key = key
+      el.innerHTML = '<span class="name"></span><span class="counts"></span>'
+      el.addEventListener('click', () => {
+        state.location = state.location === g.id ? undefined : g.id
+        table.setLocation(state.location)
+        renderLocations()
+      })
+    }
+    el.dataset.state = g.state
+    el.setAttribute('aria-pressed', String(state.location === g.id))
+    setText(el.querySelector('.name'), g.name)
+    const parts = [`${g.up}/${g.total} up`]
+    if (g.down > 0) parts.push(`${g.down} down`)
+    if (g.unreachable > 0) parts.push(`${g.unreachable} unreachable`)
+    if (g.flapping > 0) parts.push(`${g.flapping} flapping`)
+    if (g.maintenance > 0) parts.push(`${g.maintenance} in maintenance`)
+    setText(el.querySelector('.counts'), parts.join(' · '))
+    box.append(el)
+    existing.delete(key)
+  }
+  for (const el of existing.values()) el.remove()
 }
 
 async function loadOverview () {
@@ -157,6 +212,10 @@ function banners () {
     } else if (svc.last_cycle !== null && now - Date.parse(svc.last_cycle.started_at) > staleAfterMs(svc)) {
       out.push({ level: 'warn', key: 'stale', text: `Data is stale: the last cycle started ${ago(svc.last_cycle.started_at, now)}, but the monitor should run every ${svc.interval_s} s.` })
     }
+  }
+  // a location whose devices are down together (the service sent one site alert for it)
+  for (const g of state.locations ?? []) {
+    if (g.state === 'down' && g.id !== null) out.push({ level: 'error', key: `site-${g.id}`, text: `${g.name} down: ${g.down + g.unreachable} of ${g.total} devices` })
   }
   const h = state.health
   if (h !== null && state.unreachableSince === null) {

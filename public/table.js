@@ -66,6 +66,8 @@ export class DeviceTable {
     this.pool = []
     this.filterText = ''
     this.filterStatus = 'all'
+    /** a location id to show only its devices; undefined = all (null is a real value: no location) */
+    this.filterLocation = undefined
     this.sortKey = 'status'
     this.sortDir = 1
     this.frame = 0
@@ -100,6 +102,13 @@ export class DeviceTable {
     this.viewport.scrollTop = 0
   }
 
+  /** Only the devices of this location id (null: devices without one); undefined: every location. */
+  setLocation (id) {
+    this.filterLocation = id
+    this.refresh()
+    this.viewport.scrollTop = 0
+  }
+
   sortBy (key) {
     if (this.sortKey === key) this.sortDir = -this.sortDir
     else {
@@ -122,6 +131,7 @@ export class DeviceTable {
     let rows = this.all
     if (filterStatus !== 'all') rows = rows.filter((r) => r.status === filterStatus)
     if (filterText !== '') rows = rows.filter((r) => r.search.includes(filterText))
+    if (this.filterLocation !== undefined) rows = rows.filter((r) => r.locationId === this.filterLocation)
     const primary = compareBy(SORTS[this.sortKey].value, this.sortDir)
     this.view = [...rows].sort((a, b) => primary(a, b) || byName(a, b))
     this.spacer.style.height = `${this.view.length * ROW_H}px`
@@ -178,8 +188,11 @@ export class DeviceTable {
     const statusText = document.createElement('span')
     const since = document.createElement('span')
     since.className = 'since'
-    status.append(dot, statusText, since)
-    el.cells = { status, statusText, since, hostname: cell('hostname'), ip: cell('ip'), rt: cell('num rt'), seen: cell('seen'), loss: cell('num loss'), spark: cell('spark') }
+    // maintenance / overdue (kondisi = maintenance past its tenggat_maintenance)
+    const badge = document.createElement('span')
+    badge.className = 'badge'
+    status.append(dot, statusText, since, badge)
+    el.cells = { status, statusText, since, badge, hostname: cell('hostname'), ip: cell('ip'), rt: cell('num rt'), seen: cell('seen'), loss: cell('num loss'), spark: cell('spark') }
     el.spark = null
     el.sparkData = null
     this.spacer.append(el)
@@ -195,7 +208,7 @@ export class DeviceTable {
     setAttr(el, 'data-device-id', String(r.id))
     setAttr(el, 'data-odd', i % 2 === 1 ? '' : null)
     const c = el.cells
-    setText(c.statusText, r.status === 'online' ? 'Online' : 'Offline')
+    setText(c.statusText, r.status === 'online' ? 'Online' : r.unreachable ? 'Unreachable' : 'Offline')
     // how long the outage lasts, or that the device keeps going up and down
     if (r.status === 'offline' && r.downSince !== null) {
       setText(c.since, duration(now - Date.parse(r.downSince)))
@@ -205,6 +218,11 @@ export class DeviceTable {
       setAttr(c.status, 'title', r.flapping ? 'keeps going up and down' : null)
     }
     setAttr(el, 'data-flapping', r.flapping ? '' : null)
+    const badge = r.overdue ? 'overdue' : r.maintenance ? 'maintenance' : ''
+    setText(c.badge, badge)
+    setAttr(c.badge, 'data-kind', badge === '' ? null : badge)
+    setAttr(c.badge, 'title', badge === '' ? null : r.maintenanceUntil === null ? 'in maintenance: no alerts' : `in maintenance until ${fullTime(r.maintenanceUntil)}: no alerts`)
+    setAttr(el, 'data-unreachable', r.unreachable ? '' : null)
     setText(c.hostname, r.hostname)
     setAttr(c.hostname, 'title', r.hostname)
     setText(c.ip, r.ip)

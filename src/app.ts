@@ -12,6 +12,7 @@ import healthRoutes from './routes/api/health.js'
 import pingRoutes from './routes/api/ping.js'
 import eventRoutes from './routes/api/events.js'
 import maintenanceRoutes from './routes/api/maintenance.js'
+import groupRoutes from './routes/api/groups.js'
 import metricsRoutes from './routes/metrics.js'
 import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
@@ -60,6 +61,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(pingRoutes, { prefix: '/api/ping' })
   await fastify.register(eventRoutes, { prefix: '/api/ping' })
   await fastify.register(maintenanceRoutes, { prefix: '/api' })
+  await fastify.register(groupRoutes, { prefix: '/api/ping' })
   await fastify.register(metricsRoutes)
   await fastify.register(dashboard)
 }

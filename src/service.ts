@@ -19,6 +19,9 @@ import type { StateEvent } from './state/device-state.js'
 import { toEventRow } from './state/event-row.js'
 import { CsvWriter } from './storage/csv-writer.js'
 import { readHistory } from './storage/history-reader.js'
+import type { Device } from './inventory/filter-inventory.js'
+import type { MaintenanceStatus } from './schemas/device-facts.js'
+import { createSites, type Sites } from './sites/sites.js'
 
 export interface ServiceOptions {
   config: Config
@@ -66,6 +69,7 @@ export interface Service {
   /** who is in maintenance (kondisi, windows): no alerts for them; `statusOf(device)` for device rows */
   maintenance: Maintenance
   metrics: Metrics
+  sites: Sites
   pipeline: ResultPipeline
   shutdown: ShutdownBudget
   /** the ping program check done at start (null before it) */
@@ -131,11 +135,21 @@ export function createService (opts: ServiceOptions): Service {
     log
   })
 
+  // locations (issue 13): one alert per site, `unreachable` behind down uplinks, /api/ping/groups.
+  // maintenanceOf is the one place maintenance comes from (the maintenance module, made below: called
+  // only once cycles run, after it exists)
+  const maintenanceOf = (d: Device): MaintenanceStatus => maintenance.statusOf(d)
+  const sites = createSites({ config: c, log, stateOf: (id) => deviceStates.state(id), maintenanceOf })
+
   /** What happens to each live state change: appended to the event files, alerted, logged. */
-  const onStateChanges = (events: StateEvent[]): void => {
+  const onStateChanges = (changes: StateEvent[]): void => {
+    // the site verdicts first: they decide which device changes still get a message of their own
+    const site = sites.onChanges(changes, changes.reduce((at, e) => Math.max(at, e.at), 0))
+    const events = site.events
     deviceStates.eventLog.write(events.map((e) => ({ row: toEventRow(e), at: e.at }))).catch(() => {})
-    // devices in maintenance are still recorded (above) but not alerted
-    alerts.notify(maintenance.gate(events))
+    // devices in maintenance are still recorded (above) but not alerted; a site's devices are in its one message
+    alerts.notify(maintenance.gate(site.alert))
+    if (site.notices.length > 0) alerts.send(site.notices)
     if (events.length <= LOG_EACH_MAX) {
       for (const e of events) log.info({ device_id: e.device_id, ip: e.ip_address, from: e.from, to: e.to, reason: e.reason }, 'device state changed')
     } else {
@@ -151,7 +165,6 @@ export function createService (opts: ServiceOptions): Service {
     inventoryLoaded: () => inventory.status().loaded,
     onChanges: onStateChanges
   })
-  latest.setStateLookup(deviceStates.summary)
   const maintenance = createMaintenance({
     config: c,
     log,
@@ -162,6 +175,11 @@ export function createService (opts: ServiceOptions): Service {
     rebuilding: () => deviceStates.rebuilding(),
     alerts
   })
+  latest.setStateLookup((id) => {
+    const s = deviceStates.summary(id)
+    return s.state === 'down' ? { ...s, state: sites.shownState(id, 'down') } : s
+  })
+  latest.setMaintenanceLookup(maintenanceOf)
 
   const monitor = new Monitor({
     intervalMs: c.PING_INTERVAL * 1000,
@@ -186,7 +204,8 @@ export function createService (opts: ServiceOptions): Service {
       return at === null ? null : Date.parse(at)
     },
     shard: opts.shard,
-    now
+    now,
+    locationGroups: () => sites.groups('location')
   })
 
   // ── The data path: what happens to every finished cycle, replayed history batch and inventory
@@ -205,6 +224,13 @@ export function createService (opts: ServiceOptions): Service {
     // after the device states: a device that leaves maintenance down (window over, kondisi changed,
     // date passed) gets its down alert here; also the daily overdue notice
     maintenance.stage,
+    {
+      // the groups of /api/ping/groups show this cycle's states (computed when first asked for)
+      name: 'sites',
+      cycle: () => sites.cycle(),
+      replayDone: () => sites.setDevices(inventory.devices()),
+      inventory: (devices) => sites.setDevices(devices)
+    },
     {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
@@ -267,6 +293,7 @@ export function createService (opts: ServiceOptions): Service {
     alerts,
     maintenance,
     metrics,
+    sites,
     pipeline,
     shutdown,
     pingProgram: () => pingProgram,
@@ -304,6 +331,7 @@ export function createService (opts: ServiceOptions): Service {
         await monitor.stop()
         await deviceStates.close()
         await maintenance.settled()
+        await sites.close()
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()
         await resultWriter.close()

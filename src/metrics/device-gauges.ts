@@ -5,6 +5,9 @@ import { escapeLabelValue, familyHeader, formatValue } from './exposition.js'
 interface Entry {
   ip: string
   hostname: string
+  /** the device's location and type ids as labels ('' when none) */
+  loc: string
+  type: string
   /** `<prefix>device_up{device_id="…",ip="…",hostname="…"} 1\n`: labels escaped once, line rebuilt only when up flips */
   upLine: string
   up: 0 | 1 | -1
@@ -13,6 +16,8 @@ interface Entry {
   /** seconds; NaN while the last ping failed */
   rtt: number
 }
+
+const idLabel = (id: number | null) => id === null ? '' : String(id)
 
 /**
  * The per-device families: `<prefix>device_up` and `<prefix>device_response_time_seconds`. A cycle
@@ -38,7 +43,7 @@ export class DeviceGauges {
     this.monitored = new Map(devices.map((d) => [d.device_id, d]))
     for (const [id, e] of this.entries) {
       const d = this.monitored.get(id)
-      if (d === undefined || d.ip_address !== e.ip || d.hostname !== e.hostname) this.entries.delete(id)
+      if (d === undefined || d.ip_address !== e.ip || d.hostname !== e.hostname || idLabel(d.location.id) !== e.loc || idLabel(d.type.id) !== e.type) this.entries.delete(id)
     }
     this.version++
   }
@@ -50,8 +55,11 @@ export class DeviceGauges {
       if (d === undefined || d.ip_address !== row.ip_address || d.hostname !== row.hostname) continue
       let e = this.entries.get(row.device_id)
       if (e === undefined || e.ip !== row.ip_address || e.hostname !== row.hostname) {
-        const labels = `{device_id="${row.device_id}",ip="${escapeLabelValue(row.ip_address)}",hostname="${escapeLabelValue(row.hostname)}"} `
-        e = { ip: row.ip_address, hostname: row.hostname, upLine: '', up: -1, rttPrefix: this.rttName + labels, rtt: NaN }
+        const loc = idLabel(d.location.id)
+        const type = idLabel(d.type.id)
+        // location_id and type_id let rules and dashboards sum by location or type (ids only: few distinct values, names may change)
+        const labels = `{device_id="${row.device_id}",ip="${escapeLabelValue(row.ip_address)}",hostname="${escapeLabelValue(row.hostname)}",location_id="${loc}",type_id="${type}"} `
+        e = { ip: row.ip_address, hostname: row.hostname, loc, type, upLine: '', up: -1, rttPrefix: this.rttName + labels, rtt: NaN }
         this.entries.set(row.device_id, e)
       }
       const up = row.ping_success ? 1 : 0

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Device } from '../inventory/filter-inventory.js'
 import type { CycleResult } from '../monitor/cycle.js'
 import { DeviceGauges } from './device-gauges.js'
+import type { Group } from '../sites/groups.js'
 import { FAILURE_REASONS, failureReason, type FailureReason } from './failure-reason.js'
 import { ResponseTimeHistogram } from './response-time-histogram.js'
 
@@ -20,6 +21,8 @@ export interface MetricSources {
   inventoryLoadedAt: () => number | null
   shard: { index: number, count: number }
   now: () => number
+  /** the devices counted by location (src/sites/groups.ts), for mpm_location_devices */
+  locationGroups?: () => Group[]
 }
 
 export interface Metrics {
@@ -83,6 +86,24 @@ export function createMetrics (src: MetricSources): Metrics {
   gaugeFrom(registry, `${p}last_cycle_duration_seconds`, 'Duration of the last completed cycle', () => src.lastCycleDurationMs() / 1000)
   new Gauge({ name: `${p}shard_info`, help: 'The shard this instance monitors: devices whose id mod shard_count is shard_index', labelNames: ['shard_index', 'shard_count'], registers: [registry] })
     .set({ shard_index: String(src.shard.index), shard_count: String(src.shard.count) }, 1)
+
+  const locationGroups = src.locationGroups
+  if (locationGroups !== undefined) {
+    const states = ['up', 'down', 'unreachable', 'flapping', 'unknown'] as const
+    registry.registerMetric(new Gauge({
+      name: `${p}location_devices`,
+      help: 'Devices of each location by state (unreachable: behind the down uplinks of the location)',
+      labelNames: ['location_id', 'location', 'state'],
+      registers: [],
+      collect () {
+        this.reset()
+        for (const g of locationGroups()) {
+          const labels = { location_id: g.id === null ? '' : String(g.id), location: g.name }
+          for (const state of states) this.set({ ...labels, state }, g[state])
+        }
+      }
+    }))
+  }
 
   return {
     contentType: registry.contentType,

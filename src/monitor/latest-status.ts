@@ -1,6 +1,9 @@
 import type { Device } from '../inventory/filter-inventory.js'
 import type { ResultRow } from '../storage/result-row.js'
-import type { DeviceStateSummary, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
+import type { DeviceStateSummary, FactFilter, LatestRow, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
+import type { DeviceFacts } from '../schemas/device-facts.js'
+import { deviceFacts, type MaintenanceOf } from '../sites/device-facts.js'
+import { NOT_IN_MAINTENANCE } from '../schemas/device-facts.js'
 
 export type { DeviceStateSummary, OnlineDevice, OfflineDevice, StatusData } from '../schemas/latest.js'
 export type StateLookup = (deviceId: number) => DeviceStateSummary
@@ -16,10 +19,19 @@ export class LatestStatus {
   private devices: Device[] = []
   private readonly latest = new Map<number, { row: ResultRow, at: number }>()
   private readonly lastSeen = new Map<number, { ts: string, at: number }>()
-  private preparedLatest: ResultRow[] = []
+  private preparedLatest: LatestRow[] = []
   private preparedStatus: StatusData = emptyStatus()
   private dirty = false
   private stateOf: StateLookup = () => NO_STATE
+  private maintenanceOf: MaintenanceOf = () => NOT_IN_MAINTENANCE
+  /** filtered answers of this preparation, by filter (the response cache keys by URL; this keys by meaning) */
+  private readonly filtered = new Map<string, { latest?: LatestRow[], status?: StatusData }>()
+
+  /** Where the `maintenance` of each device row comes from. */
+  setMaintenanceLookup (lookup: MaintenanceOf): void {
+    this.maintenanceOf = lookup
+    this.dirty = true
+  }
 
   /** Where `state`, `consecutive_failures` and `down_since` of each device come from. */
   setStateLookup (lookup: StateLookup): void {
@@ -47,14 +59,38 @@ export class LatestStatus {
     this.dirty = true
   }
 
-  latestRows (): ResultRow[] {
+  latestRows (filter: FactFilter = {}): LatestRow[] {
     if (this.dirty) this.prepare()
-    return this.preparedLatest
+    if (!isFiltered(filter)) return this.preparedLatest
+    const f = this.filteredEntry(filter)
+    f.latest ??= this.preparedLatest.filter((r) => matches(r, filter))
+    return f.latest
   }
 
-  status (): StatusData {
+  status (filter: FactFilter = {}): StatusData {
     if (this.dirty) this.prepare()
-    return this.preparedStatus
+    if (!isFiltered(filter)) return this.preparedStatus
+    const f = this.filteredEntry(filter)
+    f.status ??= this.filterStatus(filter)
+    return f.status
+  }
+
+  private filteredEntry (filter: FactFilter) {
+    const key = `${filter.location_id ?? ''}/${filter.type_id ?? ''}`
+    let f = this.filtered.get(key)
+    if (f === undefined) {
+      f = {}
+      this.filtered.set(key, f)
+    }
+    return f
+  }
+
+  private filterStatus (filter: FactFilter): StatusData {
+    const p = this.preparedStatus
+    const online = p.devices.online.filter((d) => matches(d, filter))
+    const offline = p.devices.offline.filter((d) => matches(d, filter))
+    const total = this.devices.reduce((n, d) => n + (matches(d, filter) ? 1 : 0), 0)
+    return { total_devices: total, online_devices: online.length, offline_devices: offline.length, pending_devices: total - online.length - offline.length, states: countStates(online, offline, total), devices: { online, offline } }
   }
 
   private remember (row: ResultRow, at: number): void {
@@ -68,10 +104,13 @@ export class LatestStatus {
 
   private prepare (): void {
     this.dirty = false
-    const monitored = new Set(this.devices.map((d) => d.device_id))
-    const entries = [...this.latest.entries()].filter(([id]) => monitored.has(id)).map(([, v]) => v)
+    this.filtered.clear()
+    // one facts object per device per preparation, shared by its /latest and /status rows
+    const facts = new Map<number, DeviceFacts>()
+    for (const d of this.devices) facts.set(d.device_id, deviceFacts(d, this.maintenanceOf))
+    const entries = [...this.latest.entries()].filter(([id]) => facts.has(id)).map(([, v]) => v)
     entries.sort((a, b) => b.at - a.at || a.row.device_id - b.row.device_id)
-    this.preparedLatest = entries.map((e) => e.row)
+    this.preparedLatest = entries.map((e) => ({ ...e.row, ...(facts.get(e.row.device_id) as DeviceFacts) }))
     const online: OnlineDevice[] = []
     const offline: OfflineDevice[] = []
     for (const d of this.devices) {
@@ -79,7 +118,7 @@ export class LatestStatus {
       if (l === undefined) continue
       const last_seen = this.lastSeen.get(d.device_id)?.ts ?? null
       const { state, consecutive_failures, down_since } = this.stateOf(d.device_id)
-      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen, state, consecutive_failures, down_since }
+      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen, state, consecutive_failures, down_since, ...(facts.get(d.device_id) as DeviceFacts) }
       if (l.row.ping_success) online.push({ ...base, response_time_ms: l.row.response_time_ms })
       else offline.push({ ...base, error_message: l.row.error_message })
     }
@@ -88,11 +127,25 @@ export class LatestStatus {
       online_devices: online.length,
       offline_devices: offline.length,
       pending_devices: this.devices.length - online.length - offline.length,
+      states: countStates(online, offline, this.devices.length),
       devices: { online, offline }
     }
   }
 }
 
 function emptyStatus (): StatusData {
-  return { total_devices: 0, online_devices: 0, offline_devices: 0, pending_devices: 0, devices: { online: [], offline: [] } }
+  return { total_devices: 0, online_devices: 0, offline_devices: 0, pending_devices: 0, states: countStates([], [], 0), devices: { online: [], offline: [] } }
+}
+
+const isFiltered = (f: FactFilter) => f.location_id !== undefined || f.type_id !== undefined
+const matches = (d: { location: { id: number | null }, type: { id: number | null } }, f: FactFilter) =>
+  (f.location_id === undefined || d.location.id === f.location_id) && (f.type_id === undefined || d.type.id === f.type_id)
+
+/** devices by state; those without a result yet are unknown */
+function countStates (online: Array<{ state: string }>, offline: Array<{ state: string }>, total: number): StatusData['states'] {
+  const n = { up: 0, down: 0, unreachable: 0, flapping: 0, unknown: 0 }
+  for (const d of online) n[d.state as keyof typeof n]++
+  for (const d of offline) n[d.state as keyof typeof n]++
+  n.unknown += total - online.length - offline.length
+  return n
 }

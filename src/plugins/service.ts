@@ -10,6 +10,7 @@ import type { PingEngine } from '../ping/ping-engine.js'
 import type { PingProgramCheck } from '../ping/ping-program.js'
 import { createService, type Service } from '../service.js'
 import type { DeviceStates } from '../state/device-states.js'
+import type { Sites } from '../sites/sites.js'
 import type { CsvWriter } from '../storage/csv-writer.js'
 
 declare module 'fastify' {
@@ -27,6 +28,7 @@ declare module 'fastify' {
     alerts: Alerts
     maintenance: Maintenance
     metrics: Metrics
+    sites: Sites
     pingProgram: () => PingProgramCheck | null
     historyLoading: () => boolean
   }
@@ -49,6 +51,7 @@ export default fp(async (app) => {
   app.decorate('alerts', service.alerts)
   app.decorate('maintenance', service.maintenance)
   app.decorate('metrics', service.metrics)
+  app.decorate('sites', service.sites)
   app.decorate('pingProgram', service.pingProgram)
   app.decorate('historyLoading', service.historyLoading)
   app.addHook('onClose', async () => { await service.stop() })

@@ -17,7 +17,7 @@ export const StringEnum = <const T extends readonly string[]>(values: T, options
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 
 /** A device's state as the state tracker sees it (see src/state/device-state.ts). */
-export const DeviceStateEnum = (options: Record<string, unknown> = {}) => StringEnum(['unknown', 'up', 'down', 'flapping'], options)
+export const DeviceStateEnum = (options: Record<string, unknown> = {}) => StringEnum(['unknown', 'up', 'down', 'flapping', 'unreachable'], options)
 
 /** A device id in a path or query string. */
 export const DeviceId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })

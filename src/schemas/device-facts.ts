@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Nullable, StringEnum } from './common.js'
+import { Nullable } from './common.js'
 
 /** What the inventory says about a device beside its address: carried by every device row of the API. */
 
@@ -10,7 +10,8 @@ export const NamedRefSchema = Type.Object({
 
 export const MaintenanceSchema = Type.Object({
   active: Type.Boolean({ description: 'in maintenance now: no alerts are sent for it' }),
-  source: Nullable(StringEnum(['kondisi', 'window']), { description: "'kondisi': the inventory says maintenance; 'window': a window made through /api/maintenance" }),
+  // null must be in the enum too: Nullable widens only the type, and an enum without null refuses it
+  source: Type.Unsafe<'kondisi' | 'window' | null>({ type: ['string', 'null'], enum: ['kondisi', 'window', null], description: "'kondisi': the inventory says maintenance; 'window': a window made through /api/maintenance; null when not in maintenance" }),
   until: Nullable(Type.String(), { description: 'end of the maintenance (ISO 8601, local time); null when open-ended' }),
   overdue: Type.Boolean({ description: 'kondisi still says maintenance but tenggat_maintenance has passed' })
 })

@@ -17,6 +17,16 @@ const row = (device_id: number, ip_address: string, hostname: string, ok: boolea
   error_message: ok ? '' : 'No response (timeout)'
 })
 
+/** what every device row carries beside its address (src/schemas/device-facts.ts) */
+const facts = (location: string, type: string) => ({
+  location: { id: 3, name: location },
+  rack: 'R2',
+  type: { id: 2, name: type },
+  kondisi: 'baik',
+  maintenance: { active: false, source: null, until: null, overdue: false }
+})
+const FACTS = facts('Gedung B', 'Switch')
+
 const cycle = { number: 1732, started_at: AT, duration_ms: 412.5, devices: 3, up: 2, down: 1 }
 
 const serviceState = (running: boolean) => ({
@@ -63,12 +73,12 @@ export const docs = {
   latest: {
     description: 'The most recent result of every monitored device, as written to the CSV files, newest first. ' +
       'Served from memory: cheap to poll.',
-    example: { success: true, data: [row(1, '127.0.0.1', 'gateway', true, 0.05), row(4, '10.0.0.4', 'dead-switch', false, null)], count: 2 }
+    example: { success: true, data: [{ ...row(1, '127.0.0.1', 'gateway', true, 0.05), ...FACTS }, { ...row(4, '10.0.0.4', 'dead-switch', false, null), ...FACTS }], count: 2 }
   },
   deviceHistory: {
     description: 'Every result of one device in the last `hours` (at most HISTORY_HOURS), newest first; `limit` keeps the newest rows only. ' +
       '404 when the device is neither monitored nor in the history of the window.',
-    example: { success: true, device_id: 1, hours: 1, data: [row(1, '127.0.0.1', 'gateway', true, 0.05)], count: 1 }
+    example: { success: true, device_id: 1, hours: 1, ...FACTS, data: [row(1, '127.0.0.1', 'gateway', true, 0.05)], count: 1 }
   },
   statistics: {
     description: 'Counts, success rate, response times (average, min, max, p50, p95), jitter and packet loss over the last `hours`, ' +
@@ -132,9 +142,10 @@ export const docs = {
         online_devices: 2,
         offline_devices: 1,
         pending_devices: 0,
+        states: { up: 2, down: 1, unreachable: 0, flapping: 0, unknown: 0 },
         devices: {
-          online: [{ device_id: 1, ip_address: '127.0.0.1', hostname: 'gateway', last_seen: AT, response_time_ms: 0.05, state: 'up', consecutive_failures: 0, down_since: null }],
-          offline: [{ device_id: 4, ip_address: '10.0.0.4', hostname: 'dead-switch', last_seen: EARLIER, error_message: 'No response (timeout)', state: 'down', consecutive_failures: 276, down_since: EARLIER }]
+          online: [{ device_id: 1, ip_address: '127.0.0.1', hostname: 'gateway', last_seen: AT, response_time_ms: 0.05, state: 'up', consecutive_failures: 0, down_since: null, ...FACTS }],
+          offline: [{ device_id: 4, ip_address: '10.0.0.4', hostname: 'dead-switch', last_seen: EARLIER, error_message: 'No response (timeout)', state: 'down', consecutive_failures: 276, down_since: EARLIER, ...FACTS }]
         }
       }
     }
@@ -154,19 +165,21 @@ export const docs = {
     example: { success: true, data: serviceState(false) }
   },
   events: {
-    description: 'Every change of a device\'s state (unknown, up, down, flapping) in the last `hours`, newest first, for all devices ' +
+    description: 'Every change of a device\'s state (unknown, up, down, flapping, unreachable) in the last `hours`, newest first, for all devices ' +
       'or one (`device_id`); `limit` keeps the newest. A device is down after DOWN_AFTER_FAILURES failed pings in a row and up ' +
       'again after UP_AFTER_SUCCESSES replies; flapping after FLAP_CHANGES up/down changes within FLAP_WINDOW results. ' +
-      'Read from CSV_OUTPUT_DIR/state_events_YYYYMMDD.csv, so changes from before a restart are included.',
+      'Locations going down and back up are entries with `kind: site` (`location_id` or `kind` narrow the list). ' +
+      'Read from CSV_OUTPUT_DIR/state_events_YYYYMMDD.csv and site_events_YYYYMMDD.csv, so changes from before a restart are included.',
     example: {
       success: true,
       hours: 24,
       device_id: null,
       data: [
-        { at: '2026-11-25T17:09:12.301+07:00', device_id: 4, ip_address: '10.0.0.4', hostname: 'core-switch', from: 'down', to: 'up', reason: '2 replies in a row' },
-        { at: '2026-11-25T17:04:05.123+07:00', device_id: 4, ip_address: '10.0.0.4', hostname: 'core-switch', from: 'up', to: 'down', reason: '3 failed pings in a row; last error: No response (timeout)' }
+        { kind: 'device', at: '2026-11-25T17:09:12.301+07:00', device_id: 4, ip_address: '10.0.0.4', hostname: 'core-switch', from: 'down', to: 'up', reason: '2 replies in a row', ...FACTS, total: null, down: null },
+        { kind: 'device', at: '2026-11-25T17:04:05.123+07:00', device_id: 4, ip_address: '10.0.0.4', hostname: 'core-switch', from: 'up', to: 'down', reason: '3 failed pings in a row; last error: No response (timeout)', ...FACTS, total: null, down: null },
+        { kind: 'site', at: '2026-11-25T16:50:00.000+07:00', device_id: null, ip_address: '', hostname: 'Gedung C', from: 'up', to: 'down', reason: 'Gedung C down: 18 of 20 devices', ...facts('Gedung C', 'Tanpa jenis'), rack: null, total: 20, down: 18 }
       ],
-      count: 2
+      count: 3
     }
   },
   testPing: {

@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox'
 import { DeviceId, Nullable, NullableMs, ResultRowSchema, errorResponses } from './common.js'
 import { answer, docs } from './examples.js'
+import { DeviceFactsFields } from './device-facts.js'
+import { FactFilters } from './latest.js'
 
 /** /api/ping/device, statistics, timeline, overview: the results kept in memory (src/history). */
 
@@ -17,7 +19,7 @@ export const deviceHistorySchema = (maxHours: number) => ({
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'at most this many rows, newest first' }))
   }, { additionalProperties: false }),
   response: {
-    200: Type.Object({ success: Type.Literal(true), device_id: Type.Integer(), hours: Type.Number(), data: Type.Array(ResultRowSchema), count: Type.Integer() }, answer(docs.deviceHistory)),
+    200: Type.Object({ success: Type.Literal(true), device_id: Type.Integer(), hours: Type.Number(), ...DeviceFactsFields, data: Type.Array(ResultRowSchema), count: Type.Integer() }, answer(docs.deviceHistory)),
     ...errorResponses(400, 404)
   }
 })
@@ -92,7 +94,8 @@ export const overviewSchema = (maxHours: number) => ({
   description: docs.overview.description,
   querystring: Type.Object({
     minutes: Type.Number({ exclusiveMinimum: 0, maximum: maxHours * 60, default: Math.min(60, maxHours * 60) }),
-    points: Type.Integer({ minimum: 1, maximum: 120, default: 30 })
+    points: Type.Integer({ minimum: 1, maximum: 120, default: 30 }),
+    ...FactFilters
   }, { additionalProperties: false }),
   response: {
     200: Type.Object({

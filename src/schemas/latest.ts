@@ -1,16 +1,27 @@
 import { Type, type Static } from 'typebox'
 import { DeviceStateEnum, Nullable, NullableMs, ResultRowSchema, errorResponses } from './common.js'
+import { DeviceFactsFields } from './device-facts.js'
 import { answer, docs } from './examples.js'
 
 /** /api/ping/latest and /api/ping/status: the latest result of each device, served from memory. */
+
+/** ?location_id= and ?type_id=: only the devices of that location / type (inventory ids). */
+export const FactFilters = {
+  location_id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'only devices of this location (id_lokasi)' })),
+  type_id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'only devices of this type (jenis_barang_id)' }))
+}
+export interface FactFilter { location_id?: number, type_id?: number }
+
+export const LatestRowSchema = Type.Object({ ...ResultRowSchema.properties, ...DeviceFactsFields })
+export type LatestRow = Static<typeof LatestRowSchema>
 
 export const latestSchema = {
   tags: ['ping'],
   summary: 'Latest result of each monitored device, newest first',
   description: docs.latest.description,
-  querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }) }, { additionalProperties: false }),
+  querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }), ...FactFilters }, { additionalProperties: false }),
   response: {
-    200: Type.Object({ success: Type.Literal(true), data: Type.Array(ResultRowSchema), count: Type.Integer() }, answer(docs.latest)),
+    200: Type.Object({ success: Type.Literal(true), data: Type.Array(LatestRowSchema), count: Type.Integer() }, answer(docs.latest)),
     ...errorResponses(400)
   }
 }
@@ -25,14 +36,21 @@ const DeviceStateFields = {
 }
 /** What the device state tracker believes about a device (its last ping alone may say otherwise). */
 export const DeviceStateSummarySchema = Type.Object(DeviceStateFields)
-export const OnlineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, response_time_ms: NullableMs, ...DeviceStateFields })
-export const OfflineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, error_message: Type.String(), ...DeviceStateFields })
+export const OnlineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, response_time_ms: NullableMs, ...DeviceStateFields, ...DeviceFactsFields })
+export const OfflineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, error_message: Type.String(), ...DeviceStateFields, ...DeviceFactsFields })
 
 export const StatusDataSchema = Type.Object({
   total_devices: Type.Integer(),
   online_devices: Type.Integer(),
   offline_devices: Type.Integer(),
   pending_devices: Type.Integer({ description: 'monitored devices without a result yet' }),
+  states: Type.Object({
+    up: Type.Integer(),
+    down: Type.Integer(),
+    unreachable: Type.Integer({ description: 'down behind the down uplinks of their location: not alerted, counted apart from down' }),
+    flapping: Type.Integer(),
+    unknown: Type.Integer()
+  }, { description: 'the monitored devices by state' }),
   devices: Type.Object({
     online: Type.Array(OnlineDeviceSchema),
     offline: Type.Array(OfflineDeviceSchema)
@@ -48,6 +66,7 @@ export const statusSchema = {
   tags: ['ping'],
   summary: 'Online and offline devices',
   description: docs.status.description,
+  querystring: Type.Object(FactFilters, { additionalProperties: false }),
   response: {
     200: Type.Object({
       success: Type.Literal(true),

@@ -1,5 +1,9 @@
-/** What the service believes about a device, as opposed to what its last ping said. */
-export type DeviceState = 'unknown' | 'up' | 'down' | 'flapping'
+/**
+ * What the service believes about a device, as opposed to what its last ping said. `unreachable` is
+ * never the machine's own verdict: it is a down device behind the down uplinks of its location
+ * (src/sites/site-watch.ts).
+ */
+export type DeviceState = 'unknown' | 'up' | 'down' | 'flapping' | 'unreachable'
 
 export interface StateSettings {
   /** consecutive failed results that make a device down */

@@ -5,7 +5,7 @@ import type { Log } from '../lib/log.js'
 import type { DeviceStateSummary } from '../monitor/latest-status.js'
 import type { Stage } from '../pipeline.js'
 import type { ResultRow } from '../storage/result-row.js'
-import type { DeviceStateSnapshot, Observation, StateEvent } from './device-state.js'
+import type { DeviceState, DeviceStateSnapshot, Observation, StateEvent } from './device-state.js'
 import { EventLog, scanEvents } from './event-log.js'
 import type { EventRow } from './event-row.js'
 import { StateFeed } from './state-feed.js'
@@ -14,6 +14,8 @@ import { StateTable } from './state-table.js'
 export interface DeviceStates {
   /** The device's state, or undefined when it has no result yet (or left the inventory). */
   get: (deviceId: number) => DeviceStateSnapshot | undefined
+  /** The machine's verdict alone, without building a snapshot (for per-cycle passes over every device). */
+  state: (deviceId: number) => DeviceState | undefined
   /** true while the states are rebuilt from the CSV files at start */
   rebuilding: () => boolean
   /** Stored state changes in [fromMs, toMs], oldest first, including any not written yet. */
@@ -75,6 +77,7 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
 
   return {
     get: (id) => table.get(id)?.snapshot(),
+    state: (id) => feed.isReplaying ? undefined : table.get(id)?.state,
     rebuilding: () => feed.isReplaying,
     eventLog,
     summary: (id) => {

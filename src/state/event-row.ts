@@ -11,7 +11,7 @@ export type EventRow = Static<typeof EventSchema>
 export const EVENT_COLUMNS = ['at', 'device_id', 'ip_address', 'hostname', 'from', 'to', 'reason'] as const
 export const EVENT_HEADER = EVENT_COLUMNS.join(',') + '\n'
 export const EVENT_PREFIX = 'state_events'
-const STATES = new Set<string>(['unknown', 'up', 'down', 'flapping'])
+const STATES = new Set<string>(['unknown', 'up', 'down', 'flapping', 'unreachable'])
 
 export function toEventRow (e: StateEvent): EventRow {
   return { at: formatLocalIso(e.at), device_id: e.device_id, ip_address: e.ip_address, hostname: e.hostname, from: e.from, to: e.to, reason: e.reason }

@@ -37,9 +37,13 @@ t.test('GET /metrics on a real service', { skip: NETNS_SKIP }, async (t) => {
     const up = samples(text, 'mpm_device_up')
     const byId = Object.fromEntries(up.map((s) => [s.labels.device_id, s]))
     t.same(Object.keys(byId).sort(), ['1', '2', '3', '4', '6'], 'one series per monitored device, none for the skipped row')
-    t.same(byId['1'], { labels: { device_id: '1', ip: '127.0.0.1', hostname: 'gateway' }, value: 1 })
-    t.same(byId['2'], { labels: { device_id: '2', ip: '127.66.0.1', hostname: 'dead-switch' }, value: 0 })
-    t.same(byId['3'].labels, { device_id: '3', ip: '::1', hostname: '::1' })
+    // the inventory's id_lokasi / jenis_barang_id (1 in this table), '' while the inventory does not read them
+    const d1 = b.app.inventory.devices()[0]
+    const facts = { location_id: d1.location.id === null ? '' : String(d1.location.id), type_id: d1.type.id === null ? '' : String(d1.type.id) }
+    t.match(facts, { location_id: /^1?$/, type_id: /^1?$/ })
+    t.same(byId['1'], { labels: { device_id: '1', ip: '127.0.0.1', hostname: 'gateway', ...facts }, value: 1 })
+    t.same(byId['2'], { labels: { device_id: '2', ip: '127.66.0.1', hostname: 'dead-switch', ...facts }, value: 0 })
+    t.same(byId['3'].labels, { device_id: '3', ip: '::1', hostname: '::1', ...facts })
     t.same(byId['4'].labels.hostname, WEIRD, 'quote, backslash and line feed survive the round trip')
     t.ok(text.includes('hostname="rack \\"A\\"\\\\shelf\\n2"'), 'written escaped')
     const rtt = Object.fromEntries(samples(text, 'mpm_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]))
@@ -76,6 +80,17 @@ t.test('GET /metrics on a real service', { skip: NETNS_SKIP }, async (t) => {
     const buckets = samples(text, 'mpm_ping_response_time_seconds_bucket').map((s) => s.value)
     t.same(buckets, [...buckets].sort((a, b) => a - b), 'cumulative buckets')
     for (const name of ['mpm_process_cpu_seconds_total', 'mpm_process_resident_memory_bytes', 'mpm_nodejs_heap_size_used_bytes', 'mpm_nodejs_eventloop_lag_seconds']) t.ok(samples(text, name).length > 0, `process default ${name}`)
+  })
+
+  t.test('devices of each location by state', async (t) => {
+    const loc = samples(text, 'mpm_location_devices')
+    const locationId = b.app.inventory.devices()[0].location.id
+    t.equal(loc.length, 5, 'one series per state of the one location')
+    t.ok(loc.every((s) => s.labels.location_id === (locationId === null ? '' : String(locationId))))
+    t.same(loc.map((s) => s.labels.state).sort(), ['down', 'flapping', 'unknown', 'unreachable', 'up'])
+    t.equal(loc.reduce((n, s) => n + s.value, 0), 5, 'every monitored device counted once')
+    const up = loc.find((s) => s.labels.state === 'up')?.value
+    t.ok(up === 4, `the four answering devices are up (${String(up)})`)
   })
 
   t.test('a device that leaves the inventory leaves the metrics', async (t) => {

@@ -26,7 +26,26 @@ tests:
       # flaps: never down for 2 minutes, never alerted
       - series: 'mpm_device_up{${labels(3, 'c:5000')}}'
         values: '1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1 0 0 0 0'
+      # a location of 4 devices goes down on two shards: one LocationDown, no DeviceDown for its devices
+      - series: 'mpm_device_up{${labels(4, 'a:5000')},location_id="3"}'
+        values: '1 1 0x18'
+      - series: 'mpm_device_up{${labels(5, 'b:5000')},location_id="3"}'
+        values: '1 1 0x18'
+      - series: 'mpm_location_devices{location_id="3",location="Gedung B",state="down",instance="a:5000",job="multi-ping-monitor"}'
+        values: '0 0 2x18'
+      - series: 'mpm_location_devices{location_id="3",location="Gedung B",state="unreachable",instance="b:5000",job="multi-ping-monitor"}'
+        values: '0 0 2x18'
+      - series: 'mpm_location_devices{location_id="3",location="Gedung B",state="up",instance="a:5000",job="multi-ping-monitor"}'
+        values: '2 2 0x18'
+      - series: 'mpm_location_devices{location_id="3",location="Gedung B",state="up",instance="b:5000",job="multi-ping-monitor"}'
+        values: '2 2 0x18'
     alert_rule_test:
+      - eval_time: 3m
+        alertname: LocationDown
+        exp_alerts:
+          - exp_labels: { severity: critical, location_id: '3', location: 'Gedung B' }
+            exp_annotations:
+              summary: 'Location Gedung B (id 3) is down: 4 devices down or unreachable'
       - eval_time: 2m
         alertname: DeviceDown
         exp_alerts: []
@@ -43,7 +62,7 @@ tests:
         exp_samples: [{ labels: '{}', value: 1 }]
       - expr: count(mpm_device_up == 0) or vector(0)
         eval_time: 3m
-        exp_samples: [{ labels: '{}', value: 2 }]
+        exp_samples: [{ labels: '{}', value: 4 }]
 `)
   const rules = spawnSync('promtool', ['test', 'rules', join(dir, 'test.yml')], { encoding: 'utf8' })
   t.equal(rules.status, 0, rules.stdout + rules.stderr)

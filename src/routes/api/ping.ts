@@ -6,8 +6,13 @@ import { latestSchema, statusSchema } from '../../schemas/latest.js'
 import { deviceHistorySchema, statisticsSchema, timelineSchema, overviewSchema } from '../../schemas/history.js'
 import { serviceStatusSchema, serviceControlSchema } from '../../schemas/service.js'
 import { testPingSchema } from '../../schemas/test-ping.js'
+import { NO_LOCATION, NO_TYPE } from '../../inventory/filter-inventory.js'
+import { NOT_IN_MAINTENANCE } from '../../schemas/device-facts.js'
+import { deviceFacts } from '../../sites/device-facts.js'
 
 const MAX_BUCKETS = 10_000
+/** the facts of a device that has results in the window but left the inventory */
+const LEFT_INVENTORY = { location: NO_LOCATION, rack: null, type: NO_TYPE, kondisi: '', maintenance: NOT_IN_MAINTENANCE }
 
 const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const c = app.config
@@ -37,7 +42,8 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/latest', { schema: latestSchema, config: { cachePerCycle: true } }, async (request) => {
-    const data = app.latestStatus.latestRows().slice(0, request.query.limit)
+    const { limit, location_id, type_id } = request.query
+    const data = app.latestStatus.latestRows({ location_id, type_id }).slice(0, limit)
     return { success: true as const, data, count: data.length }
   })
 
@@ -56,7 +62,9 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { hours, limit } = request.query
     const { from, now } = deviceWindow(device_id, hours)
     const data = app.history.deviceRows(device_id, from, now, limit ?? Number.MAX_SAFE_INTEGER)
-    return { success: true as const, device_id, hours, data, count: data.length }
+    const d = app.sites.device(device_id)
+    const facts = d === undefined ? LEFT_INVENTORY : deviceFacts(d, app.sites.maintenanceOf)
+    return { success: true as const, device_id, hours, ...facts, data, count: data.length }
   })
 
   app.get('/statistics', { schema: statisticsSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
@@ -75,14 +83,18 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/overview', { schema: overviewSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
-    const { minutes, points } = request.query
+    const { minutes, points, location_id, type_id } = request.query
     const now = Date.now()
-    const data = app.history.overview(app.inventory.devices().map((d) => d.device_id), now - minutes * 60_000, now, points)
+    const ids: number[] = []
+    for (const d of app.inventory.devices()) {
+      if ((location_id === undefined || d.location.id === location_id) && (type_id === undefined || d.type.id === type_id)) ids.push(d.device_id)
+    }
+    const data = app.history.overview(ids, now - minutes * 60_000, now, points)
     return { success: true as const, minutes, points, data, count: data.length }
   })
 
-  app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async () => {
-    return { success: true as const, data: app.latestStatus.status() }
+  app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async (request) => {
+    return { success: true as const, data: app.latestStatus.status(request.query) }
   })
 
   app.get('/service/status', { schema: serviceStatusSchema }, async () => ({ success: true as const, data: serviceState() }))

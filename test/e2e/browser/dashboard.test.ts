@@ -7,9 +7,9 @@ const ROWS = [
   { id: 1, ip: '127.0.0.1', hostname: 'gateway' },
   { id: 2, ip: '127.0.0.2', hostname: 'core-switch' },
   { id: 3, ip: '::1', hostname: 'ipv6-host' },
-  { id: 4, ip: '127.66.0.1', hostname: 'dead-switch' },
+  { id: 4, ip: '127.66.0.1', hostname: 'dead-switch', id_lokasi: 3 },
   { id: 5, ip: '127.0.0.5', hostname: 'printer' },
-  { id: 6, ip: '127.66.0.2', hostname: 'access-point-lobby' },
+  { id: 6, ip: '127.66.0.2', hostname: 'access-point-lobby', id_lokasi: 3 },
   { id: 7, ip: '127.0.0.7', hostname: 'lost-laptop', kondisi: 'hilang' }
 ]
 
@@ -17,7 +17,7 @@ const text = async (page: any, sel: string) => ((await page.textContent(sel)) ??
 
 t.test('the dashboard against the real service', { skip: NETNS_SKIP }, async (t) => {
   // two hours of earlier results, with core-switch down from 50 to 35 minutes ago
-  const svc = await startService(t, ROWS, {}, { hours: 2, stepS: 30, down: { 2: [[50, 35]] } })
+  const svc = await startService(t, ROWS, { SITE_DOWN_MIN: '2' }, { hours: 2, stepS: 30, down: { 2: [[50, 35]] } })
   const context = await openBrowser(t)
   const { page, problems, errors } = await newPage(context)
   const requests: string[] = []
@@ -176,6 +176,37 @@ t.test('the dashboard against the real service', { skip: NETNS_SKIP }, async (t)
     await page.waitForSelector('#banners .banner[data-key="stopped"]', { state: 'detached' })
     t.equal(svc.app.monitor.status().running, true, 'running again')
     t.equal(await text(page, '#monitor-state'), 'Running')
+  })
+
+  t.test('location tiles, worst first; a click filters the table; a banner for a site that is down', async (t) => {
+    // the two dead devices are one location (id_lokasi 3; SITE_DOWN_MIN=2 for this service), the
+    // others location 1. Until the inventory reads id_lokasi, the locations are given through the
+    // pipeline entry an inventory reload uses (a no-op once the inventory fills them; names may then
+    // be the inventory's defaults).
+    const loc = (id: number) => id === 4 || id === 6 ? { id: 3, name: 'Gedung B' } : { id: 1, name: 'Gedung A' }
+    if (svc.app.inventory.devices().every((d) => d.location.id === null)) {
+      svc.app.service.pipeline.inventory(svc.app.inventory.devices().map((d) => ({ ...d, location: loc(d.device_id) })))
+    }
+    await page.waitForFunction(() => document.querySelectorAll('#location-tiles .tile').length === 2, undefined, { timeout: 15_000 })
+    const tiles = await page.$$eval('#location-tiles .tile', (els) => els.map((e) => ({ state: e.getAttribute('data-state'), name: e.querySelector('.name')?.textContent, counts: e.querySelector('.counts')?.textContent })))
+    t.match(tiles, [
+      { state: 'down', name: /^(Gedung B|Lokasi #3)$/, counts: '0/2 up · 2 down' },
+      { state: 'up', name: /^(Gedung A|Lokasi #1)$/, counts: '4/4 up' }
+    ], 'the down location first, with its counts')
+    t.equal(tiles.length, 2)
+    await page.waitForSelector('#banners .banner[data-key="site-3"]')
+    t.match(await text(page, '#banners .banner[data-key="site-3"]'), /^(Gedung B|Lokasi #3) down: 2 of 2 devices$/)
+    await screenshot(page, 'dashboard-locations.png')
+
+    await page.click('#location-tiles .tile[data-key="1"]')
+    await page.waitForFunction(() => document.querySelectorAll('#spacer .row:not([hidden])').length === 4)
+    t.same((await visibleRows(page)).map((r) => r.id).sort(), [1, 2, 3, 5], 'only the devices of Gedung A')
+    t.equal(await text(page, '#shown-count'), '4 of 6 devices')
+    t.equal(await page.getAttribute('#location-tiles .tile[data-key="1"]', 'aria-pressed'), 'true')
+    await page.click('#location-tiles .tile[data-key="1"]')
+    await page.waitForFunction(() => document.querySelectorAll('#spacer .row:not([hidden])').length === 6)
+    t.equal(await text(page, '#shown-count'), '6 devices', 'a second click shows every location again')
+    t.equal(await page.$$eval('#spacer .badge[data-kind]', (b) => b.length), 0, 'no maintenance badge: nothing is in maintenance')
   })
 
   t.test('served from this process only, nothing went wrong in the page', async (t) => {

@@ -1,0 +1,13 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { groupsSchema } from '../../schemas/groups.js'
+
+const groupRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // the sites part computes each grouping at most once per cycle; the response cache keeps the answer
+  app.get('/groups', { schema: groupsSchema, config: { cachePerCycle: true } }, async (request) => {
+    const { by } = request.query
+    const data = app.sites.groups(by)
+    return { success: true as const, by, data, count: data.length }
+  })
+}
+
+export default groupRoutes
