@@ -99,11 +99,12 @@ interface Harness {
   states: Map<number, DeviceStateSnapshot>
   notified: StateEvent[]
   notices: Notice[]
+  rebuilding: boolean
   m: ReturnType<typeof createMaintenance>
 }
 
 function harness (dir: string, start: number, devices: Device[], config: Partial<MaintenanceOptions['config']> = {}): Harness {
-  const h = { clock: { t: start }, devices, states: new Map(), notified: [], notices: [] } as unknown as Harness
+  const h = { clock: { t: start }, devices, states: new Map(), notified: [], notices: [], rebuilding: false } as unknown as Harness
   h.m = createMaintenance({
     config: { CSV_OUTPUT_DIR: dir, MAINTENANCE_OVERDUE_HOUR: 8, ...config },
     log: quiet,
@@ -111,7 +112,7 @@ function harness (dir: string, start: number, devices: Device[], config: Partial
     devices: () => h.devices,
     inventoryLoaded: () => true,
     stateOf: (id) => h.states.get(id),
-    rebuilding: () => false,
+    rebuilding: () => h.rebuilding,
     alerts: { notify: (e) => h.notified.push(...e), send: (n) => h.notices.push(...n) }
   })
   h.m.load()
@@ -254,4 +255,24 @@ t.test('a bad file is moved aside, not overwritten; windows of a bad shape are s
   t.same(h2.m.windows().map((w) => w.id), [5])
   const w = await h2.m.create({ scope: 'all', duration_minutes: 1, reason: 'x' })
   t.equal(w.id, 6, 'ids continue after the highest one kept')
+})
+
+t.test('a window that ends while states are rebuilt at start: its alert waits for the verdict', async (t) => {
+  const dir = tempDir(t)
+  const t0 = J('2026-12-02T10:00:00')
+  const h = harness(dir, t0, [dev(1), dev(2)])
+  await h.m.create({ scope: { device_ids: [1, 2] }, duration_minutes: 1, reason: 'a' })
+  tick(h)
+  h.rebuilding = true
+  h.clock.t = t0 + 60_000
+  tick(h)
+  t.same(h.notified, [], 'no verdict yet: nothing sent')
+  // the rebuilt states: 1 down, 2 up
+  h.states.set(1, snap(1, 'down', t0 + 5000))
+  h.states.set(2, snap(2, 'up'))
+  h.rebuilding = false
+  tick(h)
+  t.same(h.notified.map((e) => e.device_id), [1])
+  tick(h)
+  t.equal(h.notified.length, 1)
 })
