@@ -140,13 +140,13 @@ function text (value: unknown): string | null {
 /** One shared NamedRef per id (50,000 devices in 1,000 locations need 1,000 objects, not 50,000). */
 class RefCache {
   private readonly refs = new Map<number, NamedRef>()
-  constructor (private readonly none: NamedRef, private readonly fallback: (id: number) => string) {}
+  constructor (private readonly none: NamedRef, private readonly fallback: (id: number) => string, private readonly nameOf: (id: number) => string | null | undefined) {}
 
-  get (id: number | null, name: string | null | undefined): NamedRef {
+  get (id: number | null): NamedRef {
     if (id === null) return this.none
     let ref = this.refs.get(id)
     if (ref === undefined) {
-      ref = { id, name: name ?? this.fallback(id) }
+      ref = { id, name: this.nameOf(id) ?? this.fallback(id) }
       this.refs.set(id, ref)
     }
     return ref
@@ -163,8 +163,8 @@ export function filterInventory (rows: Iterable<InventoryRow>, lookups: Inventor
   const devices: Device[] = []
   const skipped: SkippedRow[] = []
   const seenIds = new Set<number>()
-  const locations = new RefCache(NO_LOCATION, (id) => `Lokasi #${id}`)
-  const types = new RefCache(NO_TYPE, (id) => `Jenis #${id}`)
+  const locations = new RefCache(NO_LOCATION, (id) => `Lokasi #${id}`, (id) => lookups.locations?.get(id))
+  const types = new RefCache(NO_TYPE, (id) => `Jenis #${id}`, (id) => lookups.types?.get(id)?.name)
   const notPingedByType = new Map<number, number>()
   let lost = 0
   let notPinged = 0
@@ -205,9 +205,9 @@ export function filterInventory (rows: Iterable<InventoryRow>, lookups: Inventor
       ip_address: ip,
       hostname: hostname === '' ? ip : hostname,
       family: cls.family,
-      location: locations.get(locationId, locationId === null ? null : lookups.locations?.get(locationId)),
+      location: locations.get(locationId),
       rack: text(row.asal_rak),
-      type: types.get(typeId, typeInfo?.name),
+      type: types.get(typeId),
       merk: text(row.merk),
       os: text(row.os),
       kondisi: (row.kondisi ?? '').trim().toLowerCase(),
@@ -216,7 +216,7 @@ export function filterInventory (rows: Iterable<InventoryRow>, lookups: Inventor
   }
   devices.sort((a, b) => a.device_id - b.device_id)
   const notPingedTypes = [...notPingedByType].sort((a, b) => a[0] - b[0])
-    .map(([typeId, n]) => ({ ...types.get(typeId, lookups.types?.get(typeId)?.name), rows: n }))
+    .map(([typeId, n]) => ({ ...types.get(typeId), rows: n }))
   return { devices, skipped, lost, notPinged, notPingedTypes }
 }
 
