@@ -64,6 +64,9 @@ export const envSchema = Type.Object({
   ALERT_TIMEOUT: Type.Number({ default: 5, minimum: 0.1, maximum: 120, description: 'seconds one webhook POST may take' }),
   ALERT_RETRIES: Type.Integer({ default: 5, minimum: 0, maximum: 20, description: 'retries of a failed webhook POST' }),
   ALERT_RETRY_DELAY: Type.Number({ default: 1, minimum: 0.01, maximum: 60, description: 'seconds before the first retry; doubled for each further one, at most 60 s' }),
+  // alert channels (issue 15): checked in validate-config.ts; secrets in the file only as ${ENV} references
+  ALERT_CHANNELS_FILE: Type.String({ default: '', description: 'YAML or JSON file listing alert channels (telegram, fonnte, wablas, whatsapp_cloud, email, teams, ntfy, pagerduty, webhook); empty = none' }),
+  ALERT_LANGUAGE: Type.Union([Type.Literal('id'), Type.Literal('en')], { default: 'id', description: 'language of the default alert texts of ALERT_CHANNELS_FILE channels' }),
   // scale-out (issue 7): the instance monitors only the devices with device_id mod SHARD_COUNT = SHARD_INDEX
   SHARD_COUNT: Type.Integer({ default: 1, minimum: 1, maximum: 10000, description: 'how many instances share the inventory' }),
   SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" })
