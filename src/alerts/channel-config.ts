@@ -57,7 +57,7 @@ export function parseChannel (raw: unknown, index: number, env: NodeJS.ProcessEn
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('ALERT_CHANNELS_FILE', undefined, { problem: `channel ${index + 1} is not a map of settings` })
   const obj = raw as Record<string, unknown>
   const name = typeof obj.name === 'string' ? obj.name.trim() : ''
-  const label = name === '' ? `${index + 1}` : `"${name}"`
+  const label = name === '' ? `${index + 1}` : JSON.stringify(name.slice(0, 64))
   const r = new ChannelReader(label, obj, env)
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) r.fail('name must be 1 to 64 letters, digits, ".", "-" or "_"')
   if (/^webhook-\d+$/.test(name)) r.fail('names webhook-1, webhook-2, ... are those of ALERT_WEBHOOK_URLS')
