@@ -17,6 +17,7 @@ async function smtp (t: TestContext, opts: SMTPServerOptions) {
   const got: Got[] = []
   const server = new SMTPServer({
     logger: false,
+    disableReverseLookup: true,
     ...opts,
     onData: (stream, session, cb) => {
       simpleParser(stream).then((mail) => {

@@ -38,6 +38,24 @@ export async function sendHttp (reqs: HttpRequest[], ctx: SendContext, extra: Pa
   return answers.length > 1 ? { ...last, answer: answers.join('\n') } : last
 }
 
+/**
+ * Independent requests (one per PagerDuty key), `limit` at a time: the attempt fails if any did (a
+ * retry sends them all again; the provider dedupes by key), retryable if any failure was.
+ */
+export async function sendHttpParallel (reqs: HttpRequest[], ctx: SendContext, limit: number): Promise<Attempt> {
+  const results: Attempt[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < reqs.length) results.push(await sendHttp([reqs[next++]], ctx))
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, reqs.length) }, worker))
+  const failed = results.filter((a) => !a.ok)
+  const answer = `${results.length - failed.length} of ${results.length} accepted` + (failed[0]?.answer === undefined ? '' : `; first refusal: ${failed[0].answer}`)
+  if (failed.length === 0) return { ok: true, retryable: false, error: '', retryAfterMs: null, answer: results.length === 1 ? results[0].answer : answer }
+  const waits = failed.map((a) => a.retryAfterMs).filter((w): w is number => w !== null)
+  return { ok: false, retryable: failed.some((a) => a.retryable), error: failed[0].error, retryAfterMs: waits.length === 0 ? null : Math.max(...waits), answer }
+}
+
 export const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
 export const truncate = (s: string, max: number) => s.length <= max ? s : s.slice(0, max - 1) + '…'
