@@ -1,12 +1,12 @@
 import { Type } from 'typebox'
 import { Nullable, errorResponses } from './common.js'
+import { answer, docs } from './examples.js'
 
 /** POST /api/alerts/test?channel=NAME: one test message to one channel now. */
 export const alertTestSchema = {
   tags: ['service'],
   summary: 'Send a test message to one alert channel now and answer with what the provider said',
-  description: 'One attempt, past the channel\'s filters and batch window; counted in /api/health like any alert. ' +
-    'ALERT_WEBHOOK_URLS\' receivers are named webhook-1, webhook-2, ... A channel that did not take the message answers 502.',
+  description: docs.alertTest.description,
   security: [{ bearerAuth: [] }],
   querystring: Type.Object({ channel: Type.String({ minLength: 1, maxLength: 64 }) }),
   response: {
@@ -15,7 +15,7 @@ export const alertTestSchema = {
       channel: Type.String(),
       type: Type.String(),
       answer: Nullable(Type.String({ description: "the provider's answer: status and an excerpt, secrets removed" }))
-    }),
+    }, answer(docs.alertTest)),
     ...errorResponses(400, 401, 403, 404, 429, 502)
   }
 }

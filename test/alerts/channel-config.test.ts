@@ -99,3 +99,12 @@ t.test('the service refuses to start: unreadable file, a missing variable; a goo
   t.notMatch(h.body, /SECRET/)
   t.notOk(b.logs.raw.some((l) => l.includes('SECRET')))
 })
+
+t.test('channel secrets: redacted from free text by value, and by key when an object carrying them is logged', async (t) => {
+  const { channelSecretValues, redactSecrets, LOG_REDACT_PATHS } = await import('../../src/config/secrets.js')
+  const specs = parse(one('{ name: noc, type: telegram, bot_token: "${TG}", chat_id: "1" }'))
+  const values = channelSecretValues(specs)
+  t.same(values, ['SECRET-tg'])
+  t.equal(redactSecrets(`POST /botSECRET-tg/sendMessage (${encodeURIComponent('SECRET-tg')})`, values), 'POST /bot[REDACTED]/sendMessage ([REDACTED])')
+  for (const k of ['bot_token', 'token', 'access_token', 'routing_key', 'secret_key', 'smtp_url']) t.ok(LOG_REDACT_PATHS.includes(`*.${k}`), k)
+})
