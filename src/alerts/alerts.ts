@@ -92,7 +92,15 @@ export function createAlerts ({ config: c, urls, channels: specs = [], deviceOf 
   const secrets = channelSecretValues(specs)
   const redact = (text: string) => redactSecrets(text, secrets)
   const language = (c.ALERT_LANGUAGE ?? 'id') as AlertLanguage
-  const channels = specs.map((spec) => new Channel(spec, { language, deviceOf, redact, ...senderOpts }))
+  const spacings = new Map<string, { lastFlushAt: number }>()
+  const spacingOf = (spec: ChannelSpec) => {
+    const key = spec.provider.spacingKey?.(spec.settings)
+    if (key === undefined) return { lastFlushAt: -Infinity }
+    const s = spacings.get(key) ?? { lastFlushAt: -Infinity }
+    spacings.set(key, s)
+    return s
+  }
+  const channels = specs.map((spec) => new Channel(spec, { language, deviceOf, redact, spacing: spacingOf(spec), ...senderOpts }))
   if (urls.length > 0) log.info({ receivers: urls.map((u) => u.host), format: c.ALERT_WEBHOOK_FORMAT }, 'state change alerts go to webhooks')
   if (channels.length > 0) log.info({ channels: specs.map((s) => `${s.name} (${s.type}, ${s.target})`), language }, 'alerts go to the channels of ALERT_CHANNELS_FILE')
   const queueWebhooks = (body: Record<string, unknown>) => {

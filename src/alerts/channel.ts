@@ -20,6 +20,8 @@ export interface ChannelDeps {
   log: Log
   fetch?: typeof fetch
   now?: () => number
+  /** when the last message left, shared by the channels that send to one target (see Provider.spacingKey) */
+  spacing?: { lastFlushAt: number }
 }
 
 export interface ChannelStatus extends Omit<QueueStats, 'retries'> {
@@ -42,13 +44,14 @@ export class Channel {
   readonly queue: DeliveryQueue<OutMessage>
   private pending: Digest = { events: [], notices: [] }
   private firstAt: number | null = null
-  private lastFlushAt = -Infinity
+  private readonly spacing: { lastFlushAt: number }
   private timer: NodeJS.Timeout | null = null
   private readonly now: () => number
   private closed = false
 
   constructor (readonly spec: ChannelSpec, private readonly deps: ChannelDeps) {
     this.now = deps.now ?? Date.now
+    this.spacing = deps.spacing ?? { lastFlushAt: -Infinity }
     const ctx = (signal: AbortSignal) => ({ signal, timeoutMs: deps.timeoutMs, userAgent: deps.userAgent, redact: deps.redact, ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}) })
     this.queue = new DeliveryQueue<OutMessage>({
       attempt: async (m, signal) => await spec.provider.send(m, spec.settings, ctx(signal)),
@@ -98,7 +101,7 @@ export class Channel {
 
   private schedule (): void {
     if (this.timer !== null || this.firstAt === null) return
-    const at = Math.max(this.firstAt + this.spec.batchS * 1000, this.lastFlushAt + this.spec.minIntervalS * 1000)
+    const at = Math.max(this.firstAt + this.spec.batchS * 1000, this.spacing.lastFlushAt + this.spec.minIntervalS * 1000)
     const wait = at - this.now()
     if (wait <= 0) {
       this.flush()
@@ -106,7 +109,8 @@ export class Channel {
     }
     this.timer = setTimeout(() => {
       this.timer = null
-      this.flush()
+      // another channel to the same target may have sent meanwhile: the spacing is checked again
+      this.schedule()
     }, wait)
   }
 
@@ -118,7 +122,7 @@ export class Channel {
     const digest = this.pending
     this.pending = { events: [], notices: [] }
     this.firstAt = null
-    this.lastFlushAt = this.now()
+    this.spacing.lastFlushAt = this.now()
     try {
       const m = renderDigest(digest, { language: this.deps.language, template: this.spec.template, deviceOf: this.deps.deviceOf })
       if (m.lines.length > 0) this.queue.push(m)

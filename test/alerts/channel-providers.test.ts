@@ -292,3 +292,22 @@ channels:
   t.same(specs.map((s) => s.minIntervalS), [60, 60, 60, 5, 0])
   t.same(specs.map((s) => s.target), ['api.fonnte.com', 'solo.wablas.com', 'graph.facebook.com', 'api.fonnte.com', 'api.telegram.org'])
 })
+
+t.test('two WhatsApp channels to one number share its spacing', async (t) => {
+  const rx = await WebhookReceiver.start(t, (_req, res) => { res.writeHead(200).end('{"status":true}') })
+  const { alerts } = alertsFrom(t, `
+channels:
+  - { name: wa-1, type: fonnte, token: "\${T}", target: "0812", min_interval_s: 1, api_url: "${rx.url('')}" }
+  - { name: wa-2, type: fonnte, token: "\${T}", target: "0812", min_interval_s: 1, api_url: "${rx.url('')}" }
+  - { name: wa-other, type: fonnte, token: "\${T}", target: "0899", min_interval_s: 1, api_url: "${rx.url('')}" }
+`, { T: 'SECRET' })
+  alerts.notify([ev(1, 'up', 'down')])
+  await rx.waitForReceived(3)
+  const targets = await Promise.all(rx.received.map(async (r) => String((await new Response(r.body, { headers: { 'content-type': String(r.headers['content-type']) } }).formData()).get('target'))))
+  const to0812 = rx.received.filter((_r, i) => targets[i] === '0812')
+  const to0899 = rx.received.filter((_r, i) => targets[i] === '0899')
+  t.equal(to0812.length, 2)
+  // spaced from when each left the channel; arrival also holds the first request's own time
+  t.ok(to0812[1].at - to0812[0].at >= 800, `the second channel to 0812 waited ${to0812[1].at - to0812[0].at} ms`)
+  t.ok(to0899[0].at - to0812[0].at < 900, 'another number is not held up')
+})

@@ -15,6 +15,7 @@ export const fonnte: Provider<FonnteSettings> = {
   }),
   target: (c) => c.api.host,
   defaultMinIntervalS: 60,
+  spacingKey: (c) => `whatsapp:${c.target}`,
   send: async (m, c, ctx) => {
     const form = new FormData()
     form.set('target', c.target)

@@ -23,6 +23,8 @@ export interface Provider<C> {
   send: (m: OutMessage, c: C, ctx: SendContext) => Promise<Attempt>
   /** least seconds between two messages unless the channel says otherwise (WhatsApp numbers get banned) */
   defaultMinIntervalS?: number
+  /** channels with the same key share their spacing (two channels to one WhatsApp number count as one) */
+  spacingKey?: (c: C) => string
   close?: (c: C) => void
 }
 

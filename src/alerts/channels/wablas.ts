@@ -15,6 +15,7 @@ export const wablas: Provider<WablasSettings> = {
   }),
   target: (c) => c.api.host,
   defaultMinIntervalS: 60,
+  spacingKey: (c) => `whatsapp:${c.phone}`,
   send: async (m, c, ctx) => refusedInBody(await sendHttp([{
     url: under(c.api, '/api/send-message'),
     headers: { authorization: c.secretKey === undefined ? c.token : `${c.token}.${c.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },

@@ -23,6 +23,7 @@ export const whatsappCloud: Provider<WhatsappCloudSettings> = {
   },
   target: (c) => c.api.host,
   defaultMinIntervalS: 60,
+  spacingKey: (c) => `whatsapp:${c.to}`,
   send: async (m, c, ctx) => await sendHttp([{
     url: under(c.api, `/${c.version}/${c.phoneNumberId}/messages`),
     headers: { authorization: `Bearer ${c.token}`, ...json(null).headers },
