@@ -13,6 +13,7 @@ import pingRoutes from './routes/api/ping.js'
 import eventRoutes from './routes/api/events.js'
 import maintenanceRoutes from './routes/api/maintenance.js'
 import groupRoutes from './routes/api/groups.js'
+import alertRoutes from './routes/api/alerts.js'
 import metricsRoutes from './routes/metrics.js'
 import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
@@ -62,6 +63,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(eventRoutes, { prefix: '/api/ping' })
   await fastify.register(maintenanceRoutes, { prefix: '/api' })
   await fastify.register(groupRoutes, { prefix: '/api/ping' })
+  await fastify.register(alertRoutes, { prefix: '/api/alerts' })
   await fastify.register(metricsRoutes)
   await fastify.register(dashboard)
 }

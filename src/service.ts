@@ -1,6 +1,6 @@
 import type { Config } from './config/env-schema.js'
 import type { Settings } from './config/validate-config.js'
-import { createAlerts, type Alerts } from './alerts/alerts.js'
+import { createAlerts, deviceLookup, type Alerts } from './alerts/alerts.js'
 import { HistoryStore } from './history/history-store.js'
 import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
@@ -123,7 +123,15 @@ export function createService (opts: ServiceOptions): Service {
     bufferMaxRows: c.CSV_BUFFER_MAX_ROWS,
     log
   })
-  const alerts = createAlerts({ config: c, urls: opts.settings.webhookUrls, userAgent: `multi-ping-monitor/${opts.version}`, log })
+  const alerts = createAlerts({
+    config: c,
+    urls: opts.settings.webhookUrls,
+    channels: opts.settings.channels,
+    // templates and location/type filters read the device's facts; inventory is built just below
+    deviceOf: deviceLookup(() => inventory.devices()),
+    userAgent: `multi-ping-monitor/${opts.version}`,
+    log
+  })
   const history = new HistoryStore({ hours: c.HISTORY_HOURS, intervalSeconds: c.PING_INTERVAL })
   const latest = new LatestStatus()
 

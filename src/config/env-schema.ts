@@ -77,6 +77,9 @@ export const envSchema = Type.Object({
   SITE_DOWN_MIN: Type.Integer({ default: 3, minimum: 1, maximum: 1000000, description: 'at least this many devices of a location (not in maintenance) down make the location down (one site alert)' }),
   SITE_DOWN_RATIO: Type.Number({ default: 0.8, minimum: 0, maximum: 1, description: 'and they must be at least this share of its devices not in maintenance' }),
   UPLINK_TYPE_IDS: Type.String({ default: '', pattern: '^\\s*(\\d+\\s*(,\\s*\\d+\\s*)*)?$', description: 'comma-separated device type ids (jenis_barang_id) that are the uplinks of their location; empty = none' }),
+  // alert channels (issue 15): checked in validate-config.ts; secrets in the file only as ${ENV} references
+  ALERT_CHANNELS_FILE: Type.String({ default: '', description: 'YAML or JSON file listing alert channels (telegram, fonnte, wablas, whatsapp_cloud, email, teams, ntfy, pagerduty, webhook); empty = none' }),
+  ALERT_LANGUAGE: Type.Union([Type.Literal('id'), Type.Literal('en')], { default: 'id', description: 'language of the default alert texts of ALERT_CHANNELS_FILE channels' }),
   // scale-out (issue 7): the instance monitors only the devices with device_id mod SHARD_COUNT = SHARD_INDEX
   SHARD_COUNT: Type.Integer({ default: 1, minimum: 1, maximum: 10000, description: 'how many instances share the inventory' }),
   SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" })

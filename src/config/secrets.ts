@@ -7,11 +7,19 @@ import { webhookEntries } from './webhook-urls.js'
  */
 export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS'] as const
 
+/**
+ * The keys of ALERT_CHANNELS_FILE channels that hold credentials (always ${ENV} references there):
+ * redacted wherever an object carrying them is logged. Their values are redacted from free text through
+ * channelSecretValues.
+ */
+export const CHANNEL_SECRET_KEYS = ['bot_token', 'token', 'access_token', 'routing_key', 'secret_key', 'smtp_url'] as const
+
 /** pino's redaction paths: the secret settings wherever they are logged, and the request's credentials. */
 export const LOG_REDACT_PATHS: string[] = [
   'req.headers.authorization',
   'req.headers.cookie',
   '*.password',
+  ...CHANNEL_SECRET_KEYS.map((k) => `*.${k}`),
   ...SECRET_SETTINGS.map((s) => `*.${s}`),
   ...SECRET_SETTINGS
 ]
@@ -38,6 +46,14 @@ export function secretValues (config: Partial<Pick<Config, (typeof SECRET_SETTIN
     }
   }
   return out
+}
+
+/**
+ * The secrets of the alert channels: every value a ${ENV} reference resolved to, each credential, and
+ * the URLs that are credentials themselves (Teams, webhooks). For redactSecrets, beside secretValues.
+ */
+export function channelSecretValues (channels: ReadonlyArray<{ secrets: readonly string[] }>): string[] {
+  return [...new Set(channels.flatMap((c) => c.secrets))].filter((s) => s !== '')
 }
 
 /**

@@ -4,6 +4,7 @@ import { ConfigError } from './load-config.js'
 import { isSecretSetting } from './secrets.js'
 import { readTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { parseWebhookUrls } from './webhook-urls.js'
+import { loadChannels, type ChannelSpec } from '../alerts/channel-config.js'
 
 /**
  * Every check of the settings, in the order they run at start:
@@ -22,6 +23,8 @@ export interface Settings {
   webhookUrls: URL[]
   /** TRUST_PROXY as Fastify's trustProxy */
   trustProxy: TrustProxy
+  /** ALERT_CHANNELS_FILE, read and checked, its ${ENV} references resolved (secrets: see ChannelSpec.secrets) */
+  channels: ChannelSpec[]
 }
 
 const fastSchema = {
@@ -53,7 +56,7 @@ export function toConfigError (err: any, env: Record<string, string | undefined>
  * The checks the schema cannot make. `config` passed the schema; `env` is what it was read from, so
  * that an error quotes the value as the operator wrote it.
  */
-export function validateConfig (config: Config, env: Record<string, string | undefined> = {}): Settings {
+export function validateConfig (config: Config, env: Record<string, string | undefined> = {}, processEnv: NodeJS.ProcessEnv = process.env): Settings {
   // history older than the CSV files kept could never be rebuilt after a restart
   if (config.CSV_RETENTION_DAYS > 0 && config.HISTORY_HOURS > config.CSV_RETENTION_DAYS * 24) {
     throw new ConfigError('HISTORY_HOURS', env.HISTORY_HOURS, `at most CSV_RETENTION_DAYS x 24 = ${config.CSV_RETENTION_DAYS * 24}`)
@@ -63,5 +66,7 @@ export function validateConfig (config: Config, env: Record<string, string | und
   }
   const webhookUrls = parseWebhookUrls(config.ALERT_WEBHOOK_URLS)
   const trustProxy = readTrustProxy(config.TRUST_PROXY)
-  return { shard: { index: config.SHARD_INDEX, count: config.SHARD_COUNT }, webhookUrls, trustProxy }
+  // ${ENV} references are read from the process environment: they are not settings of this service
+  const channels = loadChannels(config.ALERT_CHANNELS_FILE, processEnv, config.ALERT_LANGUAGE)
+  return { shard: { index: config.SHARD_INDEX, count: config.SHARD_COUNT }, webhookUrls, trustProxy, channels }
 }

@@ -66,7 +66,7 @@ export const docs = {
       history: { loading: false },
       process: { rss_mb: 131.4, heap_used_mb: 38.2, event_loop_delay_p50_ms: 0.1, event_loop_delay_p99_ms: 2.3, event_loop_delay_max_ms: 31.9 },
       shard: { index: 0, count: 1, other_shard_rows: 0 },
-      alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [] },
+      alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [], channels: [] },
       maintenance: { active_windows: 1, future_windows: 0, devices_in_maintenance: 3, by_kondisi: 1, by_window: 2, overdue: 0, file: 'ping_results/maintenance_windows.json', last_error: null }
     }
   },
@@ -181,6 +181,12 @@ export const docs = {
       ],
       count: 3
     }
+  },
+  alertTest: {
+    description: 'Sends a test message to one alert channel now (one attempt, past its filters and batch window) and answers ' +
+      'with what the provider said; counted in /api/health like any alert. ALERT_WEBHOOK_URLS\' receivers are named ' +
+      'webhook-1, webhook-2, ... A channel that did not take the message answers 502 with the reason. Same access rule as start and stop.',
+    example: { success: true, channel: 'noc-telegram', type: 'telegram', answer: 'HTTP 200: {"ok":true,"result":{"message_id":42}}' }
   },
   testPing: {
     description: 'Pings one IPv4 or IPv6 address literal (not a name) once, now, and answers the result; nothing is written. ' +

@@ -23,8 +23,26 @@ export const ReceiverStatusSchema = Type.Object({
 })
 export type ReceiverStatus = Static<typeof ReceiverStatusSchema>
 
+/** One alert channel (ALERT_WEBHOOK_URLS' receivers as webhook-1, ..., and ALERT_CHANNELS_FILE's). */
+export const ChannelHealthSchema = Type.Object({
+  name: Type.String(),
+  type: Type.String(),
+  target: Type.String({ description: 'host[:port] only: paths and credentials are secrets' }),
+  sent: Type.Integer(),
+  failed: Type.Integer(),
+  retried: Type.Integer(),
+  dropped: Type.Integer(),
+  queue_length: Type.Integer(),
+  pending: Type.Integer({ description: 'changes and notices waiting for the batch window or the minimum spacing' }),
+  failing: Type.Boolean(),
+  failing_since: NullableString,
+  last_error: NullableString,
+  last_sent_at: NullableString
+})
+export type ChannelHealth = Static<typeof ChannelHealthSchema>
+
 export const AlertsHealthSchema = Type.Object({
-  enabled: Type.Boolean({ description: 'ALERT_WEBHOOK_URLS is set' }),
+  enabled: Type.Boolean({ description: 'ALERT_WEBHOOK_URLS or ALERT_CHANNELS_FILE is set' }),
   format: Type.String(),
   sent: Type.Integer({ description: 'alerts delivered (counted per receiver)' }),
   failed: Type.Integer({ description: 'alerts given up after the retries, or refused by the receiver' }),
@@ -33,7 +51,8 @@ export const AlertsHealthSchema = Type.Object({
   queue_length: Type.Integer(),
   last_error: NullableString,
   last_error_at: NullableString,
-  receivers: Type.Array(ReceiverStatusSchema)
+  receivers: Type.Array(ReceiverStatusSchema),
+  channels: Type.Array(ChannelHealthSchema)
 })
 export type AlertsHealth = Static<typeof AlertsHealthSchema>
 

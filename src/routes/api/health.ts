@@ -54,7 +54,11 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     for (const r of alerts.receivers) {
       if (r.failing) reasons.push(`alert webhook ${r.host} failing since ${String(r.failing_since)} (${String(r.last_error)}); ${r.queue_length} alerts waiting`)
     }
-    if (alerts.dropped > 0) reasons.push(`${alerts.dropped} alerts were dropped because an alert queue was full`)
+    for (const ch of alerts.channels) {
+      if (ch.failing && !/^webhook-\d+$/.test(ch.name)) reasons.push(`alert channel ${ch.name} (${ch.type}) failing since ${String(ch.failing_since)} (${String(ch.last_error)}); ${ch.queue_length} alerts waiting`)
+    }
+    const dropped = alerts.channels.reduce((n, ch) => n + ch.dropped, 0)
+    if (dropped > 0) reasons.push(`${dropped} alerts were dropped because an alert queue was full`)
     const events = app.deviceState.eventLog.status()
     if (!events.healthy) reasons.push(`writing state events failing (${String(events.last_error)}); ${events.pending_events} events waiting in memory`)
     const maintenanceFile = app.maintenance.store()
@@ -83,7 +87,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         queue_length: alerts.queue_length,
         last_error: alerts.last_error,
         last_error_at: alerts.last_error_at,
-        receivers: alerts.receivers
+        receivers: alerts.receivers,
+        channels: alerts.channels
       },
       maintenance: { ...app.maintenance.summary(), file: maintenanceFile.file, last_error: maintenanceFile.last_error }
     }
