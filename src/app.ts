@@ -11,6 +11,7 @@ import responseCache from './plugins/response-cache.js'
 import healthRoutes from './routes/api/health.js'
 import pingRoutes from './routes/api/ping.js'
 import eventRoutes from './routes/api/events.js'
+import availabilityRoutes from './routes/api/availability.js'
 import metricsRoutes from './routes/metrics.js'
 import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
@@ -58,6 +59,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(healthRoutes, { prefix: '/api' })
   await fastify.register(pingRoutes, { prefix: '/api/ping' })
   await fastify.register(eventRoutes, { prefix: '/api/ping' })
+  await fastify.register(availabilityRoutes, { prefix: '/api/ping' })
   await fastify.register(metricsRoutes)
   await fastify.register(dashboard)
 }

@@ -13,3 +13,6 @@ export const TooMany = createError('MPM_ERR_RATE_LIMIT', 'Too many requests: at 
 export const UnknownDevice = createError('MPM_ERR_UNKNOWN_DEVICE', 'Device %s is not monitored and has no results in the last %s hours', 404)
 export const TooManyBuckets = createError('MPM_ERR_TOO_MANY_BUCKETS', 'At most %s buckets: use bucket=%s or more for this window', 400)
 export const NotAnIp = createError('MPM_ERR_NOT_AN_IP', 'Not an IPv4 or IPv6 address: %s', 400)
+
+// /api/ping/availability, /outages: windows the record can answer
+export const BadWindow = createError('MPM_ERR_BAD_WINDOW', 'Invalid window: %s', 400)

@@ -1,6 +1,7 @@
 import type { Config } from './config/env-schema.js'
 import type { Settings } from './config/validate-config.js'
 import { createAlerts, type Alerts } from './alerts/alerts.js'
+import { createAvailabilityParts, type AvailabilityParts } from './availability/availability-parts.js'
 import { HistoryStore } from './history/history-store.js'
 import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
@@ -64,6 +65,8 @@ export interface Service {
   alerts: Alerts
   metrics: Metrics
   pipeline: ResultPipeline
+  /** outages, hourly rollups and shift reports (src/availability, src/reports) */
+  availability: AvailabilityParts
   shutdown: ShutdownBudget
   /** the ping program check done at start (null before it) */
   pingProgram: () => PingProgramCheck | null
@@ -175,6 +178,9 @@ export function createService (opts: ServiceOptions): Service {
     now
   })
 
+  // outages, rollups, shift reports; issue 13 passes maintenanceOf / causeOf / overdue here
+  const availability = createAvailabilityParts({ config: c, log, now, inventory, deviceStates, monitor, resultWriter, alerts })
+
   // ── The data path: what happens to every finished cycle, replayed history batch and inventory
   // change, in this order. "Ordered" stages get live cycles that finish during the read-back only
   // after it, so that each device's results reach them in time order.
@@ -188,6 +194,10 @@ export function createService (opts: ServiceOptions): Service {
     },
     // up/down/flapping per device; its changes go to onStateChanges (event files, alerts, log)
     deviceStates.stage,
+    // outages and hourly rollups (ordered: reads the state just given to each result), then the
+    // shift reports' clock
+    availability.stage,
+    availability.reportStage,
     {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
@@ -250,6 +260,7 @@ export function createService (opts: ServiceOptions): Service {
     alerts,
     metrics,
     pipeline,
+    availability,
     shutdown,
     pingProgram: () => pingProgram,
     historyLoading: () => pipeline.isReplaying,
@@ -272,6 +283,7 @@ export function createService (opts: ServiceOptions): Service {
       log.info({ source: inventory.status().source }, c.DB_CONNECTION === 'sqlite'
         ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
         : 'using the MySQL/MariaDB inventory')
+      availability.start()
       const started = now()
       pipeline.startReplay()
       monitor.start()
@@ -284,6 +296,7 @@ export function createService (opts: ServiceOptions): Service {
       stopping ??= (async () => {
         await monitor.stop()
         await deviceStates.close()
+        await availability.stop().catch((err) => log.error({ err: err.message }, 'could not close the availability store'))
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()
         await resultWriter.close()

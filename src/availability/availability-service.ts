@@ -39,7 +39,8 @@ export interface AvailabilityStatus {
 
 export interface Availability {
   stage: Stage
-  store: AvailabilityStore
+  /** the store, opened at first use */
+  readonly store: AvailabilityStore
   /** Opens the record: outages open at the last stop go on; the gap since then is not monitored; missing hours are rebuilt from CSV. */
   start: () => void
   /** Writes what was accumulated (spread over a few turns of the event loop, one transaction). */
@@ -61,7 +62,9 @@ const CACHE_MAX = 200
  * same order and after it.
  */
 export function createAvailability (o: AvailabilityOptions): Availability {
-  const store = new AvailabilityStore(o.file)
+  // opened at first use (start, or a request before it): building the service touches no file
+  let opened: AvailabilityStore | null = null
+  const storeOf = () => (opened ??= new AvailabilityStore(o.file))
   const refs = new Map<number, DeviceRefs>()
   const refsOf = (id: number) => refs.get(id) ?? NO_REFS
   const acc = new Accounting({ intervalS: o.intervalS, stateOf: o.stateOf, maintenanceOf: o.maintenanceOf, causeOf: o.causeOf, refsOf })
@@ -90,7 +93,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     const changed = acc.takeOutageChanges()
     if (changed.length === 0) return
     try {
-      store.writeOutages(changed)
+      storeOf().writeOutages(changed)
       generation++
     } catch (err) { fail(err, 'could not write outages') }
   }
@@ -105,32 +108,33 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     const until = lastAt
     const outagesChanged = acc.takeOutageChanges()
     const started = performance.now()
-    store.begin()
+    storeOf().begin()
     try {
-      store.writeOutages(outagesChanged)
+      storeOf().writeOutages(outagesChanged)
       for (let i = 0; i < rows.length; i += chunk) {
-        store.addRollups(rows.slice(i, i + chunk))
+        storeOf().addRollups(rows.slice(i, i + chunk))
         // the cycle and the requests go on between chunks: one transaction, never one big sync write
         if (i + chunk < rows.length) await new Promise((resolve) => setImmediate(resolve))
       }
-      if (until > -Infinity) store.setMeta('flushed_until', String(until))
-      store.setMeta('last_seen', String(o.now()))
-      store.commit()
+      if (until > -Infinity) storeOf().setMeta('flushed_until', String(until))
+      storeOf().setMeta('last_seen', String(o.now()))
+      storeOf().commit()
       generation++
       lastFlushMs = Math.round((performance.now() - started) * 10) / 10
     } catch (err) {
-      store.rollback()
+      storeOf().rollback()
       fail(err, 'could not write availability rollups')
     }
     const now = o.now()
     if (now - lastPrune > DAY_MS) {
       lastPrune = now
-      try { store.prune(now - o.days * DAY_MS) } catch (err) { fail(err, 'could not prune the availability store') }
+      try { storeOf().prune(now - o.days * DAY_MS) } catch (err) { fail(err, 'could not prune the availability store') }
     }
   }
 
   const flush = async (): Promise<void> => {
     // one flush at a time; a call during one waits for it and then writes what came meanwhile
+    // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
     while (flushing !== null) await flushing
     flushing = doFlush().finally(() => { flushing = null })
     return await flushing
@@ -159,21 +163,28 @@ export function createAvailability (o: AvailabilityOptions): Availability {
 
   return {
     stage,
-    store,
+    get store () { return storeOf() },
     start: () => {
+      try {
+        storeOf()
+      } catch (err) {
+        // the monitor goes on without its record; the stage's failures are counted in pipeline.status()
+        fail(err, 'cannot open the availability store; outages and rollups are not recorded')
+        return
+      }
       const now = o.now()
-      const seen = store.getMeta('last_seen')
+      const seen = storeOf().getMeta('last_seen')
       previousSeen = seen === null ? null : Number(seen)
-      const open = store.openOutages()
+      const open = storeOf().openOutages()
       acc.resume(open)
       if (previousSeen !== null) o.log.info({ from: new Date(previousSeen).toISOString(), to: new Date(now).toISOString(), open_outages: open.length }, 'not monitored while the service was stopped')
-      store.setMeta('last_seen', String(now))
-      const flushedUntil = store.getMeta('flushed_until')
+      storeOf().setMeta('last_seen', String(now))
+      const flushedUntil = storeOf().getMeta('flushed_until')
       const from = flushedUntil === null ? now - o.days * DAY_MS : Number(flushedUntil) + 1
       if (from < now) {
         rebuilding = true
         const t0 = o.now()
-        rebuild = rebuildFromCsv({ dir: o.csvDir, fromMs: from, toMs: now, settings: o.stateSettings, intervalS: o.intervalS, refsOf, store, log: o.log, now: o.now })
+        rebuild = rebuildFromCsv({ dir: o.csvDir, fromMs: from, toMs: now, settings: o.stateSettings, intervalS: o.intervalS, refsOf, store: storeOf(), log: o.log, now: o.now })
           .then((r) => {
             generation++
             if (r.rows > 0) o.log.info({ rows: r.rows, rollups: r.rollups, duration_ms: o.now() - t0 }, 'availability rollups rebuilt from CSV')
@@ -193,20 +204,22 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       const key = `${generation}|${JSON.stringify(q)}`
       const hit = cache.get(key)
       if (hit !== undefined) return hit
-      const answer = queryAvailability(store.reader, q)
+      const answer = queryAvailability(storeOf().reader, q)
       if (cache.size >= CACHE_MAX) cache.clear()
       cache.set(key, answer)
       return answer
     },
-    outages: (f) => store.outages(f),
+    outages: (f) => storeOf().outages(f),
     rebuilt: () => rebuild,
     status: () => ({ file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
     close: async () => {
       if (timer !== null) clearInterval(timer)
       timer = null
       await rebuild
+      if (opened === null) return
       await flush()
-      store.close()
+      opened.close()
+      opened = null
     }
   }
 }
