@@ -30,7 +30,7 @@ function upsertSql (name: string, key: string): string {
 }
 
 const rowValues = (key: number, r: Rollup): unknown[] => {
-  const v: unknown[] = [key, r.device_id, r.location_id, r.type_id, r.rack, r.up_s, r.down_s, r.unreachable_s, r.maintenance_s, r.sent, r.answered, r.rtt_sum, r.rtt_min, r.rtt_max]
+  const v: unknown[] = [key, r.device_id, r.location_id, r.type_id, r.rack, r.up_s, r.down_s, r.unreachable_s, r.maintenance_s, r.sent, r.answered, r.rtt_sum, Number.isFinite(r.rtt_min) ? r.rtt_min : null, Number.isFinite(r.rtt_max) ? r.rtt_max : null]
   for (let b = 0; b < RTT_BINS; b++) v.push(r.hist[b])
   return v
 }
