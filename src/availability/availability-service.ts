@@ -1,3 +1,4 @@
+import { Piscina } from 'piscina'
 import type { Device } from '../inventory/filter-inventory.js'
 import type { Log } from '../lib/log.js'
 import type { Stage } from '../pipeline.js'
@@ -45,13 +46,20 @@ export interface Availability {
   start: () => void
   /** Writes what was accumulated (spread over a few turns of the event loop, one transaction). */
   flush: () => Promise<void>
+  /** on the main thread (the shift reports, three a day) */
   query: (q: AvailabilityQuery) => AvailabilityAnswer
+  /** in a worker thread, shared by the same questions asked meanwhile (the routes) */
+  queryAsync: (q: AvailabilityQuery) => Promise<AvailabilityAnswer>
   outages: (f: OutageFilter) => Outage[]
   /** the rebuild from CSV at start, for tests and benches */
   rebuilt: () => Promise<void>
   status: () => AvailabilityStatus
   close: () => Promise<void>
 }
+
+// run the worker from source (.ts) under the test loader, from dist/ (.js) when built
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+const QUERY_WORKER = new URL(`../../workers/availability-query${ext}`, import.meta.url).href
 
 const NO_REFS: DeviceRefs = { location_id: null, type_id: null, rack: null }
 const CACHE_MAX = 200
@@ -81,7 +89,22 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   let timer: NodeJS.Timeout | null = null
   let generation = 0
   const cache = new Map<string, AvailabilityAnswer>()
+  const inFlight = new Map<string, Promise<AvailabilityAnswer>>()
+  let pool: Piscina | null = null
   let lastPrune = 0
+
+  // whole hours, and "now" to the minute (what the minute's flush changes): the same question is
+  // answered once per minute and per write, not once per request
+  const normalise = (asked: AvailabilityQuery) => {
+    const { from, to } = wholeHours(asked.fromMs, asked.toMs)
+    const q = { ...asked, fromMs: from, toMs: to, nowMs: Math.floor(asked.nowMs / 60_000) * 60_000 }
+    return { q, key: `${generation}|${JSON.stringify(q)}` }
+  }
+  const remember = (key: string, a: AvailabilityAnswer) => {
+    if (cache.size >= CACHE_MAX) cache.clear()
+    cache.set(key, a)
+    return a
+  }
 
   const fail = (err: any, what: string) => {
     writeErrors++
@@ -94,7 +117,6 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     if (changed.length === 0) return
     try {
       storeOf().writeOutages(changed)
-      generation++
     } catch (err) { fail(err, 'could not write outages') }
   }
 
@@ -197,17 +219,23 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     },
     flush,
     query: (asked) => {
-      // whole hours, and "now" to the cycle: the same question within a cycle is answered once
-      const { from, to } = wholeHours(asked.fromMs, asked.toMs)
-      const step = o.intervalS * 1000
-      const q = { ...asked, fromMs: from, toMs: to, nowMs: Math.floor(asked.nowMs / step) * step }
-      const key = `${generation}|${JSON.stringify(q)}`
+      const { q, key } = normalise(asked)
       const hit = cache.get(key)
       if (hit !== undefined) return hit
-      const answer = queryAvailability(storeOf().reader, q)
-      if (cache.size >= CACHE_MAX) cache.clear()
-      cache.set(key, answer)
-      return answer
+      return remember(key, queryAvailability(storeOf().reader, q))
+    },
+    queryAsync: async (asked) => {
+      const { q, key } = normalise(asked)
+      const hit = cache.get(key) ?? inFlight.get(key)
+      if (hit !== undefined) return await hit
+      if (o.file === ':memory:') return remember(key, queryAvailability(storeOf().reader, q))
+      storeOf()
+      pool ??= new Piscina({ filename: QUERY_WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 })
+      const p = (pool.run({ file: o.file, q }) as Promise<AvailabilityAnswer>)
+        .then((a) => remember(key, a))
+        .finally(() => inFlight.delete(key))
+      inFlight.set(key, p)
+      return await p
     },
     outages: (f) => storeOf().outages(f),
     rebuilt: () => rebuild,
@@ -215,6 +243,8 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     close: async () => {
       if (timer !== null) clearInterval(timer)
       timer = null
+      await pool?.destroy()
+      pool = null
       await rebuild
       if (opened === null) return
       await flush()

@@ -58,7 +58,7 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (hours > maxDays * 24) throw new BadWindow(`window ${String(q.window)} is longer than AVAILABILITY_DAYS = ${maxDays} days`)
       w = { from: now - hours * HOUR, to: now }
     }
-    const answer = parts.availability.query({ fromMs: w.from, toMs: w.to, nowMs: now, groupBy: q.group_by, deviceId: q.device_id, locationId: q.location_id, maintenance: q.maintenance })
+    const answer = await parts.availability.queryAsync({ fromMs: w.from, toMs: w.to, nowMs: now, groupBy: q.group_by, deviceId: q.device_id, locationId: q.location_id, maintenance: q.maintenance })
     if (q.format === 'csv') {
       const header = [groupColumn(q.group_by), ...AVAILABILITY_CSV_FIELDS]
       const rows = answer.entries.map((e: AvailabilityEntry) => [e.key, ...AVAILABILITY_CSV_FIELDS.map((f) => e[f])])
