@@ -8,18 +8,16 @@
  * 4. Rebuilding --rebuild-days of rollups from CSV for --rebuild-devices devices: time, and the event
  *    loop's longest stall meanwhile (the API answers between batches).
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pino from 'pino'
-import { buildServer } from '../../src/build.js'
-import { createAvailability } from '../../src/availability/availability-service.js'
+import { pathToFileURL } from 'node:url'
 import { AvailabilityStore } from '../../src/availability/availability-store.js'
-import { rebuildFromCsv } from '../../src/availability/rebuild.js'
 import { StateTable } from '../../src/state/state-table.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
@@ -34,7 +32,7 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: '90' },
     connections: { type: 'string', default: '50' },
     duration: { type: 'string', default: '10' },
-    cycles: { type: 'string', default: '100' },
+    cycles: { type: 'string', default: '200' },
     'rebuild-devices': { type: 'string', default: '1000' },
     'rebuild-days': { type: 'string', default: '30' },
     only: { type: 'string', default: 'size,route,cycle,rebuild' }
@@ -42,6 +40,8 @@ const { values: args } = parseArgs({
 })
 const N = Number(args.devices)
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+// what starts worker threads comes from dist/ (npm run build), where the worker files sit beside it
+const fromDist = async <T>(path: string): Promise<T> => await import(pathToFileURL(join(ROOT, 'dist', path)).href) as T
 const only = new Set(String(args.only).split(','))
 const log = (m: string) => process.stderr.write(m + '\n')
 const SETTINGS = { downAfterFailures: 3, upAfterSuccesses: 2, flapChanges: 0, flapWindow: 20 }
@@ -52,9 +52,10 @@ const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - 
 const r1 = (x: number) => Math.round(x * 10) / 10
 
 interface Load { rps: number, p50: number, p99: number, errors: number }
-function autocannon (url: string): Load {
-  const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(args.connections), '-d', String(args.duration), '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  const r = JSON.parse(out)
+// asynchronous: the service under load runs in this very process
+async function autocannon (url: string): Promise<Load> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(args.connections), '-d', String(args.duration), '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const r = JSON.parse(stdout)
   return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts }
 }
 
@@ -67,7 +68,7 @@ async function bare (body: Buffer): Promise<Load> {
   const child = spawn(process.execPath, ['-e', script], { env: { BODY_FILE: file }, stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const port = await new Promise<string>((resolve) => child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim())))
-    return autocannon(`http://127.0.0.1:${port}/`)
+    return await autocannon(`http://127.0.0.1:${port}/`)
   } finally {
     child.kill('SIGTERM')
   }
@@ -90,6 +91,7 @@ async function route (): Promise<void> {
   log(`  store ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   const csvDir = join(work, 'route-csv')
   mkdirSync(csvDir, { recursive: true })
+  const { buildServer } = await fromDist<typeof import('../../src/build.js')>('src/build.js')
   const app = await buildServer({
     env: { DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: file, NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     loggerInstance: pino({ level: 'warn' }) as any
@@ -100,7 +102,7 @@ async function route (): Promise<void> {
   const res = await fetch(url)
   const body = Buffer.from(await res.arrayBuffer())
   log(`first answer (nothing cached): ${Date.now() - first} ms, ${res.status}, ${body.length} bytes`)
-  const load = autocannon(url)
+  const load = await autocannon(url)
   const floor = await bare(body)
   await app.close()
   console.log(`availability?window=90d&group_by=location, ${N} devices / ${String(args.locations)} locations: ${load.rps} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors} | bare node:http same bytes: ${floor.rps} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms`)
@@ -111,6 +113,7 @@ async function cycle (): Promise<void> {
   for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
   const table = new StateTable(SETTINGS)
   let now = Date.now()
+  const { createAvailability } = await fromDist<typeof import('../../src/availability/availability-service.js')>('src/availability/availability-service.js')
   const avail = createAvailability({ file, days: 400, intervalS: 5, csvDir: join(work, 'none'), stateSettings: SETTINGS, log: quiet, now: () => now, stateOf: (id) => table.get(id)?.snapshot(), flushEveryMs: 3_600_000 })
   avail.start()
   const times: number[] = []
@@ -135,7 +138,7 @@ async function cycle (): Promise<void> {
   const flushMs = performance.now() - f0
   loop.disable()
   await avail.close()
-  console.log(`cycle extra cost (outages + rollups), ${N} devices: mean ${r1(times.reduce((a, b) => a + b, 0) / times.length)} ms, p99 ${r1(pct(times, 0.99))} ms, max ${r1(Math.max(...times))} ms over ${cycles} cycles; flush of ${N} rows: ${r1(flushMs)} ms in chunks, longest event-loop stall ${r1(loop.max / 1e6)} ms`)
+  console.log(`cycle extra cost (outages + rollups), ${N} devices: mean ${r1(times.reduce((a, b) => a + b, 0) / times.length)} ms, median ${r1(pct(times, 0.5))} ms, p99 ${r1(pct(times, 0.99))} ms, max ${r1(Math.max(...times))} ms over ${cycles} cycles; flush of ${N} rows: ${r1(flushMs)} ms in chunks, longest event-loop stall ${r1(loop.max / 1e6)} ms`)
 }
 
 async function rebuild (): Promise<void> {
@@ -176,6 +179,7 @@ async function rebuild (): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 1 })
   loop.enable()
   const t0 = Date.now()
+  const { rebuildFromCsv } = await fromDist<typeof import('../../src/availability/rebuild.js')>('src/availability/rebuild.js')
   const r = await rebuildFromCsv({ dir, fromMs: start, toMs: end, settings: SETTINGS, intervalS: 5, refsOf: () => ({ location_id: null, type_id: null, rack: null }), store, log: { ...quiet, info: (o: unknown, m: string) => log(`  ${m} ${JSON.stringify(o)}`) }, now: Date.now })
   loop.disable()
   store.close()

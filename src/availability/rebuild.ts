@@ -32,7 +32,8 @@ export async function rebuildFromCsv (o: RebuildOptions): Promise<{ rows: number
   const started = o.now()
   const progress = setInterval(() => o.log.info({ rows, rollups, elapsed_s: Math.round((o.now() - started) / 1000) }, 'rebuilding availability rollups from CSV'), 5000)
   try {
-    await readHistory({ dir: o.dir, fromMs: o.fromMs, toMs: o.toMs - 1 }, (b) => {
+    // small batches: each is folded on the main thread in one go, and requests wait meanwhile
+    await readHistory({ dir: o.dir, fromMs: o.fromMs, toMs: o.toMs - 1, batchSize: 8192 }, (b) => {
       for (let i = 0; i < b.n; i++) {
         obs.device_id = b.deviceId[i]
         obs.success = b.ok[i] === 1
