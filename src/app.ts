@@ -14,6 +14,7 @@ import eventRoutes from './routes/api/events.js'
 import maintenanceRoutes from './routes/api/maintenance.js'
 import groupRoutes from './routes/api/groups.js'
 import alertRoutes from './routes/api/alerts.js'
+import availabilityRoutes from './routes/api/availability.js'
 import metricsRoutes from './routes/metrics.js'
 import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
@@ -64,6 +65,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(maintenanceRoutes, { prefix: '/api' })
   await fastify.register(groupRoutes, { prefix: '/api/ping' })
   await fastify.register(alertRoutes, { prefix: '/api/alerts' })
+  await fastify.register(availabilityRoutes, { prefix: '/api/ping' })
   await fastify.register(metricsRoutes)
   await fastify.register(dashboard)
 }

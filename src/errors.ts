@@ -20,3 +20,5 @@ export const UnknownWindow = createError('MPM_ERR_UNKNOWN_WINDOW', 'No active or
 export const TooManyWindows = createError('MPM_ERR_TOO_MANY_WINDOWS', 'At most %s active and future maintenance windows: end some first', 400)
 /** the window file could not be written: nothing was changed (the body says only "Service unavailable") */
 export const NotStored = createError('MPM_ERR_NOT_STORED', 'The maintenance file could not be written', 503)
+// /api/ping/availability, /outages: windows the record can answer
+export const BadWindow = createError('MPM_ERR_BAD_WINDOW', 'Invalid window: %s', 400)

@@ -1,6 +1,7 @@
 import type { Config } from './config/env-schema.js'
 import type { Settings } from './config/validate-config.js'
 import { createAlerts, deviceLookup, type Alerts } from './alerts/alerts.js'
+import { createAvailabilityParts, type AvailabilityParts } from './availability/availability-parts.js'
 import { HistoryStore } from './history/history-store.js'
 import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
@@ -71,6 +72,8 @@ export interface Service {
   metrics: Metrics
   sites: Sites
   pipeline: ResultPipeline
+  /** outages, hourly rollups and shift reports (src/availability, src/reports) */
+  availability: AvailabilityParts
   shutdown: ShutdownBudget
   /** the ping program check done at start (null before it) */
   pingProgram: () => PingProgramCheck | null
@@ -216,6 +219,27 @@ export function createService (opts: ServiceOptions): Service {
     locationGroups: () => sites.groups('location')
   })
 
+  // outages, rollups, shift reports; issue 13 passes maintenanceOf / causeOf / overdue here
+  const availability = createAvailabilityParts({
+    config: c,
+    log,
+    now,
+    inventory,
+    deviceStates,
+    monitor,
+    resultWriter,
+    alerts,
+    // issue 13's facts: maintenance time is counted apart, a device of a location that is down is out
+    // because of its site, overdue maintenance goes into the shift reports
+    maintenanceOf: (id) => maintenance.isActive(id),
+    causeOf: (id, category) => {
+      if (category === 'unreachable') return 'unreachable'
+      const loc = sites.device(id)?.location.id ?? null
+      return loc !== null && sites.downSites().some((s) => s.location.id === loc) ? 'site' : 'down'
+    },
+    overdue: () => maintenance.overdue().map((d) => ({ device_id: d.device_id, hostname: d.hostname, ip_address: d.ip_address, location: d.location, until: d.maintenance_until ?? '' }))
+  })
+
   // ── The data path: what happens to every finished cycle, replayed history batch and inventory
   // change, in this order. "Ordered" stages get live cycles that finish during the read-back only
   // after it, so that each device's results reach them in time order.
@@ -239,6 +263,10 @@ export function createService (opts: ServiceOptions): Service {
       replayDone: () => sites.setDevices(inventory.devices()),
       inventory: (devices) => sites.setDevices(devices)
     },
+    // outages and hourly rollups (ordered: reads the state just given to each result), then the
+    // shift reports' clock
+    availability.stage,
+    availability.reportStage,
     {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
@@ -303,6 +331,7 @@ export function createService (opts: ServiceOptions): Service {
     metrics,
     sites,
     pipeline,
+    availability,
     shutdown,
     pingProgram: () => pingProgram,
     historyLoading: () => pipeline.isReplaying,
@@ -326,6 +355,7 @@ export function createService (opts: ServiceOptions): Service {
       log.info({ source: inventory.status().source }, c.DB_CONNECTION === 'sqlite'
         ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
         : 'using the MySQL/MariaDB inventory')
+      availability.start()
       const started = now()
       pipeline.startReplay()
       monitor.start()
@@ -340,6 +370,7 @@ export function createService (opts: ServiceOptions): Service {
         await deviceStates.close()
         await maintenance.settled()
         await sites.close()
+        await availability.stop().catch((err) => log.error({ err: err.message }, 'could not close the availability store'))
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()
         await resultWriter.close()

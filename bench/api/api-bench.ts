@@ -11,7 +11,7 @@
  * Run inside a private network namespace (npm run bench:api does that): live pings go to loopback only.
  */
 import { spawn, execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -20,6 +20,7 @@ import Database from 'better-sqlite3'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { csvFileName } from '../../src/storage/csv-files.js'
+import { seedStore } from '../availability/seed-store.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -156,10 +157,17 @@ async function main (): Promise<void> {
   // the service appends to these files: work on a copy-free basis by pointing it at the same dir and
   // accepting that each run adds a few minutes of live rows (the cache is rebuilt when an hour old)
   makeInventory(join(work, 'inventaris.sqlite'))
+  // the availability record of issue 14: 10,000 devices in 500 locations over 91 days (cached)
+  const availFile = join(tmpdir(), 'mpm-bench-api-availability-10000x500.sqlite')
+  if (!existsSync(availFile) || Date.now() - statSync(availFile).mtimeMs > 3_600_000) {
+    log('seeding the availability store: 10,000 devices x 91 days ...')
+    const seeded = seedStore({ file: availFile, devices: 10_000, locations: 500, days: 91, endMs: Date.now(), allHours: false })
+    log(`  ${(seeded.bytes / 1e6).toFixed(0)} MB in ${seeded.seconds.toFixed(0)} s (npm run bench:availability prints the size per device per day)`)
+  }
   const port = 15000 + Math.floor(Math.random() * 5000)
   const started = Date.now()
   const svc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(H), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: availFile, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(H), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let rebuildMs = -1
@@ -187,7 +195,8 @@ async function main (): Promise<void> {
       '/api/ping/latest?limit=1000',
       '/api/ping/statistics?hours=24',
       `/api/ping/device/${Math.ceil(N / 2) + 2}?hours=1`,
-      `/api/ping/devices/${Math.ceil(N / 2) + 2}/timeline?hours=24&bucket=300`
+      `/api/ping/devices/${Math.ceil(N / 2) + 2}/timeline?hours=24&bucket=300`,
+      '/api/ping/availability?window=90d&group_by=location'
     ].map((r) => r.replace('hours=24', `hours=${H}`))
     // rounds: each route, then the same bytes from a bare node:http server (the floor of what any server
     // can do here, loaded the same way on the same machine while the service keeps cycling beside it);
