@@ -119,31 +119,74 @@ export default fp(async (app) => {
     return coded(e, coding)
   }
 
+  /** sends a cached answer from onRequest (the route's handler is skipped) */
+  const serve = (e: Entry, request: FastifyRequest, reply: FastifyReply): void => {
+    const out = negotiate(e, request, reply)
+    if (out === null || Buffer.isBuffer(out)) {
+      reply.send(out)
+      return
+    }
+    out.then((b) => reply.send(b), (err: unknown) => reply.send(err))
+  }
+
+  /*
+   * A cycle's first requests of one URL arrive together (50 dashboards, a load test): all of them
+   * would miss, and each would build, serialise and compress the same answer. The first one computes
+   * it; the others wait for its entry (or, if it did not end in a cacheable 200, compute their own).
+   */
+  const computing = new Map<string, { version: string, entry: Promise<Entry | null>, settle: (e: Entry | null) => void }>()
+  const settle = (request: FastifyRequest, e: Entry | null) => {
+    const m = misses.get(request)
+    if (m === undefined) return
+    misses.delete(request)
+    const c = computing.get(request.url)
+    if (c !== undefined && c.version === m) {
+      computing.delete(request.url)
+      c.settle(e)
+    }
+  }
+
   // callback hooks, not async ones: a hit whose coding is ready costs no promise
   app.addHook('onRequest', (request, reply, done) => {
     if (!isCached(request)) return done()
     const v = version()
     const e = cache.get(request.url)
-    if (e === undefined || e.version !== v) {
-      misses.set(request, v)
-      return done()
+    if (e !== undefined && e.version === v) return serve(e, request, reply)
+    const c = computing.get(request.url)
+    if (c !== undefined && c.version === v) {
+      c.entry.then((made) => {
+        if (made !== null) return serve(made, request, reply)
+        // the first one did not make a cacheable answer (an error): this one is handled on its own
+        done()
+      }, done)
+      return
     }
-    const out = negotiate(e, request, reply)
-    if (out === null || Buffer.isBuffer(out)) return reply.send(out)
-    out.then((b) => reply.send(b), (err: unknown) => reply.send(err))
+    misses.set(request, v)
+    let settleEntry: (e: Entry | null) => void = () => {}
+    const entry = new Promise<Entry | null>((resolve) => { settleEntry = resolve })
+    computing.set(request.url, { version: v, entry, settle: settleEntry })
+    done()
   })
 
   app.addHook('onSend', (request, reply, payload, done) => {
     const v = misses.get(request)
-    if (v === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return done(null, payload)
+    if (v === undefined) return done(null, payload)
+    if (reply.statusCode !== 200 || typeof payload !== 'string') {
+      settle(request, null)
+      return done(null, payload)
+    }
     // kept and sent as bytes: a large answer is encoded once per cycle, not once per request; its tag
     // is a hash of the bytes, so an answer that did not change from one cycle to the next keeps it
     const identity = Buffer.from(payload)
     const e: Entry = { version: v, tag: createHash('sha1').update(identity).digest('base64url').slice(0, 22), identity }
     cache.set(request.url, e)
     keys.set(e, request.url)
+    settle(request, e)
     const out = negotiate(e, request, reply)
     if (out === null || Buffer.isBuffer(out)) return done(null, out)
     out.then((b) => done(null, b), (err: unknown) => done(err as Error))
   })
+  // a miss that never reached onSend (the client went away, a hook failed): its waiters compute their own
+  app.addHook('onResponse', (request, _reply, done) => { settle(request, null); done() })
+  app.addHook('onRequestAbort', (request, done) => { settle(request, null); done() })
 }, { name: 'response-cache', dependencies: ['service'] })

@@ -107,6 +107,24 @@ t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) =
     t.equal((await get(b, '/api/ping/status', { 'accept-encoding': 'br', 'if-none-match': after.headers.etag as string })).status, 304)
   })
 
+  t.test('the first requests of a cycle build the answer once', async (t) => {
+    b.app.monitor.start()
+    const at = b.app.monitor.cycleCount
+    await waitFor(() => b.app.monitor.cycleCount > at, 10_000, 'one more cycle')
+    await b.app.monitor.stop()
+    const ls = b.app.latestStatus
+    const real = ls.status.bind(ls)
+    let built = 0
+    ls.status = () => { built++; return real() }
+    t.teardown(() => { ls.status = real })
+    const codings = ['', 'gzip', 'br', 'gzip, br']
+    const all = await Promise.all(Array.from({ length: 24 }, (_, i) => get(b, '/api/ping/status', codings[i % 4] === '' ? {} : { 'accept-encoding': codings[i % 4] })))
+    t.equal(built, 1, '24 requests at once, one answer built')
+    const decoded = all.map((r) => r.headers['content-encoding'] === 'br' ? brotliDecompressSync(r.body) : r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body)
+    t.ok(decoded.every((d) => d.equals(decoded[0])), 'every one the same bytes')
+    t.equal(new Set(all.map((r) => r.headers.etag)).size, 3, 'one tag per coding')
+  })
+
   t.test('an error answer is neither cached nor tagged', async (t) => {
     const r = await get(b, '/api/ping/device/999?hours=1', { 'accept-encoding': 'gzip' })
     t.equal(r.status, 404)
