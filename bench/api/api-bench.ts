@@ -357,7 +357,8 @@ async function main (): Promise<void> {
       cases: cases.map((c, k) => ({
         case: c.name,
         routes: loaded.map((r, i) => {
-          const l = summarize(runs[k][i]) as Load
+          // --rounds 0: sizes and dashboard bytes only
+          const l = summarize(runs[k][i]) ?? {} as Partial<Load>
           const f = summarize(floorRuns[k][i])
           return { ...l, route: r, bare_rps: f?.rps ?? null, bare_p50: f?.p50 ?? null, bare_p99: f?.p99 ?? null, p99_per_round: runs[k][i].map((x) => x.p99), bare_p99_per_round: floorRuns[k][i].map((x) => x.p99) }
         })
@@ -376,7 +377,7 @@ async function main (): Promise<void> {
         console.log(`${c.case === 'br' ? 'Accept-Encoding: gzip, br (answers brotli-coded)' : 'no Accept-Encoding (identity)'}:\n`)
         console.log('| route | req/s | p50 ms | p99 ms | errors | bare node:http, same bytes: req/s | p50 ms | p99 ms | p99 / bare | p99 per round (service; bare) |')
         console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
-        for (const l of c.routes) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_p99 ? (l.p99 / l.bare_p99).toFixed(2) : '-'} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)
+        for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_p99 !== null && l.p99 !== undefined ? (l.p99 / l.bare_p99).toFixed(2) : '-'} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)
         console.log('')
       }
       console.log('answer sizes:\n')
