@@ -244,7 +244,7 @@ async function sizesOf (url: string): Promise<Sizes> {
 
 // what public/app.js fetches, in a dashboard left open with no device dialog: it polls twice per cycle
 // (health and service status, both small and not cached), the status once per new cycle, the overview
-// every 15 s; a status refetch without a new cycle (every 30 s) is a 304
+// every 30 s; a status refetch without a new cycle (every 30 s) is a 304
 const DASHBOARD_OVERVIEW = '/api/ping/overview?minutes=60&points=30'
 /** status line and headers of one answer, about what the service sends */
 const HEADER_BYTES = 350
@@ -264,7 +264,7 @@ async function dashboardBytes (base: string, devices: number, intervalS = 5): Pr
     'service/status (2 per cycle)': { bytes: await wire('/api/ping/service/status'), per_cycle: 2 },
     'status (new cycle)': { bytes: st.body.length + HEADER_BYTES, per_cycle: 1 },
     'status 304 (every 30 s)': { bytes: notModified.body.length + HEADER_BYTES, per_cycle: intervalS / 30 },
-    'overview (every 15 s)': { bytes: await wire(DASHBOARD_OVERVIEW), per_cycle: intervalS / 15 }
+    'overview (every 30 s)': { bytes: await wire(DASHBOARD_OVERVIEW), per_cycle: intervalS / 30 }
   }
   if (notModified.status !== 304) throw new Error(`status with its own ETag: ${notModified.status}, not 304`)
   const per = Object.values(parts).reduce((n, p) => n + p.bytes * p.per_cycle, 0)
