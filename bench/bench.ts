@@ -19,7 +19,7 @@ import { buildFpingCommand, fpingPacingMs } from '../src/ping/fping-command.js'
 import { FPING_DEFAULT_BATCH } from '../src/ping/ping-engine.js'
 import { listCsvFiles } from '../src/storage/csv-files.js'
 import { makeFleet, writeInventory, type FleetDevice } from './fleet.js'
-import { cpuSeconds, peakRssMb, TreeRssSampler } from './proc-stats.js'
+import { cpuSeconds, peakRssMb, threadCpuSeconds, TreeRssSampler } from './proc-stats.js'
 import { benchSites, formatSitesBench } from './sites-bench.js'
 
 type Kind = 'ping' | 'fping' | 'bare'
@@ -35,6 +35,10 @@ interface BenchConfig {
   workers: number
   /** FPING_BATCH_SIZE for the service */
   batch: number
+  /** write V8 CPU profiles of the service (every thread) here */
+  profileDir?: string
+  /** extra node flags for the service (experiments: --max-semi-space-size=..., --single-threaded-gc) */
+  nodeFlags?: string[]
 }
 
 interface BenchResult {
@@ -49,6 +53,8 @@ interface BenchResult {
   misclassified: number
   cycles_with_misclassified: number
   cpu_s_per_cycle: number | null
+  /** the service's CPU per cycle by thread (main, ping worker threads, other threads) and its child processes */
+  cpu_split: Record<string, number> | null
   peak_rss_mb: number | null
   peak_tree_rss_mb: number | null
   rows_written: number | null
@@ -81,7 +87,7 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, si
     if (value === undefined) usage(1, `${a} needs a value`)
     opts.set(m[1], value)
   }
-  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch'].includes(k)) usage(1, `unknown option --${k}`)
+  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch', 'profile', 'flags'].includes(k)) usage(1, `unknown option --${k}`)
   const num = (k: string, d: number) => {
     const v = opts.get(k)
     if (v === undefined) return d
@@ -90,7 +96,7 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, si
     return n
   }
   if (num('cycles', 10) < 2) usage(1, '--cycles must be at least 2 (the first one is not counted for CPU)')
-  const base = { down: opts.has('down') ? Number(opts.get('down')) : 0.1, cycles: num('cycles', 10), timeoutS: num('timeout', 3), batch: num('batch', FPING_DEFAULT_BATCH) }
+  const base = { down: opts.has('down') ? Number(opts.get('down')) : 0.1, cycles: num('cycles', 10), timeoutS: num('timeout', 3), batch: num('batch', FPING_DEFAULT_BATCH), ...(opts.has('profile') ? { profileDir: opts.get('profile') } : {}), ...(opts.has('flags') ? { nodeFlags: (opts.get('flags') ?? '').split(' ').filter((f) => f !== '') } : {}) }
   if (!(base.down >= 0 && base.down < 1)) usage(1, '--down is a share between 0 and 1')
   const custom = ['devices', 'backend', 'interval', 'workers'].some((k) => opts.has(k))
   if (!custom) {
@@ -126,6 +132,7 @@ function usage (code: number, problem?: string): never {
   process.stderr.write(`usage: npm run bench -- [--devices N[,N..]] [--backend ping,fping,bare] [--down 0.1] [--cycles 10]
                           [--timeout 3] [--interval 5] [--workers MAX_PING_WORKERS] [--batch FPING_BATCH_SIZE] [--json]
        npm run bench -- --sites      (only the site detection + groups figure; needs no root)
+                          [--profile DIR (node --cpu-prof of the service's threads into DIR)] [--flags "NODE FLAGS" for the service]
 Without --devices/--backend/--interval/--workers: ping vs fping backend vs bare fping at 1,000 devices,
 then fping backend and bare fping at 10,000 (interval 5) and 50,000 (interval 10). Every run ends with
 the per-cycle main-thread cost of site detection + groups at 50,000 devices in 1,000 locations.
@@ -161,6 +168,7 @@ function emptyResult (c: BenchConfig, fleet: FleetDevice[]): BenchResult {
     misclassified: 0,
     cycles_with_misclassified: 0,
     cpu_s_per_cycle: null,
+    cpu_split: null,
     peak_rss_mb: null,
     peak_tree_rss_mb: null,
     rows_written: null,
@@ -194,11 +202,14 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
       LOG_LEVEL: 'info'
     }
     // cwd: the temporary directory, so that no developer .env is read
-    const child = spawn(process.execPath, [SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const prof = c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]
+    const child = spawn(process.execPath, [...(c.nodeFlags ?? []), ...prof, SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
     const pid = child.pid ?? 0
     const sampler = new TreeRssSampler(pid)
     const durations: number[] = []
     let cpuStart: number | null = null
+    let threadsStart: Map<string, number> | null = null
+    let childrenStart = 0
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d })
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
@@ -222,8 +233,24 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
         durations.push(log.duration_ms / 1000)
         const cpu = cpuSeconds(pid)
         const total = cpu.own + cpu.children
-        if (log.cycle === 1) cpuStart = total
-        else if (cpuStart !== null) r.cpu_s_per_cycle = (total - cpuStart) / (log.cycle - 1)
+        const threads = threadCpuSeconds(pid)
+        if (log.cycle === 1) {
+          cpuStart = total
+          threadsStart = threads
+          childrenStart = cpu.children
+        } else if (cpuStart !== null && threadsStart !== null) {
+          const n = log.cycle - 1
+          r.cpu_s_per_cycle = (total - cpuStart) / n
+          // ping worker threads name themselves mpm-ping (workers/ping-worker.ts); the rest: libuv's
+          // pool (zlib, fs), V8's GC helpers, the history reader
+          const split: Record<string, number> = { main: 0, 'ping threads': 0, 'other threads': 0 }
+          for (const [name, s] of threads) {
+            const key = name === 'main' ? 'main' : name === 'mpm-ping' ? 'ping threads' : 'other threads'
+            split[key] += (s - (threadsStart.get(name) ?? 0)) / n
+          }
+          split['child processes'] = (cpu.children - childrenStart) / n
+          r.cpu_split = split
+        }
         if (log.cycle === lastCycle) stop()
       } else if (/overran/.test(String(log.msg)) && log.cycle <= lastCycle) {
         r.overruns++
@@ -386,6 +413,11 @@ async function main (): Promise<void> {
     '(bare fping: every run); peak RSS: the service process (VmHWM); tree RSS: service + children, sampled every 100 ms;\n' +
     'misclassified: reachable devices reported down plus dropped devices reported up, checked per cycle in the CSV rows.\n\n' +
     table(results) + '\n' + formatSitesBench(sites) + '\n')
+  const split = results.filter((r) => r.cpu_split !== null)
+  if (split.length > 0) {
+    process.stdout.write('\nservice CPU s per cycle by thread (bare fping: its own process):\n' +
+      split.map((r) => `  ${r.label}, ${r.devices} devices: ${Object.entries(r.cpu_split ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`).join('\n') + '\n')
+  }
 }
 
 main().catch((err) => {

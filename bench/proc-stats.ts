@@ -61,3 +61,17 @@ export class TreeRssSampler {
     clearInterval(this.timer)
   }
 }
+
+/** CPU seconds of each thread of a process, by thread name (/proc/PID/task/TID/stat): `main` is the thread whose id is the pid. */
+export function threadCpuSeconds (pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK)
+    }
+  } catch {}
+  return out
+}

@@ -23,7 +23,10 @@ async function parse (res) {
 export async function getJSON (path, { signal } = {}) {
   let res
   try {
-    res = await fetch(url(path), { headers: { accept: 'application/json' }, cache: 'no-store', signal })
+    // no-cache, not no-store: the browser keeps the last answer and asks with If-None-Match, so an
+    // answer that did not change since (same cycle) comes back as a body-less 304 and is served from
+    // its cache; the answers come compressed (the browser sends Accept-Encoding: gzip, br)
+    res = await fetch(url(path), { headers: { accept: 'application/json' }, cache: 'no-cache', signal })
   } catch (err) {
     if (err.name === 'AbortError') throw err
     throw new ApiError('Cannot reach the service', 0)

@@ -5,12 +5,18 @@
  *    flapping), in the files and format the service writes (cached between runs).
  * 2. Starts the real service (dist/) on it with live cycles against loopback devices, and times the
  *    rebuild of the in-memory history; reads RSS after it.
- * 3. Loads each read route with autocannon from a second process, and prints requests/s, p50/p99
- *    latency and errors per route, plus the monitor's overruns during the load.
+ * 3. Loads each read route with autocannon from a second process, twice: as a browser asks
+ *    (`Accept-Encoding: gzip, br`: the answer comes brotli-coded) and with no Accept-Encoding
+ *    (identity); each beside a bare node:http server sending the same bytes with the same headers.
+ *    Prints requests/s, p50/p99 latency and errors per route and case, the monitor's overruns during
+ *    the load, and the answer sizes (identity, gzip, br).
+ * 4. The bytes a dashboard left open downloads per cycle, at this inventory and (a second, unloaded
+ *    service with --dashboard-hours of history) at --dashboard-devices.
  *
  * Run inside a private network namespace (npm run bench:api does that): live pings go to loopback only.
  */
 import { spawn, execFileSync } from 'node:child_process'
+import { get as httpGet } from 'node:http'
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,11 +38,14 @@ const { values: args } = parseArgs({
     'max-records': { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    'no-floor': { type: 'boolean', default: false }
+    'no-floor': { type: 'boolean', default: false },
+    /** a second, unloaded service for the dashboard's bytes per cycle at a larger inventory (0: skip) */
+    'dashboard-devices': { type: 'string', default: '10000' },
+    'dashboard-hours': { type: 'string', default: '1' }
   }
 })
-const N = Number(args.devices)
-const H = Number(args.hours)
+const DEVICES = Number(args.devices)
+const HOURS = Number(args.hours)
 const CONNECTIONS = Number(args.connections)
 const DURATION = Number(args.duration)
 const ROUNDS = Number(args.rounds)
@@ -49,7 +58,7 @@ const ipOf = (id: number) => `127.${1 + Math.floor(id / 65536)}.${Math.floor(id 
 /** 5% always down, 5% flapping (down for 2 of every 10 minutes), the rest up */
 const kindOf = (id: number) => id % 20 === 0 ? 'down' : id % 20 === 1 ? 'flap' : 'up'
 
-function generateHistory (dir: string, endMs: number): number {
+function generateHistory (dir: string, endMs: number, N: number, H: number): number {
   const marker = join(dir, '.complete')
   if (existsSync(marker)) {
     const m = JSON.parse(readFileSync(marker, 'utf8'))
@@ -94,7 +103,7 @@ function generateHistory (dir: string, endMs: number): number {
   return rows
 }
 
-function makeInventory (file: string): void {
+function makeInventory (file: string, N: number): void {
   rmSync(file, { force: true })
   const db = new Database(file)
   db.exec(`CREATE TABLE inventaris (id INTEGER PRIMARY KEY, ip VARCHAR(255) NOT NULL, hostname VARCHAR(255), jenis_barang_id INTEGER NOT NULL,
@@ -116,22 +125,48 @@ async function getJson (url: string): Promise<any> {
   return await res.json()
 }
 
+interface Raw { status: number, headers: Record<string, string>, body: Buffer }
+
+/** the bytes as sent (fetch would decode them) */
+function getRaw (url: string, headers: Record<string, string> = {}): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const h: Record<string, string> = {}
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h[k] = v
+        resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks) })
+      })
+    }).on('error', reject)
+  })
+}
+
+/** what a browser sends */
+const BROWSER_AE = 'gzip, deflate, br'
+
 interface Load { route: string, rps: number, p50: number, p99: number, errors: number, requests: number }
 
-function autocannon (url: string): Load {
-  const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONNECTIONS), '-d', String(DURATION), '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+function autocannon (url: string, headers: Record<string, string>): Load {
+  const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`])
+  const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONNECTIONS), '-d', String(DURATION), ...h, '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   const r = JSON.parse(out)
   return { route: url.replace(/^http:\/\/[^/]+/, ''), rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total }
 }
 
-/** A node:http server in its own process that answers every request with `body`: the floor of what any server can do here. */
-async function withBareServer (body: Buffer, run: (url: string) => Load): Promise<Load> {
+/**
+ * A node:http server in its own process that answers every request with `body` and `headers` (for the
+ * compressed case: the service's coded bytes with its Content-Encoding, Vary and ETag): the floor of
+ * what any server can do here.
+ */
+async function withBareServer (body: Buffer, headers: Record<string, string>, run: (url: string) => Load): Promise<Load> {
   const file = join(tmpdir(), `mpm-bench-api-body-${process.pid}`)
   writeFileSync(file, body)
   const script = `const http = require('node:http'); const body = require('node:fs').readFileSync(process.env.BODY_FILE);
-    const s = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body) });
+    const headers = { ...JSON.parse(process.env.HEADERS), 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
+    const s = http.createServer((req, res) => { res.writeHead(200, headers); res.end(body) });
     s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'))`
-  const child = spawn(process.execPath, ['-e', script], { env: { BODY_FILE: file }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['-e', script], { env: { BODY_FILE: file, HEADERS: JSON.stringify(headers) }, stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const port = await new Promise<string>((resolve, reject) => {
       child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()))
@@ -144,19 +179,21 @@ async function withBareServer (body: Buffer, run: (url: string) => Load): Promis
   }
 }
 
-async function main (): Promise<void> {
-  if (process.env.MPM_NETNS_READY !== '1') log('note: not inside the private network namespace; live devices in 127.66.0.0/16 will answer')
-  const work = join(tmpdir(), `mpm-bench-api-${N}x${H}h`)
+interface Service { base: string, pid: number, rows: number, rebuildMs: number, progressLines: number, stop: () => Promise<void> }
+
+/** The real service (dist/) on `n` devices with `h` hours of generated history, once its read-back is done. */
+async function startService (n: number, h: number): Promise<Service> {
+  const work = join(tmpdir(), `mpm-bench-api-${n}x${h}h`)
   const csvDir = join(work, 'ping_results')
   mkdirSync(work, { recursive: true })
   const endMs = Date.now()
-  log(`generating ${N} devices x ${H} h of history in ${csvDir} (cached between runs) ...`)
+  log(`generating ${n} devices x ${h} h of history in ${csvDir} (cached between runs) ...`)
   const t0 = Date.now()
-  const rows = generateHistory(csvDir, endMs)
+  const rows = generateHistory(csvDir, endMs, n, h)
   log(`  ${rows} rows ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-  // the service appends to these files: work on a copy-free basis by pointing it at the same dir and
-  // accepting that each run adds a few minutes of live rows (the cache is rebuilt when an hour old)
-  makeInventory(join(work, 'inventaris.sqlite'))
+  // the service appends to these files: it works on the same dir and each run adds a few minutes of
+  // live rows (the generated history is made again when an hour old)
+  makeInventory(join(work, 'inventaris.sqlite'), n)
   // the availability record of issue 14: 10,000 devices in 500 locations over 91 days (cached)
   const availFile = join(tmpdir(), 'mpm-bench-api-availability-10000x500.sqlite')
   if (!existsSync(availFile) || Date.now() - statSync(availFile).mtimeMs > 3_600_000) {
@@ -167,7 +204,7 @@ async function main (): Promise<void> {
   const port = 15000 + Math.floor(Math.random() * 5000)
   const started = Date.now()
   const svc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: availFile, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(H), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: availFile, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(Math.max(1, h)), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let rebuildMs = -1
@@ -178,85 +215,192 @@ async function main (): Promise<void> {
       if (line.includes('"msg":"earlier results read back"')) rebuildMs = JSON.parse(line).duration_ms
     }
   })
+  const exited = new Promise((resolve) => svc.once('exit', resolve))
+  const stop = async () => {
+    svc.kill('SIGTERM')
+    await exited
+    if (!args.keep) rmSync(join(work, 'inventaris.sqlite'), { force: true })
+  }
   const base = `http://127.0.0.1:${port}`
   try {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 250))
       try {
-        const h = await getJson(`${base}/api/health`)
-        if (h.history.loading === false && rebuildMs >= 0) break
+        const health = await getJson(`${base}/api/health`)
+        if (health.history.loading === false && rebuildMs >= 0 && health.monitor?.cycles !== 0) break
       } catch {}
       if (Date.now() - started > 600_000) throw new Error('service did not finish the rebuild in 10 minutes')
     }
-    const rssAfter = rssMb(svc.pid!)
-    log(`rebuild ${(rebuildMs / 1000).toFixed(1)} s (${progressLines} progress lines), RSS after rebuild ${rssAfter.toFixed(0)} MB`)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { base, pid: svc.pid!, rows, rebuildMs, progressLines, stop }
+}
+
+interface Sizes { identity: number, gzip: number, br: number }
+
+async function sizesOf (url: string): Promise<Sizes> {
+  const [identity, gzip, br] = await Promise.all(['identity', 'gzip', 'br'].map(async (ae) => {
+    const r = await getRaw(url, { 'accept-encoding': ae })
+    if (r.status !== 200) throw new Error(`${url}: ${r.status}`)
+    if (ae !== 'identity' && r.headers['content-encoding'] !== ae) throw new Error(`${url}: asked ${ae}, got ${r.headers['content-encoding']}`)
+    return r.body.length
+  }))
+  return { identity, gzip, br }
+}
+
+// what public/app.js fetches, in a dashboard left open with no device dialog: it polls twice per cycle
+// (health and service status, both small and not cached), the status once per new cycle, the overview
+// every 30 s; a status refetch without a new cycle (every 30 s) is a 304
+const DASHBOARD_OVERVIEW = '/api/ping/overview?minutes=60&points=30'
+/** status line and headers of one answer, about what the service sends */
+const HEADER_BYTES = 350
+
+interface Dashboard { devices: number, per_cycle_bytes: number, parts: Record<string, { bytes: number, per_cycle: number }> }
+
+async function dashboardBytes (base: string, devices: number, intervalS = 5): Promise<Dashboard> {
+  const wire = async (path: string): Promise<number> => {
+    const r = await getRaw(base + path, { 'accept-encoding': BROWSER_AE })
+    if (r.status !== 200) throw new Error(`${path}: ${r.status}`)
+    return r.body.length + HEADER_BYTES
+  }
+  const st = await getRaw(base + '/api/ping/status', { 'accept-encoding': BROWSER_AE })
+  const notModified = await getRaw(base + '/api/ping/status', { 'accept-encoding': BROWSER_AE, 'if-none-match': st.headers.etag ?? '' })
+  const parts: Dashboard['parts'] = {
+    'health (2 per cycle)': { bytes: await wire('/api/health'), per_cycle: 2 },
+    'service/status (2 per cycle)': { bytes: await wire('/api/ping/service/status'), per_cycle: 2 },
+    'status (new cycle)': { bytes: st.body.length + HEADER_BYTES, per_cycle: 1 },
+    'status 304 (every 30 s)': { bytes: notModified.body.length + HEADER_BYTES, per_cycle: intervalS / 30 },
+    'overview (every 30 s)': { bytes: await wire(DASHBOARD_OVERVIEW), per_cycle: intervalS / 30 }
+  }
+  if (notModified.status !== 304) throw new Error(`status with its own ETag: ${notModified.status}, not 304`)
+  const per = Object.values(parts).reduce((n, p) => n + p.bytes * p.per_cycle, 0)
+  return { devices, per_cycle_bytes: Math.round(per), parts }
+}
+
+const kb = (b: number) => (b / 1024).toFixed(1)
+
+async function main (): Promise<void> {
+  if (process.env.MPM_NETNS_READY !== '1') log('note: not inside the private network namespace; live devices in 127.66.0.0/16 will answer')
+  const svc = await startService(DEVICES, HOURS)
+  const base = svc.base
+  try {
+    const rssAfter = rssMb(svc.pid)
+    log(`rebuild ${(svc.rebuildMs / 1000).toFixed(1)} s (${svc.progressLines} progress lines), RSS after rebuild ${rssAfter.toFixed(0)} MB`)
+    const mid = Math.ceil(DEVICES / 2) + 2
     const routes = [
       '/api/ping/status',
       '/api/ping/latest?limit=1000',
       '/api/ping/statistics?hours=24',
-      `/api/ping/device/${Math.ceil(N / 2) + 2}?hours=1`,
-      `/api/ping/devices/${Math.ceil(N / 2) + 2}/timeline?hours=24&bucket=300`,
-      '/api/ping/availability?window=90d&group_by=location'
-    ].map((r) => r.replace('hours=24', `hours=${H}`))
-    // rounds: each route, then the same bytes from a bare node:http server (the floor of what any server
-    // can do here, loaded the same way on the same machine while the service keeps cycling beside it);
-    // figures are medians over the rounds, since one 10-second run on a shared 2-core machine varies a lot
-    const runs: Load[][] = routes.map(() => [])
-    const floorRuns: Load[][] = routes.map(() => [])
+      `/api/ping/device/${mid}?hours=1`,
+      `/api/ping/devices/${mid}/timeline?hours=24&bucket=300`,
+      '/api/ping/availability?window=90d&group_by=location',
+      DASHBOARD_OVERVIEW,
+      '/api/ping/events?hours=24'
+    ].map((r) => r.replace('hours=24', `hours=${HOURS}`))
+    // loaded: the routes the targets are set for (the others: sizes only)
+    const loaded = routes.slice(0, 6)
+    const sizes = await Promise.all(routes.map(async (r) => ({ route: r, ...await sizesOf(base + r) })))
+    // cases: as a browser asks (the answer comes brotli-coded) and with no Accept-Encoding (identity)
+    const cases = [{ name: 'br', headers: { 'accept-encoding': 'gzip, br' } }, { name: 'identity', headers: {} as Record<string, string> }]
+    // rounds: each route and case, then the same bytes and headers from a bare node:http server (loaded
+    // the same way on the same machine while the service keeps cycling beside it); figures are medians
+    // over the rounds, since one 10-second run on a shared 2-core machine varies a lot
+    const runs = cases.map(() => loaded.map((): Load[] => []))
+    const floorRuns = cases.map(() => loaded.map((): Load[] => []))
     let cyclesDuringLoad = 0
     let overrunsDuringLoad = 0
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [i, r] of routes.entries()) {
-        const before = (await getJson(`${base}/api/ping/service/status`)).data
-        log(`round ${round}/${ROUNDS}: loading ${r} with ${CONNECTIONS} connections for ${DURATION} s ...`)
-        runs[i].push(autocannon(base + r))
-        const after = (await getJson(`${base}/api/ping/service/status`)).data
-        cyclesDuringLoad += after.cycles - before.cycles
-        overrunsDuringLoad += after.overruns - before.overruns
-        if (args['no-floor']) continue
-        const body = Buffer.from(await (await fetch(base + r)).arrayBuffer())
-        floorRuns[i].push(await withBareServer(body, (url) => {
-          log(`round ${round}/${ROUNDS}: loading a bare node:http server with the ${body.length}-byte answer of ${r} ...`)
-          return autocannon(url)
-        }))
+      for (const [i, r] of loaded.entries()) {
+        for (const [k, c] of cases.entries()) {
+          const before = (await getJson(`${base}/api/ping/service/status`)).data
+          log(`round ${round}/${ROUNDS}: loading ${r} (${c.name}) with ${CONNECTIONS} connections for ${DURATION} s ...`)
+          runs[k][i].push(autocannon(base + r, c.headers))
+          const after = (await getJson(`${base}/api/ping/service/status`)).data
+          cyclesDuringLoad += after.cycles - before.cycles
+          overrunsDuringLoad += after.overruns - before.overruns
+          if (args['no-floor']) continue
+          const got = await getRaw(base + r, c.headers)
+          const same: Record<string, string> = {}
+          for (const h of ['content-encoding', 'vary', 'etag', 'cache-control', 'x-mpm-shard']) if (got.headers[h] !== undefined) same[h] = got.headers[h]
+          floorRuns[k][i].push(await withBareServer(got.body, same, (url) => {
+            log(`round ${round}/${ROUNDS}: loading a bare node:http server with the ${got.body.length}-byte ${c.name} answer of ${r} ...`)
+            return autocannon(url, c.headers)
+          }))
+        }
       }
     }
+    const dashboards = [await dashboardBytes(base, DEVICES)]
+    const rssEnd = rssMb(svc.pid)
+    await svc.stop()
+    const dashN = Number(args['dashboard-devices'])
+    if (dashN > 0 && dashN !== DEVICES) {
+      log(`dashboard bytes at ${dashN} devices: a second service with ${args['dashboard-hours']} h of history ...`)
+      const big = await startService(dashN, Number(args['dashboard-hours']))
+      try {
+        dashboards.push(await dashboardBytes(big.base, dashN))
+        sizes.push(...await Promise.all(['/api/ping/status', '/api/ping/latest?limit=1000', DASHBOARD_OVERVIEW].map(async (r) => ({ route: `${r} @${dashN}`, ...await sizesOf(big.base + r) }))))
+      } finally {
+        await big.stop()
+      }
+    }
+
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     const summarize = (ls: Load[]): Load | null => ls.length === 0
       ? null
       : { route: ls[0].route, rps: med(ls.map((l) => l.rps)), p50: med(ls.map((l) => l.p50)), p99: med(ls.map((l) => l.p99)), errors: ls.reduce((n, l) => n + l.errors, 0), requests: ls.reduce((n, l) => n + l.requests, 0) }
-    const loads = runs.map((ls) => summarize(ls) as Load)
-    const floors = floorRuns.map(summarize)
     const result = {
-      devices: N,
-      hours: H,
-      rows,
-      rebuild_s: rebuildMs / 1000,
+      devices: DEVICES,
+      hours: HOURS,
+      rows: svc.rows,
+      rebuild_s: svc.rebuildMs / 1000,
       rss_after_rebuild_mb: Math.round(rssAfter),
-      rss_end_mb: Math.round(rssMb(svc.pid!)),
+      rss_end_mb: Math.round(rssEnd),
       cycles_during_load: cyclesDuringLoad,
       overruns_during_load: overrunsDuringLoad,
       rounds: ROUNDS,
-      p99_per_round: runs.map((ls) => ls.map((l) => l.p99)),
       connections: CONNECTIONS,
       duration_s: DURATION,
-      routes: loads.map((l, i) => ({ ...l, bare_rps: floors[i]?.rps ?? null, bare_p50: floors[i]?.p50 ?? null, bare_p99: floors[i]?.p99 ?? null, bare_p99_per_round: floorRuns[i].map((f) => f.p99) }))
+      load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+      cases: cases.map((c, k) => ({
+        case: c.name,
+        routes: loaded.map((r, i) => {
+          // --rounds 0: sizes and dashboard bytes only
+          const l = summarize(runs[k][i]) ?? {} as Partial<Load>
+          const f = summarize(floorRuns[k][i])
+          return { ...l, route: r, bare_rps: f?.rps ?? null, bare_p50: f?.p50 ?? null, bare_p99: f?.p99 ?? null, p99_per_round: runs[k][i].map((x) => x.p99), bare_p99_per_round: floorRuns[k][i].map((x) => x.p99) }
+        })
+      })),
+      sizes,
+      dashboards
     }
     if (args.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     } else {
-      console.log(`\n${N} devices, ${H} h of history (${rows} rows), ${CONNECTIONS} connections, ${DURATION} s per route`)
+      console.log(`\n${DEVICES} devices, ${HOURS} h of history (${svc.rows} rows), ${CONNECTIONS} connections, ${DURATION} s per route and case; load average at the end ${result.load_average}`)
       console.log(`rebuild at start: ${result.rebuild_s.toFixed(1)} s; RSS after rebuild: ${result.rss_after_rebuild_mb} MB; at the end: ${result.rss_end_mb} MB`)
       console.log(`monitor during the load (the service's own runs): ${result.cycles_during_load} cycles, ${result.overruns_during_load} overruns`)
-      console.log(`medians over ${ROUNDS} rounds of ${DURATION} s per route; p99 of each round: service ${JSON.stringify(result.p99_per_round)}, bare ${JSON.stringify(result.routes.map((r) => r.bare_p99_per_round))}\n`)
-      console.log('| route | req/s | p50 ms | p99 ms | errors | bare node:http, same bytes: req/s | p50 ms | p99 ms |')
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-      for (const l of result.routes) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} |`)
+      console.log(`medians over ${ROUNDS} rounds\n`)
+      for (const c of result.cases) {
+        console.log(`${c.case === 'br' ? 'Accept-Encoding: gzip, br (answers brotli-coded)' : 'no Accept-Encoding (identity)'}:\n`)
+        console.log('| route | req/s | p50 ms | p99 ms | errors | bare node:http, same bytes: req/s | p50 ms | p99 ms | p99 / bare | p99 per round (service; bare) |')
+        console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+        for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_p99 !== null && l.p99 !== undefined ? (l.p99 / l.bare_p99).toFixed(2) : '-'} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)
+        console.log('')
+      }
+      console.log('answer sizes:\n')
+      console.log('| route | identity KB | gzip KB | br KB | identity / br |')
+      console.log('| --- | ---: | ---: | ---: | ---: |')
+      for (const s of result.sizes) console.log(`| \`GET ${s.route}\` | ${kb(s.identity)} | ${kb(s.gzip)} | ${kb(s.br)} | ${(s.identity / s.br).toFixed(1)} |`)
+      console.log('\na dashboard left open (public/app.js, no device dialog), bytes on the wire per 5-second cycle:\n')
+      for (const d of result.dashboards) {
+        console.log(`${d.devices} devices: ${kb(d.per_cycle_bytes)} KB per cycle (${Object.entries(d.parts).map(([k, p]) => `${k}: ${kb(p.bytes)} KB × ${p.per_cycle.toFixed(2)}`).join('; ')})`)
+      }
     }
-  } finally {
-    svc.kill('SIGTERM')
-    await new Promise((resolve) => svc.once('exit', resolve))
-    if (!args.keep) rmSync(join(work, 'inventaris.sqlite'), { force: true })
+  } catch (err) {
+    await svc.stop().catch(() => {})
+    throw err
   }
 }
 

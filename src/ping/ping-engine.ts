@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import { fpingPacingMs } from './fping-command.js'
 import { judgeCheck, type PingProgramCheck } from './ping-program.js'
 import { mapLimit } from './run-ping.js'
-import type { FpingTask, PingBackend, PingFlavor, PingTask, PingTaskResult, TargetOutcome } from './types.js'
+import { decodeOutcomes, type FpingTask, type PingBackend, type PingFlavor, type PingTask, type PingTaskResult, type TargetOutcome } from './types.js'
 
 // run the worker from source (.ts) under the test loader, from dist/ (.js) when built
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
@@ -94,10 +94,10 @@ export class PingEngine {
   async pingAll (targets: PingTarget[], signal?: AbortSignal): Promise<Map<string, TargetOutcome>> {
     const out = new Map<string, TargetOutcome>()
     if (targets.length === 0) return out
-    const results = this.currentBackend === 'fping'
-      ? await mapLimit(this.fpingTasks(targets), this.opts.parallel ? this.opts.maxInFlight : 1, (task) => this.pool.run(task, { signal }))
-      : await Promise.all(this.pingTasks(targets).map((task) => this.pool.run(task, { signal })))
-    for (const r of results) for (const o of r.results) out.set(o.target, o)
+    const tasks: Array<PingTask | FpingTask> = this.currentBackend === 'fping' ? this.fpingTasks(targets) : this.pingTasks(targets)
+    const run = (task: PingTask | FpingTask) => this.pool.run(task, { signal }).then((r) => decodeOutcomes(task.targets, r, out))
+    if (this.currentBackend === 'fping') await mapLimit(tasks, this.opts.parallel ? this.opts.maxInFlight : 1, run)
+    else await Promise.all(tasks.map(run))
     return out
   }
 

@@ -10,7 +10,7 @@ type ApiEvent = Static<typeof ApiEventSchema>
 const NO_FACTS = { location: NO_LOCATION, rack: null, type: NO_TYPE, kondisi: '', maintenance: NOT_IN_MAINTENANCE }
 
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/events', { schema: eventsSchema }, async (request) => {
+  app.get('/events', { schema: eventsSchema, config: { cachePerCycle: true } }, async (request) => {
     const { hours, device_id, location_id, kind, limit } = request.query
     const now = Date.now()
     const from = now - hours * 3_600_000

@@ -1,0 +1,134 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
+import { request } from 'node:http'
+import t from 'tap'
+import { build, createMysqlInventory, waitFor, NETNS_SKIP, MYSQL_SOCKET, type BuiltApp } from '../helper.js'
+
+// Real MariaDB inventory, real pings (loopback; 127.66.0.0/16 never answers in the test namespace), real HTTP.
+const ROWS = [
+  { id: 1, ip: '127.0.0.1', hostname: 'up-one', kondisi: 'baik' },
+  { id: 2, ip: '127.0.0.2', hostname: 'up-two', kondisi: 'baik' },
+  { id: 3, ip: '127.66.0.3', hostname: 'dead', kondisi: 'baik' }
+]
+
+interface Got { status: number, headers: Record<string, string | string[] | undefined>, body: Buffer }
+
+/** raw bytes, as sent (fetch would decode them) */
+function get (b: BuiltApp, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Got> {
+  const { port } = b.app.server.address() as { port: number }
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const ROUTES = [
+  '/api/ping/status',
+  '/api/ping/latest?limit=10',
+  '/api/ping/overview?minutes=5&points=10',
+  '/api/ping/device/1?hours=1',
+  '/api/ping/devices/1/timeline?hours=1&bucket=60',
+  '/api/ping/statistics?hours=1',
+  '/api/ping/events?hours=1'
+]
+
+t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) => {
+  const { database } = await createMysqlInventory(t, ROWS)
+  const b = await build(t, { DB_CONNECTION: 'mysql', DB_SOCKET: MYSQL_SOCKET, DB_DATABASE: database, DB_USERNAME: 'root', DB_PASSWORD: '', PING_INTERVAL: '1', PING_TIMEOUT: '0.5' })
+  await b.app.service.start()
+  await b.app.listen({ host: '127.0.0.1', port: 0 })
+  await waitFor(() => b.app.monitor.status().cycles >= 2 && !b.app.historyLoading(), 15_000, 'two cycles')
+  // no cycle may end between the requests compared below
+  await b.app.monitor.stop()
+  const cycles = b.app.monitor.cycleCount
+
+  for (const path of ROUTES) {
+    t.test(path, async (t) => {
+      const plain = await get(b, path)
+      t.equal(plain.status, 200)
+      t.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: identity')
+      t.match(plain.headers.vary, /Accept-Encoding/)
+      t.match(plain.headers['content-type'], /^application\/json/)
+      const tag = plain.headers.etag as string
+      t.match(tag, /^"[A-Za-z0-9_-]+"$/, 'a strong ETag')
+      t.equal(JSON.parse(plain.body.toString()).success, true)
+
+      const gz = await get(b, path, { 'accept-encoding': 'gzip' })
+      t.equal(gz.headers['content-encoding'], 'gzip')
+      t.ok(gunzipSync(gz.body).equals(plain.body), 'gzip decodes to exactly the identity bytes')
+      t.equal(gz.headers.etag, tag.replace(/"$/, '-gz"'), 'its own strong tag')
+      const br = await get(b, path, { 'accept-encoding': 'gzip, deflate, br' })
+      t.equal(br.headers['content-encoding'], 'br', 'br before gzip at equal q')
+      t.ok(brotliDecompressSync(br.body).equals(plain.body), 'brotli decodes to exactly the identity bytes')
+      t.equal(br.headers.etag, tag.replace(/"$/, '-br"'))
+      t.match(br.headers.vary, /Accept-Encoding/)
+      const again = await get(b, path, { 'accept-encoding': 'br' })
+      t.ok(again.body.equals(br.body), 'the same coded bytes from the cache')
+      const q = await get(b, path, { 'accept-encoding': 'br;q=0.2, gzip;q=0.9, zstd' })
+      t.equal(q.headers['content-encoding'], 'gzip', 'q-values weigh; an unknown coding is ignored')
+      const none = await get(b, path, { 'accept-encoding': 'br;q=0, gzip;q=0' })
+      t.equal(none.headers['content-encoding'], undefined, 'q=0 excludes')
+      t.ok(none.body.equals(plain.body))
+
+      const hit = await get(b, path, { 'if-none-match': tag })
+      t.equal(hit.status, 304, 'the matching tag: 304')
+      t.equal(hit.body.length, 0, 'with no body')
+      t.equal(hit.headers.etag, tag, 'and the tag')
+      t.match(hit.headers.vary, /Accept-Encoding/)
+      t.equal((await get(b, path, { 'if-none-match': `"x", W/${tag}` })).status, 304, 'weak comparison, in a list')
+      t.equal((await get(b, path, { 'accept-encoding': 'br', 'if-none-match': br.headers.etag as string })).status, 304, 'the brotli tag for brotli')
+      const other = await get(b, path, { 'accept-encoding': 'gzip', 'if-none-match': br.headers.etag as string })
+      t.equal(other.status, 200, 'the brotli tag does not match the gzip answer')
+      t.ok(gunzipSync(other.body).equals(plain.body))
+      t.equal((await get(b, path, { 'if-none-match': '"not-it"' })).status, 200, 'another tag: 200')
+
+      const head = await get(b, path, { 'accept-encoding': 'gzip' }, 'HEAD')
+      t.equal(head.status, 200, 'HEAD')
+      t.equal(head.body.length, 0)
+      t.equal(head.headers.etag, gz.headers.etag)
+      t.equal(head.headers['content-length'], String(gz.body.length), 'HEAD tells the length of the coded answer')
+    })
+  }
+
+  t.test('a new cycle changes the tag (a new answer), and the old tag gets the new answer', async (t) => {
+    t.equal(b.app.monitor.cycleCount, cycles, 'no cycle ran during the checks above')
+    const before = await get(b, '/api/ping/status', { 'accept-encoding': 'br' })
+    b.app.monitor.start()
+    await waitFor(() => b.app.monitor.cycleCount > cycles, 10_000, 'one more cycle')
+    await b.app.monitor.stop()
+    const after = await get(b, '/api/ping/status', { 'accept-encoding': 'br', 'if-none-match': before.headers.etag as string })
+    t.equal(after.status, 200, 'the old tag no longer matches')
+    t.not(after.headers.etag, before.headers.etag)
+    t.not(brotliDecompressSync(after.body).toString(), brotliDecompressSync(before.body).toString(), 'the answer changed with the cycle')
+    t.equal((await get(b, '/api/ping/status', { 'accept-encoding': 'br', 'if-none-match': after.headers.etag as string })).status, 304)
+  })
+
+  t.test('the first requests of a cycle build the answer once', async (t) => {
+    b.app.monitor.start()
+    const at = b.app.monitor.cycleCount
+    await waitFor(() => b.app.monitor.cycleCount > at, 10_000, 'one more cycle')
+    await b.app.monitor.stop()
+    const ls = b.app.latestStatus
+    const real = ls.status.bind(ls)
+    let built = 0
+    ls.status = () => { built++; return real() }
+    t.teardown(() => { ls.status = real })
+    const codings = ['', 'gzip', 'br', 'gzip, br']
+    const all = await Promise.all(Array.from({ length: 24 }, (_, i) => get(b, '/api/ping/status', codings[i % 4] === '' ? {} : { 'accept-encoding': codings[i % 4] })))
+    t.equal(built, 1, '24 requests at once, one answer built')
+    const decoded = all.map((r) => r.headers['content-encoding'] === 'br' ? brotliDecompressSync(r.body) : r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body)
+    t.ok(decoded.every((d) => d.equals(decoded[0])), 'every one the same bytes')
+    t.equal(new Set(all.map((r) => r.headers.etag)).size, 3, 'one tag per coding')
+  })
+
+  t.test('an error answer is neither cached nor tagged', async (t) => {
+    const r = await get(b, '/api/ping/device/999?hours=1', { 'accept-encoding': 'gzip' })
+    t.equal(r.status, 404)
+    t.equal(r.headers.etag, undefined)
+    t.equal(JSON.parse(r.body.toString()).success, false)
+  })
+})
