@@ -1,7 +1,10 @@
 import type { Config } from './config/env-schema.js'
 import type { Settings } from './config/validate-config.js'
 import { createAlerts, type Alerts } from './alerts/alerts.js'
+import { createCluster, type Cluster } from './cluster/cluster.js'
+import { clusterMetrics } from './cluster/cluster-metrics.js'
 import { HistoryStore } from './history/history-store.js'
+import type { Device } from './inventory/filter-inventory.js'
 import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
 import type { Log } from './lib/log.js'
@@ -44,16 +47,25 @@ export interface ShutdownBudget {
   alertsMs: number
 }
 
-export function shutdownBudget (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT' | 'ALERT_TIMEOUT'>): ShutdownBudget {
+export function shutdownBudget (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT' | 'ALERT_TIMEOUT'> & Partial<Pick<Config, 'CLUSTER_MODE'>>): ShutdownBudget {
+  // cluster mode: the partitions are handed over first, at a cycle boundary up to two intervals away
+  const drainMs = c.CLUSTER_MODE === 'nats' ? clusterDrainMs(c) : 0
   return {
-    totalMs: Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000),
+    totalMs: Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000) + drainMs,
     cycleGraceMs: (c.PING_TIMEOUT + 2) * 1000,
     alertsMs: Math.min(c.ALERT_TIMEOUT * 1000, 3000, c.PING_INTERVAL * 500)
   }
 }
 
+/** the longest a planned stop waits for its partitions' last cycle (the next slot's, then its end) */
+function clusterDrainMs (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT'>): number {
+  return Math.round((2 * c.PING_INTERVAL + c.PING_TIMEOUT + 1) * 1000)
+}
+
 export interface Service {
   config: Config
+  /** cluster mode (CLUSTER_MODE=nats): partitions, membership and the fleet-wide view; null in static mode */
+  cluster: Cluster | null
   inventory: InventoryService
   pingEngine: PingEngine
   resultWriter: CsvWriter
@@ -149,10 +161,20 @@ export function createService (opts: ServiceOptions): Service {
   })
   latest.setStateLookup(deviceStates.summary)
 
+  // cluster mode: each cycle pings the partitions this instance owns in the cycle's slot
+  const cluster = c.CLUSTER_MODE === 'nats' ? createCluster(c, log) : null
+  let cycleSlot = 0
+  let cycleDevices: Device[] = []
   const monitor = new Monitor({
     intervalMs: c.PING_INTERVAL * 1000,
     stopGraceMs: shutdown.cycleGraceMs,
-    devices: () => inventory.devices(),
+    alignToInterval: cluster !== null,
+    devices: (slot) => {
+      if (cluster === null) return inventory.devices()
+      cycleSlot = slot
+      cycleDevices = cluster.devicesFor(inventory.devices(), slot)
+      return cycleDevices
+    },
     ping: (targets, signal) => pingEngine.pingAll(targets, signal),
     onCycle: (cycle, info) => pipeline.cycle(cycle, info),
     log,
@@ -172,7 +194,8 @@ export function createService (opts: ServiceOptions): Service {
       return at === null ? null : Date.parse(at)
     },
     shard: opts.shard,
-    now
+    now,
+    ...(cluster !== null ? { collectors: [clusterMetrics(cluster)] } : {})
   })
 
   // ── The data path: what happens to every finished cycle, replayed history batch and inventory
@@ -192,10 +215,25 @@ export function createService (opts: ServiceOptions): Service {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
       name: 'latest status',
-      cycle: (cycle) => latest.update(cycle.rows),
-      replayDone: () => latest.setDevices(inventory.devices()),
-      inventory: (devices) => latest.setDevices(devices)
+      cycle: (cycle) => {
+        // cluster mode: the local view (?scope=local) is the devices this instance pinged in this cycle
+        if (cluster !== null) latest.setDevices(cycleDevices)
+        latest.update(cycle.rows)
+      },
+      replayDone: () => { if (cluster === null) latest.setDevices(inventory.devices()) },
+      inventory: (devices) => { if (cluster === null) latest.setDevices(devices) }
     },
+    ...(cluster === null
+      ? []
+      : [{
+        // every cycle's results to the results stream (one message per partition), for the fleet-wide view
+        name: 'cluster results',
+        cycle: (cycle) => {
+          cluster.cycleDone(cycleSlot, cycle.rows, deviceStates.summary)
+          cluster.countMissed(inventory.devices())
+        },
+        inventory: (devices) => cluster.fleet.setDevices(devices)
+      } satisfies Stage]),
     {
       name: 'metrics',
       cycle: (cycle) => metrics.addCycle(cycle),
@@ -240,6 +278,7 @@ export function createService (opts: ServiceOptions): Service {
 
   return {
     config: c,
+    cluster,
     inventory,
     pingEngine,
     resultWriter,
@@ -272,6 +311,11 @@ export function createService (opts: ServiceOptions): Service {
       log.info({ source: inventory.status().source }, c.DB_CONNECTION === 'sqlite'
         ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
         : 'using the MySQL/MariaDB inventory')
+      if (cluster !== null) {
+        await cluster.start()
+        cluster.fleet.setDevices(inventory.devices())
+        log.info({ instance_id: cluster.me, partitions: c.CLUSTER_PARTITIONS }, 'cluster mode: partitions are handed out through NATS JetStream')
+      }
       const started = now()
       pipeline.startReplay()
       monitor.start()
@@ -282,7 +326,10 @@ export function createService (opts: ServiceOptions): Service {
     // state change may reach the alerts after they close; the writers drain last but the database.
     stop: () => {
       stopping ??= (async () => {
+        // cluster mode: hand the partitions over at a cycle boundary while still pinging them
+        if (cluster !== null && monitor.status().running) await cluster.drain(clusterDrainMs(c)).catch((err) => log.warn({ err: err.message }, 'cluster: hand-over failed'))
         await monitor.stop()
+        await cluster?.stop()
         await deviceStates.close()
         await alerts.close(shutdown.alertsMs)
         await pingEngine.close()

@@ -4,13 +4,18 @@ import { answer, docs } from './examples.js'
 
 /** /api/ping/latest and /api/ping/status: the latest result of each device, served from memory. */
 
+/** cluster mode: `fleet` (default) answers for every device of the fleet, `local` for this instance's own */
+const Scope = Type.Optional(Type.Union([Type.Literal('fleet'), Type.Literal('local')], { description: 'cluster mode (CLUSTER_MODE=nats): fleet (default) = every device of the fleet with its owner; local = the devices this instance pings. Static mode: always local.' }))
+const Owner = Type.Optional(Type.String({ description: 'cluster mode: INSTANCE_ID of the instance that pinged the device' }))
+const LatestRowSchema = Type.Object({ ...ResultRowSchema.properties, owner: Owner })
+
 export const latestSchema = {
   tags: ['ping'],
   summary: 'Latest result of each monitored device, newest first',
   description: docs.latest.description,
-  querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }) }, { additionalProperties: false }),
+  querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }), scope: Scope }, { additionalProperties: false }),
   response: {
-    200: Type.Object({ success: Type.Literal(true), data: Type.Array(ResultRowSchema), count: Type.Integer() }, answer(docs.latest)),
+    200: Type.Object({ success: Type.Literal(true), data: Type.Array(LatestRowSchema), count: Type.Integer() }, answer(docs.latest)),
     ...errorResponses(400)
   }
 }
@@ -25,8 +30,8 @@ const DeviceStateFields = {
 }
 /** What the device state tracker believes about a device (its last ping alone may say otherwise). */
 export const DeviceStateSummarySchema = Type.Object(DeviceStateFields)
-export const OnlineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, response_time_ms: NullableMs, ...DeviceStateFields })
-export const OfflineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, error_message: Type.String(), ...DeviceStateFields })
+export const OnlineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, response_time_ms: NullableMs, ...DeviceStateFields, owner: Owner })
+export const OfflineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, error_message: Type.String(), ...DeviceStateFields, owner: Owner })
 
 export const StatusDataSchema = Type.Object({
   total_devices: Type.Integer(),
@@ -48,6 +53,7 @@ export const statusSchema = {
   tags: ['ping'],
   summary: 'Online and offline devices',
   description: docs.status.description,
+  querystring: Type.Object({ scope: Scope }, { additionalProperties: false }),
   response: {
     200: Type.Object({
       success: Type.Literal(true),

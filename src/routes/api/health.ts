@@ -57,6 +57,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (alerts.dropped > 0) reasons.push(`${alerts.dropped} alerts were dropped because an alert queue was full`)
     const events = app.deviceState.eventLog.status()
     if (!events.healthy) reasons.push(`writing state events failing (${String(events.last_error)}); ${events.pending_events} events waiting in memory`)
+    const cluster = app.service.cluster?.status()
+    if (cluster?.fenced === true) reasons.push(`cluster: fenced, ${String(cluster.fenced_reason)}`)
     return {
       success: true as const,
       status: reasons.length === 0 ? 'healthy' as const : 'degraded' as const,
@@ -71,6 +73,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       history: { loading: app.historyLoading() },
       process: processFigures(),
       shard: { index: app.shard.index, count: app.shard.count, other_shard_rows: app.shard.otherShardRows },
+      ...(cluster === undefined ? {} : { cluster }),
       alerts: {
         enabled: alerts.enabled,
         format: alerts.format,

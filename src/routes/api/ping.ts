@@ -36,8 +36,11 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
+  // cluster mode: fleet-wide from the results stream unless ?scope=local
+  const fleet = app.service.cluster?.fleet
   app.get('/latest', { schema: latestSchema, config: { cachePerCycle: true } }, async (request) => {
-    const data = app.latestStatus.latestRows().slice(0, request.query.limit)
+    const rows = fleet !== undefined && request.query.scope !== 'local' ? fleet.latestRows() : app.latestStatus.latestRows()
+    const data = rows.slice(0, request.query.limit)
     return { success: true as const, data, count: data.length }
   })
 
@@ -81,8 +84,8 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { success: true as const, minutes, points, data, count: data.length }
   })
 
-  app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async () => {
-    return { success: true as const, data: app.latestStatus.status() }
+  app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async (request) => {
+    return { success: true as const, data: fleet !== undefined && request.query.scope !== 'local' ? fleet.status() : app.latestStatus.status() }
   })
 
   app.get('/service/status', { schema: serviceStatusSchema }, async () => ({ success: true as const, data: serviceState() }))
