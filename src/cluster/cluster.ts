@@ -11,7 +11,7 @@ import { ClusterCoordinator, type CoordinatorStatus } from './coordinator.js'
 import { FleetView } from './fleet-view.js'
 import { instanceId, natsConnectOptions } from './nats-connection.js'
 import { partitionOf } from './partition.js'
-import { ensureResultsStream, publishCycle, resultsStreamName, resultsSubject, type ResultMessage } from './results-stream.js'
+import { ensureResultsStream, publishCycle, resultsStreamName, type ResultMessage } from './results-stream.js'
 
 export interface ClusterStatus extends CoordinatorStatus {
   mode: 'nats'
@@ -69,8 +69,9 @@ export function createCluster (config: Config, log: Log): Cluster {
 
   const followResults = async (): Promise<void> => {
     if (js === null) return
-    // an ordered consumer: the latest message of each partition first, then every new one
-    const consumer = await js.consumers.get(resultsStreamName(prefix), { filter_subjects: [resultsSubject(prefix, '>')], deliver_policy: DeliverPolicy.LastPerSubject })
+    // an ordered consumer: the latest message of each partition first, then every new one (the
+    // stream holds the results subjects only: no filter, which nats-server 2.9 would refuse as a list)
+    const consumer = await js.consumers.get(resultsStreamName(prefix), { deliver_policy: DeliverPolicy.LastPerSubject })
     const messages = await consumer.consume()
     follow = messages
     ;(async () => {

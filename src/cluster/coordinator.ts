@@ -79,6 +79,8 @@ export class ClusterCoordinator {
   private readonly heartbeatMs: number
   private lastAck: number | null = null
   private fenced = false
+  /** after a fence: held records are checked against the bucket before any of them is pinged again */
+  private suspect = false
   private fenceCount = 0
   private handovers = 0
   private takeovers = 0
@@ -181,7 +183,8 @@ export class ClusterCoordinator {
         this.fenced = false
         // what we saw while cut off is stale: nobody is judged gone until the view is fresh again
         this.membership.resetView()
-        this.opts.log.warn({ instance_id: this.me }, 'cluster: NATS reachable again; partitions are claimed again by compare-and-set')
+        const kept = await this.revalidate()
+        this.opts.log.warn({ instance_id: this.me, partitions_kept: kept }, 'cluster: NATS reachable again; partitions nobody took meanwhile are kept, the others claimed again by compare-and-set')
       }
     } catch (err: any) {
       this.checkFence()
@@ -196,14 +199,39 @@ export class ClusterCoordinator {
       this.fenced = true
       this.fenceCount++
       if (this.opts.onLoss === 'fence') {
-        // never ping again what we are not sure to hold: each partition is confirmed by compare-and-set first
-        this.held.clear()
+        // nothing held is pinged again before the bucket confirms that nobody took it meanwhile
+        this.suspect = true
         this.opts.log.error({ instance_id: this.me, no_contact_s: Math.round((this.monotonic() - since) / 100) / 10 }, 'cluster: NATS out of reach; fenced: pinging nothing until it answers again')
       } else {
         this.opts.log.error({ instance_id: this.me }, 'cluster: NATS out of reach; CLUSTER_ON_NATS_LOSS=keep: going on pinging the partitions held (they may be pinged twice)')
       }
     }
     return this.fenced
+  }
+
+  /**
+   * After a fence: each held record is read back from the bucket; one whose revision is still ours is
+   * kept (a short NATS outage costs no hand-over), one that changed ends as any record taken by another.
+   * Answers how many were kept.
+   */
+  private async revalidate (): Promise<number> {
+    const { owners } = this.opts.buckets
+    const list = [...this.held.entries()]
+    try {
+      for (let i = 0; i < list.length; i += CAS_CONCURRENCY) {
+        await Promise.all(list.slice(i, i + CAS_CONCURRENCY).map(async ([p, mine]) => {
+          const e = await owners.get(partitionKey(p))
+          const rec = e === null || e.operation !== 'PUT' ? null : decodeRecord(e.string())
+          if (e === null || rec === null) this.held.delete(p)
+          else if (e.revision !== mine.revision) this.seen(p, { ...rec, revision: e.revision })
+        }))
+      }
+    } catch {
+      // not sure of any: each is confirmed by compare-and-set again
+      this.held.clear()
+    }
+    this.suspect = false
+    return this.held.size
   }
 
   private eligible (): string[] {
@@ -272,7 +300,7 @@ export class ClusterCoordinator {
 
   /** Whether this instance pings partition p in slot s. */
   pings (p: number, s: number): boolean {
-    if (this.checkFence() && this.opts.onLoss === 'fence') return false
+    if ((this.checkFence() || this.suspect) && this.opts.onLoss === 'fence') return false
     const h = this.held.get(p)
     return h !== undefined && pingsIn(h, s)
   }

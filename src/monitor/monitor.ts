@@ -161,7 +161,8 @@ export class Monitor {
     if (finished > this.nextAt) {
       this.overruns++
       this.opts.log.warn({ cycle: number, duration_ms: finished - started, interval_ms: this.opts.intervalMs, overruns: this.overruns }, 'cycle overran the interval; next cycle starts now')
-      this.nextAt = this.aligned(finished)
+      // aligned: a cycle that can still start within its own slot does (late); only slots already over are skipped
+      this.nextAt = this.opts.alignToInterval === true && finished < this.nextAt + this.opts.intervalMs ? this.nextAt : this.aligned(finished)
     }
   }
 }
