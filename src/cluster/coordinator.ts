@@ -43,6 +43,8 @@ export interface CoordinatorStatus {
   fence_count: number
 }
 
+/** heartbeats to wait (at start, after a fence) before claiming: each live member renews its key meanwhile */
+const SETTLE_HEARTBEATS = 3
 /** at most this many compare-and-set requests in flight at once */
 const CAS_CONCURRENCY = 64
 
@@ -144,8 +146,8 @@ export class ClusterCoordinator {
       }
     })().catch((err) => this.opts.log.warn({ err: err?.message }, 'cluster: owners watch ended'))
     await this.heartbeat()
-    // two heartbeats: the watches have delivered the members and the owners already there
-    this.claimAfter = this.monotonic() + 2 * this.heartbeatMs
+    // the watches have delivered the members and the owners already there, and each live member renewed its key
+    this.claimAfter = this.monotonic() + SETTLE_HEARTBEATS * this.heartbeatMs
     this.tick()
   }
 
@@ -183,6 +185,8 @@ export class ClusterCoordinator {
         this.fenced = false
         // what we saw while cut off is stale: nobody is judged gone until the view is fresh again
         this.membership.resetView()
+        // no claim before the live members were seen renewing again (nobody counts as gone meanwhile)
+        this.claimAfter = this.monotonic() + SETTLE_HEARTBEATS * this.heartbeatMs
         const kept = await this.revalidate()
         this.opts.log.warn({ instance_id: this.me, partitions_kept: kept }, 'cluster: NATS reachable again; partitions nobody took meanwhile are kept, the others claimed again by compare-and-set')
       }
@@ -231,7 +235,7 @@ export class ClusterCoordinator {
       this.held.clear()
     }
     this.suspect = false
-    return this.held.size
+    return [...this.held.values()].filter((h) => h.until === null).length
   }
 
   private eligible (): string[] {

@@ -9,19 +9,18 @@ export interface Presence {
 }
 
 export class Membership {
-  private readonly seen = new Map<string, { at: number, revision: number, leaving: boolean }>()
-  /** when our own view became trustworthy (start, or contact regained): nobody is judged gone sooner than a lease after it */
-  private viewSince: number
+  /** changedAt: when we saw its revision change; null until we have (a key seen once may belong to a dead member) */
+  private readonly seen = new Map<string, { changedAt: number | null, revision: number, leaving: boolean }>()
 
-  constructor (private readonly leaseMs: number, private readonly now: () => number) {
-    this.viewSince = now()
-  }
+  constructor (private readonly leaseMs: number, private readonly now: () => number) {}
 
-  /** a presence key changed (put) */
+  /** a presence key was put */
   update (member: string, revision: number, presence: Presence): void {
     const prev = this.seen.get(member)
     if (prev !== undefined && prev.revision >= revision) return
-    this.seen.set(member, { at: this.now(), revision, leaving: presence.leaving })
+    // the first sight of a key proves nothing (a crashed member's key stays until the bucket's TTL);
+    // a change of its revision proves the member renewed it
+    this.seen.set(member, { changedAt: prev === undefined ? null : this.now(), revision, leaving: presence.leaving })
   }
 
   /** a presence key was deleted: the member left */
@@ -29,14 +28,14 @@ export class Membership {
     this.seen.delete(member)
   }
 
-  /** our view was stale (we lost NATS): judge nobody gone until it has been fresh for a lease */
+  /** our view was stale (we lost NATS): a member counts as alive again only once we see it renew */
   resetView (): void {
-    this.viewSince = this.now()
+    for (const s of this.seen.values()) s.changedAt = null
   }
 
   live (member: string): boolean {
     const s = this.seen.get(member)
-    return s !== undefined && this.now() - Math.max(s.at, this.viewSince) < this.leaseMs
+    return s !== undefined && s.changedAt !== null && this.now() - s.changedAt < this.leaseMs
   }
 
   /** live members that take partitions (not leaving), sorted */

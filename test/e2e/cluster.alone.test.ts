@@ -210,7 +210,7 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   const stallPer = missesPerDevice(stall)
   t.equal(stall.duplicates.length, 0, 'SIGSTOP: 0 duplicates')
   const stallTail = inspect(stopTo - 2, stopTo)
-  t.equal(stallTail.misses.length, 0, 'SIGSTOP: after it rejoined every device is pinged again')
+  t.equal(stallTail.misses.length, 0, `SIGSTOP: after it rejoined every device is pinged again (per slot ${bySlot(stall)}; stopped in ${stopFrom})`)
   t.comment(`FIGURE sigstop 30 s: ${stall.misses.length} missed device-cycles (at most ${Math.max(0, ...stallPer.values())} cycles per device), ${stall.duplicates.length} duplicates`)
 
   // ── kill the NATS node that leads the owners bucket's stream: at most one missed cycle ──
