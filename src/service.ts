@@ -2,7 +2,11 @@ import type { Config } from './config/env-schema.js'
 import type { Settings } from './config/validate-config.js'
 import { createAlerts, deviceLookup, type Alerts } from './alerts/alerts.js'
 import { createAvailabilityParts, type AvailabilityParts } from './availability/availability-parts.js'
+import { createCluster, type Cluster } from './cluster/cluster.js'
+import { clusterMetrics } from './cluster/cluster-metrics.js'
 import { HistoryStore } from './history/history-store.js'
+import type { Device } from './inventory/filter-inventory.js'
+import { deviceFacts } from './sites/device-facts.js'
 import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
 import type { Log } from './lib/log.js'
@@ -20,7 +24,6 @@ import type { StateEvent } from './state/device-state.js'
 import { toEventRow } from './state/event-row.js'
 import { CsvWriter } from './storage/csv-writer.js'
 import { readHistory } from './storage/history-reader.js'
-import type { Device } from './inventory/filter-inventory.js'
 import type { MaintenanceStatus } from './schemas/device-facts.js'
 import { createSites, type Sites } from './sites/sites.js'
 
@@ -49,16 +52,25 @@ export interface ShutdownBudget {
   alertsMs: number
 }
 
-export function shutdownBudget (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT' | 'ALERT_TIMEOUT'>): ShutdownBudget {
+export function shutdownBudget (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT' | 'ALERT_TIMEOUT'> & Partial<Pick<Config, 'CLUSTER_MODE'>>): ShutdownBudget {
+  // cluster mode: the partitions are handed over first, at a cycle boundary up to two intervals away
+  const drainMs = c.CLUSTER_MODE === 'nats' ? clusterDrainMs(c) : 0
   return {
-    totalMs: Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000),
+    totalMs: Math.round((c.PING_INTERVAL + c.PING_TIMEOUT + 2) * 1000) + drainMs,
     cycleGraceMs: (c.PING_TIMEOUT + 2) * 1000,
     alertsMs: Math.min(c.ALERT_TIMEOUT * 1000, 3000, c.PING_INTERVAL * 500)
   }
 }
 
+/** the longest a planned stop waits for its partitions' last cycle (the next slot's, then its end) */
+function clusterDrainMs (c: Pick<Config, 'PING_INTERVAL' | 'PING_TIMEOUT'>): number {
+  return Math.round((2 * c.PING_INTERVAL + c.PING_TIMEOUT + 1) * 1000)
+}
+
 export interface Service {
   config: Config
+  /** cluster mode (CLUSTER_MODE=nats): partitions, membership and the fleet-wide view; null in static mode */
+  cluster: Cluster | null
   inventory: InventoryService
   pingEngine: PingEngine
   resultWriter: CsvWriter
@@ -192,10 +204,20 @@ export function createService (opts: ServiceOptions): Service {
   })
   latest.setMaintenanceLookup(maintenanceOf)
 
+  // cluster mode: each cycle pings the partitions this instance owns in the cycle's slot
+  const cluster = c.CLUSTER_MODE === 'nats' ? createCluster(c, log, (d) => deviceFacts(d, maintenanceOf)) : null
+  let cycleSlot = 0
+  let cycleDevices: Device[] = []
   const monitor = new Monitor({
     intervalMs: c.PING_INTERVAL * 1000,
     stopGraceMs: shutdown.cycleGraceMs,
-    devices: () => inventory.devices(),
+    alignToInterval: cluster !== null,
+    devices: (slot) => {
+      if (cluster === null) return inventory.devices()
+      cycleSlot = slot
+      cycleDevices = cluster.devicesFor(inventory.devices(), slot)
+      return cycleDevices
+    },
     ping: (targets, signal) => pingEngine.pingAll(targets, signal),
     onCycle: (cycle, info) => pipeline.cycle(cycle, info),
     log,
@@ -216,7 +238,8 @@ export function createService (opts: ServiceOptions): Service {
     },
     shard: opts.shard,
     now,
-    locationGroups: () => sites.groups('location')
+    locationGroups: () => sites.groups('location'),
+    ...(cluster !== null ? { collectors: [clusterMetrics(cluster)] } : {})
   })
 
   // outages, rollups, shift reports; issue 13 passes maintenanceOf / causeOf / overdue here
@@ -271,10 +294,25 @@ export function createService (opts: ServiceOptions): Service {
       // /latest and /status: after the device state, whose verdict they show (answers are prepared
       // when first asked for: a cycle nobody reads costs nothing)
       name: 'latest status',
-      cycle: (cycle) => latest.update(cycle.rows),
-      replayDone: () => latest.setDevices(inventory.devices()),
-      inventory: (devices) => latest.setDevices(devices)
+      cycle: (cycle) => {
+        // cluster mode: the local view (?scope=local) is the devices this instance pinged in this cycle
+        if (cluster !== null) latest.setDevices(cycleDevices)
+        latest.update(cycle.rows)
+      },
+      replayDone: () => { if (cluster === null) latest.setDevices(inventory.devices()) },
+      inventory: (devices) => { if (cluster === null) latest.setDevices(devices) }
     },
+    ...(cluster === null
+      ? []
+      : [{
+        // every cycle's results to the results stream (one message per partition), for the fleet-wide view
+        name: 'cluster results',
+        cycle: (cycle) => {
+          cluster.cycleDone(cycleSlot, cycle.rows, deviceStates.summary)
+          cluster.countMissed(inventory.devices())
+        },
+        inventory: (devices) => cluster.fleet.setDevices(devices)
+      } satisfies Stage]),
     {
       name: 'metrics',
       cycle: (cycle) => metrics.addCycle(cycle),
@@ -319,6 +357,7 @@ export function createService (opts: ServiceOptions): Service {
 
   return {
     config: c,
+    cluster,
     inventory,
     pingEngine,
     resultWriter,
@@ -356,6 +395,11 @@ export function createService (opts: ServiceOptions): Service {
         ? 'using the embedded inventory; set DB_CONNECTION=mysql and DB_* settings to read the inventaris table from MySQL/MariaDB'
         : 'using the MySQL/MariaDB inventory')
       availability.start()
+      if (cluster !== null) {
+        await cluster.start()
+        cluster.fleet.setDevices(inventory.devices())
+        log.info({ instance_id: cluster.me, partitions: c.CLUSTER_PARTITIONS }, 'cluster mode: partitions are handed out through NATS JetStream')
+      }
       const started = now()
       pipeline.startReplay()
       monitor.start()
@@ -366,7 +410,10 @@ export function createService (opts: ServiceOptions): Service {
     // state change may reach the alerts after they close; the writers drain last but the database.
     stop: () => {
       stopping ??= (async () => {
+        // cluster mode: hand the partitions over at a cycle boundary while still pinging them
+        if (cluster !== null && monitor.status().running) await cluster.drain(clusterDrainMs(c)).catch((err) => log.warn({ err: err.message }, 'cluster: hand-over failed'))
         await monitor.stop()
+        await cluster?.stop()
         await deviceStates.close()
         await maintenance.settled()
         await sites.close()

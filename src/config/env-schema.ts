@@ -85,7 +85,23 @@ export const envSchema = Type.Object({
   ALERT_LANGUAGE: Type.Union([Type.Literal('id'), Type.Literal('en')], { default: 'id', description: 'language of the default alert texts of ALERT_CHANNELS_FILE channels' }),
   // scale-out (issue 7): the instance monitors only the devices with device_id mod SHARD_COUNT = SHARD_INDEX
   SHARD_COUNT: Type.Integer({ default: 1, minimum: 1, maximum: 10000, description: 'how many instances share the inventory' }),
-  SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" })
+  SHARD_INDEX: Type.Integer({ default: 0, minimum: 0, maximum: 9999, description: "this instance's shard, 0 to SHARD_COUNT - 1" }),
+  // cluster mode (issue 16): partitions owned through NATS JetStream KV, results shared on a stream
+  CLUSTER_MODE: Type.Union([Type.Literal('static'), Type.Literal('nats')], { default: 'static', description: 'static: SHARD_COUNT/SHARD_INDEX (no NATS); nats: partitions handed out among the live instances through NATS JetStream' }),
+  NATS_SERVERS: Type.String({ default: 'nats://127.0.0.1:4222', pattern: '^(nats|tls)://[^\\s,/@]+(,\\s*(nats|tls)://[^\\s,/@]+)*$', description: 'comma-separated nats://host:port (or tls://host:port) URLs of the NATS cluster, without credentials (NATS_USER, NATS_TOKEN, NATS_CREDS_FILE)' }),
+  NATS_USER: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_CREDS_FILE: Type.Optional(Type.String({ minLength: 1, description: 'a .creds file (JWT + NKey seed)' })),
+  NATS_TLS_CA_FILE: Type.Optional(Type.String({ minLength: 1, description: 'CA certificate(s) that sign the servers\' certificates; setting it turns TLS on' })),
+  NATS_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1, description: 'client certificate for mutual TLS (with NATS_TLS_KEY_FILE)' })),
+  NATS_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  INSTANCE_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'this instance\'s name in the cluster (default hostname:PORT); letters, digits, _ . : -' })),
+  CLUSTER_PARTITIONS: Type.Integer({ default: 1024, minimum: 1, maximum: 65536, description: 'partitions the devices fall into (hash of device_id); the same on every instance, never changed while any runs' }),
+  CLUSTER_LEASE: Type.Number({ default: 10, minimum: 1, maximum: 600, description: 'seconds without a presence renewal after which an instance counts as gone and its partitions are taken over' }),
+  CLUSTER_REPLICAS: Type.Integer({ default: 1, minimum: 1, maximum: 5, description: 'JetStream replicas of the cluster buckets and the results stream (3 on a 3-node NATS cluster)' }),
+  CLUSTER_PREFIX: Type.String({ default: 'mpm', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$', description: 'names of the KV buckets, the results stream and its subjects (one fleet per prefix)' }),
+  CLUSTER_ON_NATS_LOSS: Type.Union([Type.Literal('fence'), Type.Literal('keep')], { default: 'fence', description: 'fence: after 0.6 x CLUSTER_LEASE without NATS, stop pinging (the others take over, no device pinged twice); keep: go on pinging the partitions held (no blind spot, but devices may be pinged twice)' })
 })
 
 export type Config = Static<typeof envSchema>

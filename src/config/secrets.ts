@@ -5,7 +5,7 @@ import { webhookEntries } from './webhook-urls.js'
  * The settings whose values are secrets: never logged, never echoed in an error, never in an answer.
  * Webhook URLs (Slack, Discord) carry their tokens in the path.
  */
-export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS'] as const
+export const SECRET_SETTINGS = ['DB_PASSWORD', 'API_KEY', 'ALERT_WEBHOOK_URLS', 'NATS_PASSWORD', 'NATS_TOKEN'] as const
 
 /**
  * The keys of ALERT_CHANNELS_FILE channels that hold credentials (always ${ENV} references there):

@@ -64,6 +64,17 @@ export function validateConfig (config: Config, env: Record<string, string | und
   if (config.SHARD_INDEX >= config.SHARD_COUNT) {
     throw new ConfigError('SHARD_INDEX', env.SHARD_INDEX ?? config.SHARD_INDEX, `0 to SHARD_COUNT - 1 = ${config.SHARD_COUNT - 1}`)
   }
+  // cluster mode hands the partitions out itself: a static shard on top would leave devices unmonitored
+  if (config.CLUSTER_MODE === 'nats' && config.SHARD_COUNT > 1) {
+    throw new ConfigError('SHARD_COUNT', env.SHARD_COUNT ?? config.SHARD_COUNT, '1 with CLUSTER_MODE=nats (the cluster hands the partitions out)')
+  }
+  if ((config.NATS_TLS_CERT_FILE === undefined) !== (config.NATS_TLS_KEY_FILE === undefined)) {
+    const name = config.NATS_TLS_CERT_FILE === undefined ? 'NATS_TLS_CERT_FILE' : 'NATS_TLS_KEY_FILE'
+    throw new ConfigError(name, undefined, 'set together with ' + (name === 'NATS_TLS_CERT_FILE' ? 'NATS_TLS_KEY_FILE' : 'NATS_TLS_CERT_FILE'))
+  }
+  if (config.NATS_PASSWORD !== undefined && config.NATS_USER === undefined) {
+    throw new ConfigError('NATS_USER', undefined, 'set with NATS_PASSWORD')
+  }
   const webhookUrls = parseWebhookUrls(config.ALERT_WEBHOOK_URLS)
   const trustProxy = readTrustProxy(config.TRUST_PROXY)
   // ${ENV} references are read from the process environment: they are not settings of this service

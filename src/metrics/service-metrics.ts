@@ -23,6 +23,8 @@ export interface MetricSources {
   now: () => number
   /** the devices counted by location (src/sites/groups.ts), for mpm_location_devices */
   locationGroups?: () => Group[]
+  /** more metric families on the same registry (cluster mode's, from src/cluster/cluster-metrics.ts) */
+  collectors?: Array<(registry: Registry, prefix: string) => void>
 }
 
 export interface Metrics {
@@ -86,6 +88,7 @@ export function createMetrics (src: MetricSources): Metrics {
   gaugeFrom(registry, `${p}last_cycle_duration_seconds`, 'Duration of the last completed cycle', () => src.lastCycleDurationMs() / 1000)
   new Gauge({ name: `${p}shard_info`, help: 'The shard this instance monitors: devices whose id mod shard_count is shard_index', labelNames: ['shard_index', 'shard_count'], registers: [registry] })
     .set({ shard_index: String(src.shard.index), shard_count: String(src.shard.count) }, 1)
+  for (const add of src.collectors ?? []) add(registry, p)
 
   const locationGroups = src.locationGroups
   if (locationGroups !== undefined) {

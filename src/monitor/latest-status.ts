@@ -137,12 +137,12 @@ function emptyStatus (): StatusData {
   return { total_devices: 0, online_devices: 0, offline_devices: 0, pending_devices: 0, states: countStates([], [], 0), devices: { online: [], offline: [] } }
 }
 
-const isFiltered = (f: FactFilter) => f.location_id !== undefined || f.type_id !== undefined
-const matches = (d: { location: { id: number | null }, type: { id: number | null } }, f: FactFilter) =>
+export const isFiltered = (f: FactFilter) => f.location_id !== undefined || f.type_id !== undefined
+export const matches = (d: { location: { id: number | null }, type: { id: number | null } }, f: FactFilter) =>
   (f.location_id === undefined || d.location.id === f.location_id) && (f.type_id === undefined || d.type.id === f.type_id)
 
 /** devices by state; those without a result yet are unknown */
-function countStates (online: Array<{ state: string }>, offline: Array<{ state: string }>, total: number): StatusData['states'] {
+export function countStates (online: Array<{ state: string }>, offline: Array<{ state: string }>, total: number): StatusData['states'] {
   const n = { up: 0, down: 0, unreachable: 0, flapping: 0, unknown: 0 }
   for (const d of online) n[d.state as keyof typeof n]++
   for (const d of offline) n[d.state as keyof typeof n]++

@@ -20,7 +20,8 @@ export interface MonitorOptions {
   intervalMs: number
   /** bound on waiting for a cycle in flight when stopping */
   stopGraceMs: number
-  devices: () => Device[]
+  /** the devices of the cycle of this slot (slot = the cycle's scheduled start / interval) */
+  devices: (slot: number) => Device[]
   /** pings the targets; the signal aborts an abandoned cycle */
   ping: (targets: Parameters<PingMany>[0], signal: AbortSignal) => ReturnType<PingMany>
   /** consumes a finished cycle (CSV writer, status cache); must not throw */
@@ -30,6 +31,12 @@ export interface MonitorOptions {
   clock?: MonitorClock
   /** the time read alone (timers stay those of clock); kept for the callers that pass only this */
   now?: () => number
+  /**
+   * start each cycle at a multiple of the interval on the wall clock (cluster mode: every instance's
+   * cycle of a slot starts at the same moment, so a hand-over at a cycle boundary misses none and
+   * doubles none); off by default: the first cycle starts at once
+   */
+  alignToInterval?: boolean
 }
 
 /** The last finished cycle; its shape is the API's (src/schemas/service.ts). */
@@ -80,7 +87,7 @@ export class Monitor {
   start (): void {
     if (this.running) return
     this.running = true
-    this.nextAt = this.now()
+    this.nextAt = this.aligned(this.now())
     this.opts.log.info({ interval_s: this.opts.intervalMs / 1000 }, 'monitor started')
     this.schedule()
   }
@@ -109,6 +116,10 @@ export class Monitor {
     if (wasRunning) this.opts.log.info({}, 'monitor stopped')
   }
 
+  private aligned (t: number): number {
+    return this.opts.alignToInterval === true ? Math.ceil(t / this.opts.intervalMs) * this.opts.intervalMs : t
+  }
+
   private schedule (): void {
     if (!this.running) return
     const delay = Math.max(0, this.nextAt - this.now())
@@ -125,7 +136,7 @@ export class Monitor {
     const started = this.now()
     const abort = new AbortController()
     this.abort = abort
-    const devices = this.opts.devices()
+    const devices = this.opts.devices(Math.round(this.nextAt / this.opts.intervalMs))
     const number = this.cycles + 1
     let result: CycleResult
     try {
@@ -150,7 +161,8 @@ export class Monitor {
     if (finished > this.nextAt) {
       this.overruns++
       this.opts.log.warn({ cycle: number, duration_ms: finished - started, interval_ms: this.opts.intervalMs, overruns: this.overruns }, 'cycle overran the interval; next cycle starts now')
-      this.nextAt = finished
+      // aligned: a cycle that can still start within its own slot does (late); only slots already over are skipped
+      this.nextAt = this.opts.alignToInterval === true && finished < this.nextAt + this.opts.intervalMs ? this.nextAt : this.aligned(finished)
     }
   }
 }

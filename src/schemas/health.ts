@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Nullable, StringEnum } from './common.js'
 import { answer, docs } from './examples.js'
 import { MaintenanceSummarySchema } from './maintenance.js'
+import { ClusterHealthSchema } from './cluster.js'
 import { ShardSchema } from './service.js'
 
 /** /api/health: healthy or degraded, with the reasons and each part's figures. */
@@ -81,6 +82,7 @@ export const healthSchema = {
         event_loop_delay_max_ms: Type.Number({ description: 'over the last full minute (since start during the first minute)' })
       }, { description: 'this process: memory, and how long the event loop was held up' }),
       shard: ShardSchema,
+      cluster: Type.Optional(ClusterHealthSchema),
       alerts: AlertsHealthSchema,
       maintenance: Type.Object({
         ...MaintenanceSummarySchema.properties,

@@ -5,6 +5,9 @@ import { answer, docs } from './examples.js'
 
 /** /api/ping/latest and /api/ping/status: the latest result of each device, served from memory. */
 
+/** cluster mode: `fleet` (default) answers for every device of the fleet, `local` for this instance's own */
+const Scope = Type.Optional(Type.Union([Type.Literal('fleet'), Type.Literal('local')], { description: 'cluster mode (CLUSTER_MODE=nats): fleet (default) = every device of the fleet with its owner; local = the devices this instance pings. Static mode: always local.' }))
+const Owner = Type.Optional(Type.String({ description: 'cluster mode: INSTANCE_ID of the instance that pinged the device' }))
 /** ?location_id= and ?type_id=: only the devices of that location / type (inventory ids). */
 export const FactFilters = {
   location_id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'only devices of this location (id_lokasi)' })),
@@ -12,14 +15,14 @@ export const FactFilters = {
 }
 export interface FactFilter { location_id?: number, type_id?: number }
 
-export const LatestRowSchema = Type.Object({ ...ResultRowSchema.properties, ...DeviceFactsFields })
+export const LatestRowSchema = Type.Object({ ...ResultRowSchema.properties, ...DeviceFactsFields, owner: Owner })
 export type LatestRow = Static<typeof LatestRowSchema>
 
 export const latestSchema = {
   tags: ['ping'],
   summary: 'Latest result of each monitored device, newest first',
   description: docs.latest.description,
-  querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }), ...FactFilters }, { additionalProperties: false }),
+  querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }), ...FactFilters, scope: Scope }, { additionalProperties: false }),
   response: {
     200: Type.Object({ success: Type.Literal(true), data: Type.Array(LatestRowSchema), count: Type.Integer() }, answer(docs.latest)),
     ...errorResponses(400)
@@ -36,8 +39,8 @@ const DeviceStateFields = {
 }
 /** What the device state tracker believes about a device (its last ping alone may say otherwise). */
 export const DeviceStateSummarySchema = Type.Object(DeviceStateFields)
-export const OnlineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, response_time_ms: NullableMs, ...DeviceStateFields, ...DeviceFactsFields })
-export const OfflineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, error_message: Type.String(), ...DeviceStateFields, ...DeviceFactsFields })
+export const OnlineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, response_time_ms: NullableMs, ...DeviceStateFields, ...DeviceFactsFields, owner: Owner })
+export const OfflineDeviceSchema = Type.Object({ device_id: Type.Integer(), ip_address: Type.String(), hostname: Type.String(), last_seen: LastSeen, error_message: Type.String(), ...DeviceStateFields, ...DeviceFactsFields, owner: Owner })
 
 export const StatusDataSchema = Type.Object({
   total_devices: Type.Integer(),
@@ -66,7 +69,7 @@ export const statusSchema = {
   tags: ['ping'],
   summary: 'Online and offline devices',
   description: docs.status.description,
-  querystring: Type.Object(FactFilters, { additionalProperties: false }),
+  querystring: Type.Object({ ...FactFilters, scope: Scope }, { additionalProperties: false }),
   response: {
     200: Type.Object({
       success: Type.Literal(true),

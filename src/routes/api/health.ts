@@ -63,6 +63,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!events.healthy) reasons.push(`writing state events failing (${String(events.last_error)}); ${events.pending_events} events waiting in memory`)
     const maintenanceFile = app.maintenance.store()
     if (maintenanceFile.last_error !== null) reasons.push(`writing the maintenance file failing (${maintenanceFile.last_error})`)
+    const cluster = app.service.cluster?.status()
+    if (cluster?.fenced === true) reasons.push(`cluster: fenced, ${String(cluster.fenced_reason)}`)
     return {
       success: true as const,
       status: reasons.length === 0 ? 'healthy' as const : 'degraded' as const,
@@ -77,6 +79,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       history: { loading: app.historyLoading() },
       process: processFigures(),
       shard: { index: app.shard.index, count: app.shard.count, other_shard_rows: app.shard.otherShardRows },
+      ...(cluster === undefined ? {} : { cluster }),
       alerts: {
         enabled: alerts.enabled,
         format: alerts.format,

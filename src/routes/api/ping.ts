@@ -41,9 +41,12 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
+  // cluster mode: fleet-wide from the results stream unless ?scope=local
+  const fleet = app.service.cluster?.fleet
   app.get('/latest', { schema: latestSchema, config: { cachePerCycle: true } }, async (request) => {
-    const { limit, location_id, type_id } = request.query
-    const data = app.latestStatus.latestRows({ location_id, type_id }).slice(0, limit)
+    const { limit, location_id, type_id, scope } = request.query
+    const rows = fleet !== undefined && scope !== 'local' ? fleet.latestRows({ location_id, type_id }) : app.latestStatus.latestRows({ location_id, type_id })
+    const data = rows.slice(0, limit)
     return { success: true as const, data, count: data.length }
   })
 
@@ -94,7 +97,8 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async (request) => {
-    return { success: true as const, data: app.latestStatus.status(request.query) }
+    const { scope, ...filter } = request.query
+    return { success: true as const, data: fleet !== undefined && scope !== 'local' ? fleet.status(filter) : app.latestStatus.status(filter) }
   })
 
   app.get('/service/status', { schema: serviceStatusSchema }, async () => ({ success: true as const, data: serviceState() }))

@@ -1,0 +1,162 @@
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
+import { Kvm } from '@nats-io/kv'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import type { Config } from '../config/env-schema.js'
+import { redactSecrets, secretValues } from '../config/secrets.js'
+import type { Device } from '../inventory/filter-inventory.js'
+import type { DeviceFacts } from '../schemas/device-facts.js'
+import type { Log } from '../lib/log.js'
+import type { DeviceStateSummary } from '../schemas/latest.js'
+import type { ResultRow } from '../storage/result-row.js'
+import { ClusterCoordinator, type CoordinatorStatus } from './coordinator.js'
+import { FleetView } from './fleet-view.js'
+import { instanceId, natsConnectOptions } from './nats-connection.js'
+import { partitionOf } from './partition.js'
+import { ensureResultsStream, publishCycle, resultsStreamName, type ResultMessage } from './results-stream.js'
+
+export interface ClusterStatus extends CoordinatorStatus {
+  mode: 'nats'
+  nats_connected: boolean
+  missed_cycles: number
+  duplicate_results: number
+  publish_failures: number
+}
+
+export interface Cluster {
+  readonly me: string
+  readonly fleet: FleetView
+  /** Connects to NATS, opens the buckets and the stream, announces this instance. Throws when NATS cannot be reached. */
+  start: () => Promise<void>
+  /** the devices this instance pings in cycle slot `slot` */
+  devicesFor: (devices: Device[], slot: number) => Device[]
+  /** publishes one finished cycle's results and marks the slot done */
+  cycleDone: (slot: number, rows: Array<{ row: ResultRow, at: number }>, stateOf: (id: number) => DeviceStateSummary) => void
+  /** planned stop: hand every partition over at a cycle boundary (bounded by maxWaitMs) */
+  drain: (maxWaitMs: number) => Promise<void>
+  stop: () => Promise<void>
+  status: () => ClusterStatus
+  /** counts the slots nobody pinged, up to two slots ago */
+  countMissed: (devices: Device[]) => void
+  partitionOf: (deviceId: number) => number
+}
+
+/** The names of the two buckets (one fleet per CLUSTER_PREFIX). */
+export function bucketNames (prefix: string): { members: string, owners: string } {
+  return { members: `${prefix}-members`, owners: `${prefix}-owners` }
+}
+
+export function createCluster (config: Config, log: Log, factsOf: (d: Device) => DeviceFacts): Cluster {
+  const me = instanceId(config)
+  const intervalMs = config.PING_INTERVAL * 1000
+  const leaseMs = config.CLUSTER_LEASE * 1000
+  const prefix = config.CLUSTER_PREFIX
+  const secrets = secretValues(config)
+  const safe = (err: any): string => redactSecrets(String(err?.message ?? err), secrets)
+  const partitionCache = new Map<number, number>()
+  const partition = (id: number): number => {
+    let p = partitionCache.get(id)
+    if (p === undefined) partitionCache.set(id, p = partitionOf(id, config.CLUSTER_PARTITIONS))
+    return p
+  }
+  // misses are counted from two slots after start: the first cycles are still being handed out
+  const fleet = new FleetView(Math.floor(Date.now() / intervalMs) + 4, factsOf)
+  let nc: NatsConnection | null = null
+  let js: JetStreamClient | null = null
+  let coordinator: ClusterCoordinator | null = null
+  let duplicates = 0
+  let publishFailures = 0
+  let stopping = false
+  let follow: { stop: () => void } | null = null
+
+  const followResults = async (): Promise<void> => {
+    if (js === null) return
+    // an ordered consumer: the latest message of each partition first, then every new one (the
+    // stream holds the results subjects only: no filter, which nats-server 2.9 would refuse as a list)
+    const consumer = await js.consumers.get(resultsStreamName(prefix), { deliver_policy: DeliverPolicy.LastPerSubject })
+    const messages = await consumer.consume()
+    follow = messages
+    ;(async () => {
+      for await (const m of messages) {
+        try { fleet.add(m.json<ResultMessage>()) } catch {}
+      }
+    })().catch((err) => log.warn({ err: safe(err) }, 'cluster: results stream follow ended'))
+  }
+
+  return {
+    me,
+    fleet,
+    partitionOf: partition,
+
+    start: async () => {
+      nc = await connect(natsConnectOptions(config))
+      log.info({ instance_id: me, server: nc.getServer() }, 'cluster: connected to NATS')
+      ;(async () => {
+        for await (const s of nc.status()) {
+          if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ instance_id: me, event: s.type }, `cluster: NATS ${s.type}`)
+        }
+      })().catch(() => {})
+      js = jetstream(nc, { timeout: Math.max(1000, Math.min(5000, leaseMs / 4)) })
+      const kvm = new Kvm(js)
+      const names = bucketNames(prefix)
+      const replicas = config.CLUSTER_REPLICAS
+      // presence keys of crashed instances vanish after a while; liveness is judged by revisions, not by this
+      const members = await kvm.create(names.members, { history: 1, replicas, ttl: Math.max(60_000, 10 * leaseMs) })
+      const owners = await kvm.create(names.owners, { history: 1, replicas })
+      await ensureResultsStream(await jetstreamManager(nc), prefix, replicas)
+      coordinator = new ClusterCoordinator({ me, partitions: config.CLUSTER_PARTITIONS, leaseMs, intervalMs, onLoss: config.CLUSTER_ON_NATS_LOSS, buckets: { members, owners }, log })
+      await coordinator.start()
+      await followResults()
+    },
+
+    devicesFor: (devices, slot) => {
+      const c = coordinator
+      if (c === null) return []
+      return devices.filter((d) => c.pings(partition(d.device_id), slot))
+    },
+
+    cycleDone: (slot, rows, stateOf) => {
+      coordinator?.cycleDone(slot)
+      if (js === null || rows.length === 0) return
+      const byPartition = new Map<number, ResultMessage['r']>()
+      for (const r of rows) {
+        const p = partition(r.row.device_id)
+        let list = byPartition.get(p)
+        if (list === undefined) byPartition.set(p, list = [])
+        list.push({ row: r.row, at: r.at, st: stateOf(r.row.device_id) })
+      }
+      publishCycle(js, prefix, me, slot, byPartition).then((o) => {
+        duplicates += o.duplicates
+        publishFailures += o.failed
+        if (o.duplicates > 0) log.warn({ slot, duplicates: o.duplicates }, 'cluster: partitions already published by another instance in this slot')
+        if (o.failed > 0 && !stopping) log.warn({ slot, failed: o.failed }, 'cluster: results not published')
+      }).catch(() => {})
+    },
+
+    drain: async (maxWaitMs) => {
+      await coordinator?.drain(maxWaitMs)
+    },
+
+    stop: async () => {
+      stopping = true
+      follow?.stop()
+      await coordinator?.stop()
+      try { await nc?.drain() } catch {}
+      nc = null
+    },
+
+    countMissed: (devices) => {
+      const c = coordinator
+      if (c === null) return
+      const set = new Set<number>()
+      for (const d of devices) set.add(partition(d.device_id))
+      fleet.countMissed(c.slotNow() - 2, set)
+    },
+
+    status: () => {
+      const base: CoordinatorStatus = coordinator?.status() ?? {
+        instance_id: me, members: [], partitions: config.CLUSTER_PARTITIONS, partitions_owned: 0, fenced: true, fenced_reason: 'not connected to NATS yet', last_contact_s: null, leaving: false, handovers: 0, takeovers: 0, fence_count: 0
+      }
+      return { ...base, mode: 'nats', nats_connected: nc !== null && !nc.isClosed(), missed_cycles: fleet.missedCycles().total, duplicate_results: duplicates, publish_failures: publishFailures }
+    }
+  }
+}
