@@ -33,7 +33,8 @@ t.test('the dashboard against the real service', { skip: NETNS_SKIP }, async (t)
     t.equal(await text(page, '#monitor-state'), 'Running')
     t.match(await text(page, '#sum-cycle-duration'), /^\d+(\.\d+)? (ms|s)$/)
     t.match(await text(page, '#sum-cycle-ago'), /^#\d+ · \d+ s ago$/)
-    t.equal(await page.$$eval('#banners .banner', (b) => b.length), 0, 'no banner while all is well')
+    // the two dead devices are all of location 3 (SITE_DOWN_MIN=2 here): that site is down from the start
+    t.same(await page.$$eval('#banners .banner', (b) => b.map((e) => e.getAttribute('data-key'))), ['site-3'], 'one banner: the site that is down')
     t.equal(await page.title(), '(2 down) Multi-ping monitor')
   })
 
@@ -179,23 +180,18 @@ t.test('the dashboard against the real service', { skip: NETNS_SKIP }, async (t)
   })
 
   t.test('location tiles, worst first; a click filters the table; a banner for a site that is down', async (t) => {
-    // the two dead devices are one location (id_lokasi 3; SITE_DOWN_MIN=2 for this service), the
-    // others location 1. Until the inventory reads id_lokasi, the locations are given through the
-    // pipeline entry an inventory reload uses (a no-op once the inventory fills them; names may then
-    // be the inventory's defaults).
-    const loc = (id: number) => id === 4 || id === 6 ? { id: 3, name: 'Gedung B' } : { id: 1, name: 'Gedung A' }
-    if (svc.app.inventory.devices().every((d) => d.location.id === null)) {
-      svc.app.service.pipeline.inventory(svc.app.inventory.devices().map((d) => ({ ...d, location: loc(d.device_id) })))
-    }
+    // the two dead devices are location 3 (id_lokasi; 'Ruang Server' in the seeded lokasi_barangs;
+    // SITE_DOWN_MIN=2 for this service), the others location 1 ('Gedung A')
+    t.same(svc.app.inventory.devices().map((d) => d.location.id), [1, 1, 1, 3, 1, 3], 'the locations come from the inventory')
     await page.waitForFunction(() => document.querySelectorAll('#location-tiles .tile').length === 2, undefined, { timeout: 15_000 })
     const tiles = await page.$$eval('#location-tiles .tile', (els) => els.map((e) => ({ state: e.getAttribute('data-state'), name: e.querySelector('.name')?.textContent, counts: e.querySelector('.counts')?.textContent })))
     t.match(tiles, [
-      { state: 'down', name: /^(Gedung B|Lokasi #3)$/, counts: '0/2 up · 2 down' },
-      { state: 'up', name: /^(Gedung A|Lokasi #1)$/, counts: '4/4 up' }
+      { state: 'down', name: 'Ruang Server', counts: '0/2 up · 2 down' },
+      { state: 'up', name: 'Gedung A', counts: '4/4 up' }
     ], 'the down location first, with its counts')
     t.equal(tiles.length, 2)
     await page.waitForSelector('#banners .banner[data-key="site-3"]')
-    t.match(await text(page, '#banners .banner[data-key="site-3"]'), /^(Gedung B|Lokasi #3) down: 2 of 2 devices$/)
+    t.match(await text(page, '#banners .banner[data-key="site-3"]'), /^Ruang Server down: 2 of 2 devices$/)
     await screenshot(page, 'dashboard-locations.png')
 
     await page.click('#location-tiles .tile[data-key="1"]')
