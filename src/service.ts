@@ -170,8 +170,10 @@ export function createService (opts: ServiceOptions): Service {
     const site = sites.onChanges(changes, changes.reduce((at, e) => Math.max(at, e.at), 0))
     const events = site.events
     deviceStates.eventLog.write(events.map((e) => ({ row: toEventRow(e), at: e.at }))).catch(() => {})
-    // devices in maintenance are still recorded (above) but not alerted; a site's devices are in its one message
-    alerts.notify(maintenance.gate(site.alert))
+    // one routing order: the site rule decides which changes get a message of their own, the maintenance
+    // gate holds back those of devices in maintenance (still recorded above) and learns what the site
+    // messages told the receivers, then the channels send
+    alerts.notify(maintenance.gate(site.alert, site.covered))
     if (site.notices.length > 0) alerts.send(site.notices)
     if (events.length <= LOG_EACH_MAX) {
       for (const e of events) log.info({ device_id: e.device_id, ip: e.ip_address, from: e.from, to: e.to, reason: e.reason }, 'device state changed')

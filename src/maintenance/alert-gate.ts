@@ -14,16 +14,25 @@ export class AlertGate {
   /** devices whose last alerted change was to down */
   private readonly alertedDown = new Set<number>()
 
-  /** The events that may go to the receivers; remembers what they were told. */
-  pass (events: readonly StateEvent[], inMaintenance: (deviceId: number) => boolean): StateEvent[] {
+  /**
+   * The events that may go to the receivers; remembers what they were told, including the changes a
+   * site message told them (`covered`: not sent one by one, but a device of a down site that then goes
+   * into maintenance and is still down when it ends was alerted down already, by its site).
+   */
+  pass (events: readonly StateEvent[], inMaintenance: (deviceId: number) => boolean, covered: readonly StateEvent[] = []): StateEvent[] {
     const out: StateEvent[] = []
     for (const e of events) {
       if (inMaintenance(e.device_id)) continue
       out.push(e)
-      if (e.to === 'down') this.alertedDown.add(e.device_id)
-      else this.alertedDown.delete(e.device_id)
+      this.told(e)
     }
+    for (const e of covered) if (!inMaintenance(e.device_id)) this.told(e)
     return out
+  }
+
+  private told (e: StateEvent): void {
+    if (e.to === 'down') this.alertedDown.add(e.device_id)
+    else this.alertedDown.delete(e.device_id)
   }
 
   /**

@@ -48,8 +48,11 @@ export interface Maintenance {
   statusLookup: () => (deviceId: number) => MaintenanceStatus
   /** Whether the device is in maintenance now (kondisi or window, overdue included): no alerts for it. O(1). */
   isActive: (deviceId: number) => boolean
-  /** The state changes of one cycle that may be alerted (src/service.ts onStateChanges). */
-  gate: (events: StateEvent[]) => StateEvent[]
+  /**
+   * The state changes of one cycle that may be alerted (src/service.ts onStateChanges); `covered`, the
+   * changes a site message told the receivers, are remembered as told.
+   */
+  gate: (events: StateEvent[], covered?: StateEvent[]) => StateEvent[]
   /** The pipeline stage: the per-cycle check (maintenance that ended, the daily overdue notice), inventory changes. */
   stage: Stage
   /** Active and future windows, soonest first. */
@@ -224,9 +227,9 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
       refresh(now())
       return entries.has(id)
     },
-    gate: (events) => {
+    gate: (events, covered) => {
       refresh(now())
-      return entries.size === 0 ? gate.pass(events, () => false) : gate.pass(events, (id) => entries.has(id))
+      return entries.size === 0 ? gate.pass(events, () => false, covered) : gate.pass(events, (id) => entries.has(id), covered)
     },
     stage: {
       name: 'maintenance',

@@ -27,6 +27,8 @@ export interface SiteOutcome {
   events: StateEvent[]
   /** the device changes still worth a message of their own */
   alert: StateEvent[]
+  /** the device changes a site message speaks for (the receivers learn of them through it) */
+  covered: StateEvent[]
   /** one per location that went down or came back */
   notices: SiteNotice[]
 }
@@ -205,6 +207,7 @@ export class SiteWatch {
 
     const events: StateEvent[] = []
     const alert: StateEvent[] = []
+    const covered: StateEvent[] = []
     const evented = new Set<number>()
     for (const e of changes) {
       evented.add(e.device_id)
@@ -216,9 +219,10 @@ export class SiteWatch {
       events.push(shown)
       const loc = this.byId.get(e.device_id)?.location.id ?? null
       const siteCovered = loc !== null && (wasDown.has(loc) || this.down.has(loc))
-      if (!siteCovered && shown.to !== 'unreachable' && shown.from !== 'unreachable') alert.push(shown)
+      if (siteCovered) covered.push(shown)
+      else if (shown.to !== 'unreachable' && shown.from !== 'unreachable') alert.push(shown)
       // back from unreachable: a message, unless the site speaks for it
-      else if (!siteCovered && shown.from === 'unreachable' && shown.to !== 'unreachable') alert.push(shown)
+      else if (shown.from === 'unreachable' && shown.to !== 'unreachable') alert.push(shown)
     }
     // devices whose uplinks went down or came back without a result of their own changing
     for (const id of unreachable) {
@@ -233,10 +237,11 @@ export class SiteWatch {
       events.push(e)
       const loc = this.byId.get(id)?.location.id ?? null
       if (loc === null || (!wasDown.has(loc) && !this.down.has(loc))) alert.push(e)
+      else covered.push(e)
     }
     this.unreachable = unreachable
     this.cut = cut
-    return { events, alert, notices }
+    return { events, alert, covered, notices }
   }
 
   /** locations whose uplinks are all down now */

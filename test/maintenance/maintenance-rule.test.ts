@@ -276,3 +276,23 @@ t.test('a window that ends while states are rebuilt at start: its alert waits fo
   tick(h)
   t.equal(h.notified.length, 1)
 })
+
+t.test('a device its site message announced down is not alerted again when a later window on it ends', async (t) => {
+  const dir = tempDir(t)
+  const t0 = J('2026-12-02T09:00:00')
+  const h = harness(dir, t0, [dev(1), dev(2)])
+  // the site rule sent one site message for 1 and 2: no device alerts, both covered
+  const down = [change(1, 'up', 'down', t0), change(2, 'up', 'down', t0)]
+  t.same(h.m.gate([], down), [], 'covered changes are not sent one by one')
+  h.states.set(1, snap(1, 'down', t0))
+  h.states.set(2, snap(2, 'down', t0))
+  // then both go into maintenance; 2's site recovery (covered by the site_up message) came before
+  t.same(h.m.gate([], [change(2, 'down', 'up', t0 + 30_000)]), [])
+  h.states.set(2, snap(2, 'up'))
+  await h.m.create({ scope: { device_ids: [1, 2] }, duration_minutes: 60, reason: 'repair' })
+  t.same(h.m.gate([change(2, 'up', 'down', t0 + 60_000)]), [], 'in maintenance: held back')
+  h.states.set(2, snap(2, 'down', t0 + 60_000))
+  h.clock.t = t0 + 3_600_000
+  tick(h)
+  t.same(h.notified.map((e) => e.device_id), [2], 'when it ends: 1 was announced down by its site; 2 was told up since, so it is owed a down alert')
+})

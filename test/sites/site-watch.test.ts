@@ -43,6 +43,7 @@ t.test('a location all down is one site alert and no device alerts; back up is o
   t.match(down.notices[0], { event: 'site_down', location: GEDUNG_B, total: 10, down: 10 })
   t.equal(down.notices[0].devices.length, 10)
   t.same(down.alert, [], 'no device alert')
+  t.same(down.covered.map((e) => e.device_id), range(1, 10), 'the site message speaks for the ten changes')
   t.equal(down.events.length, 10, 'the device changes are still logged')
   t.ok(s.watch.isSiteDown(3))
 
@@ -52,10 +53,12 @@ t.test('a location all down is one site alert and no device alerts; back up is o
   t.match(back.notices[0], { event: 'site_up', down: 1, down_since: 1000 })
   t.same(back.notices[0].devices.map((d) => d.device_id), [10], 'names the device still down')
   t.same(back.alert, [], 'the recoveries are covered by the site message')
+  t.same(back.covered.map((e) => [e.device_id, e.to]), range(1, 9).map((i) => [i, 'up']))
   t.notOk(s.watch.isSiteDown(3))
 
   const later = s.cycle('up', [10], 3000)
   t.same(later.alert.map((e) => e.device_id), [10], 'once the site is up, a device speaks for itself again')
+  t.same(later.covered, [])
 })
 
 t.test('one device of a healthy location down gets its own alert; below the ratio or the minimum no site', async (t) => {
