@@ -1,18 +1,11 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
-import knexFactory from 'knex'
-import { ensureSqliteInventory } from '../../src/inventory/sqlite-seed.js'
-import { build, readCsvFiles, tempDir, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { build, readCsvFiles, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { nftBlocker, sqliteInventory } from './device-blocking.js'
 import { WebhookReceiver } from '../alerts/webhook-receiver.js'
 
 // The whole service with real pings in the private namespace and a real webhook receiver. Devices
 // on 127.66.x.x never answer (the namespace drops them); device 3 answers until this test's own nft
 // table drops it (127.0.78.0/24, a range no other test uses), and answers again when it is lifted.
-
-const TABLE = `mpm_maint_${process.pid}`
-const nft = (script: string) => execFileSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] })
-const block = (ips: string[]) => nft(`flush chain inet ${TABLE} output\n${ips.length === 0 ? '' : `add rule inet ${TABLE} output ip daddr { ${ips.join(', ')} } icmp type echo-request drop\n`}`)
 
 const ROWS = [
   { id: 1, ip: '127.66.0.1', hostname: 'in-window', kondisi: 'baik' },
@@ -26,16 +19,8 @@ const soon = (ms: number) => new Date(Date.now() + ms).toISOString()
 const eventLines = (dir: string) => readCsvFiles(dir, 'state_events', 'at,device_id,ip_address,hostname,from,to,reason')
 
 t.test('maintenance end to end: silence during, one down alert after, nothing twice, nothing for a recovery', { skip: NETNS_SKIP }, async (t) => {
-  nft(`table inet ${TABLE} {\n  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n`)
-  t.teardown(() => nft(`delete table inet ${TABLE}`))
-  block([])
-
-  const dbFile = join(tempDir(t, 'mpm-db-'), 'inventaris.sqlite')
-  const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: dbFile }, useNullAsDefault: true, pool: { min: 0, max: 1 } })
-  t.teardown(() => knex.destroy())
-  await ensureSqliteInventory(knex)
-  await knex('inventaris').delete()
-  await knex('inventaris').insert(ROWS.map((r) => ({ ...r, jenis_barang_id: 1, id_lokasi: 1 })))
+  const { block } = nftBlocker(t, 'mpm_maint')
+  const { file: dbFile, knex } = await sqliteInventory(t, ROWS)
 
   const hook = await WebhookReceiver.start(t)
   const b: BuiltApp = await build(t, {

@@ -1,19 +1,11 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
-import knexFactory from 'knex'
-import { ensureSqliteInventory } from '../../src/inventory/sqlite-seed.js'
-import { build, readCsvFiles, tempDir, waitFor, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { build, readCsvFiles, waitFor, NETNS_SKIP } from '../helper.js'
+import { http, nftBlocker, shownStates as states, sqliteInventory, waitForStates } from './device-blocking.js'
 import { closedPort, WebhookReceiver } from '../alerts/webhook-receiver.js'
 
 // Real service, real pings, real HTTP receivers, inside the private network namespace. Devices go
 // down and come back through this test's own nft table, which drops echo requests to chosen addresses
 // of 127.0.77.0/24 (an address range no other test uses).
-
-const TABLE = `mpm_state_${process.pid}`
-const nft = (script: string) => execFileSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] })
-/** Exactly these addresses stop answering, in one nft transaction. */
-const block = (ips: string[]) => nft(`flush chain inet ${TABLE} output\n${ips.length === 0 ? '' : `add rule inet ${TABLE} output ip daddr { ${ips.join(', ')} } icmp type echo-request drop\n`}`)
 
 const ROWS = [
   { id: 1, ip: '127.0.77.1', hostname: 'gw', kondisi: 'baik' },
@@ -23,42 +15,12 @@ const ROWS = [
   { id: 5, ip: '127.0.77.5', hostname: 'dead', kondisi: 'baik' }
 ]
 
-async function http (b: BuiltApp, path: string) {
-  const address = b.app.server.address() as { port: number }
-  const res = await fetch(`http://127.0.0.1:${address.port}${path}`)
-  const text = await res.text()
-  return { status: res.status, body: JSON.parse(text), text }
-}
-
-/** device id → { state, consecutive_failures, down_since, online } from /api/ping/status */
-async function states (b: BuiltApp) {
-  const r = await http(b, '/api/ping/status')
-  const out: Record<number, any> = {}
-  for (const d of r.body.data.devices.online) out[d.device_id] = { ...d, online: true }
-  for (const d of r.body.data.devices.offline) out[d.device_id] = { ...d, online: false }
-  return out
-}
-
-async function waitForStates (b: BuiltApp, want: Record<number, string>, what: string) {
-  return await waitFor(async () => {
-    const s = await states(b)
-    return Object.entries(want).every(([id, st]) => s[Number(id)]?.state === st) ? s : null
-  }, 20_000, what)
-}
-
 const eventLines = (dir: string) => readCsvFiles(dir, 'state_events', 'at,device_id,ip_address,hostname,from,to,reason')
 
 t.test('device state, events and alerts end to end, and the state survives a restart', { skip: NETNS_SKIP }, async (t) => {
-  nft(`table inet ${TABLE} {\n  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n`)
-  t.teardown(() => nft(`delete table inet ${TABLE}`))
+  const { block } = nftBlocker(t, 'mpm_state')
   block(['127.0.77.5'])
-
-  const dbFile = join(tempDir(t, 'mpm-db-'), 'inventaris.sqlite')
-  const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: dbFile }, useNullAsDefault: true, pool: { min: 0, max: 1 } })
-  t.teardown(() => knex.destroy())
-  await ensureSqliteInventory(knex)
-  await knex('inventaris').delete()
-  await knex('inventaris').insert(ROWS.map((r) => ({ ...r, jenis_barang_id: 1, id_lokasi: 1 })))
+  const { file: dbFile, knex } = await sqliteInventory(t, ROWS)
 
   const good = await WebhookReceiver.start(t)
   const slow = await WebhookReceiver.start(t, () => { /* never answers */ })

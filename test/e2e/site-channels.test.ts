@@ -1,14 +1,14 @@
 /* eslint-disable no-template-curly-in-string -- ${ENV} references in the channel file are part of the setup */
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SMTPServer } from 'smtp-server'
 import { simpleParser, type ParsedMail } from 'mailparser'
-import { build, createMysqlInventory, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { build, createMysqlInventory, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
 import { WebhookReceiver } from '../alerts/webhook-receiver.js'
+import { all, blockBetweenCycles, nftBlocker, waitForStates } from './device-blocking.js'
 
 // Issue 15: "A location of 50 devices going down inside the private namespace: each channel gets one
 // message." The whole service: a MariaDB inventory (50 devices in location 3, four in a healthy
@@ -19,9 +19,6 @@ import { WebhookReceiver } from '../alerts/webhook-receiver.js'
 // 50") and no per-device message; when they answer again, ONE site_up message each. PagerDuty sends
 // one event per dedup key by design; a site is one key (mpm-location-<id>), so it is one event too.
 
-const TABLE = `mpm_sitech_${process.pid}`
-const nft = (script: string) => execFileSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] })
-const block = (ips: string[]) => nft(`flush chain inet ${TABLE} output\n${ips.length === 0 ? '' : `add rule inet ${TABLE} output ip daddr { ${ips.join(', ')} } icmp type echo-request drop\n`}`)
 const ip = (id: number) => `127.0.83.${id}`
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i)
 
@@ -31,31 +28,10 @@ const DOWN_IDS = range(1, 50)
 const IDS = range(1, 54)
 const SECRETS = { MPM_E2E_SC_TG: '4242:SECRET-site-tg', MPM_E2E_SC_PD: 'SECRET-site-pd', MPM_E2E_SC_SMTP: 'SECRET-site-smtp' }
 
-async function states (b: BuiltApp): Promise<Record<number, any>> {
-  const r = await b.app.inject('/api/ping/status')
-  const body = r.json()
-  const out: Record<number, any> = {}
-  for (const d of [...body.data.devices.online, ...body.data.devices.offline]) out[d.device_id] = d
-  return out
-}
-const waitForStates = (b: BuiltApp, want: Record<number, string>, what: string) => waitFor(async () => {
-  const s = await states(b)
-  return Object.entries(want).every(([id, st]) => s[Number(id)]?.state === st) ? s : null
-}, 30_000, what)
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-const all = (ids: number[], state: string) => Object.fromEntries(ids.map((id) => [id, state]))
-
-/** stopped between cycles, so that all 50 addresses change from the same cycle on */
-async function blockBetweenCycles (b: BuiltApp, ips: string[]) {
-  await b.app.monitor.stop()
-  block(ips)
-  b.app.monitor.start()
-}
 
 t.test('a location of 50 devices goes down and comes back: one message per channel each time', { skip: NETNS_SKIP }, async (t) => {
-  nft(`table inet ${TABLE} {\n  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n`)
-  t.teardown(() => nft(`delete table inet ${TABLE}`))
-  block([])
+  const blocker = nftBlocker(t, 'mpm_sitech')
   for (const [k, v] of Object.entries(SECRETS)) process.env[k] = v
   t.teardown(() => { for (const k of Object.keys(SECRETS)) delete process.env[k] })
 
@@ -112,7 +88,7 @@ channels:
   t.ok(devices.filter((d) => d.device_id <= 50).every((d) => d.location.id === SITE), 'the 50 are in one location')
   const siteName = devices.find((d) => d.device_id === 1)!.location.name
   t.ok(siteName.length > 0, `the location has a name (${siteName})`)
-  await waitForStates(b, all(IDS, 'up'), 'every device up')
+  await waitForStates(b, all(IDS, 'up'), 'every device up', 30_000)
   await sleep(1500)
   t.equal(rx.received.length + mails.length, 0, 'first states of up are not alerted')
 
@@ -129,8 +105,8 @@ channels:
   const textOf = (r: { body: any }) => typeof r.body === 'string' ? r.body : JSON.stringify(r.body)
 
   t.test('the 50 stop answering: one site_down message per channel, no device message', async (t) => {
-    await blockBetweenCycles(b, DOWN_IDS.map(ip))
-    await waitForStates(b, { ...all(DOWN_IDS, 'down'), ...all(range(51, 54), 'up') }, 'the location down')
+    await blockBetweenCycles(b, blocker, DOWN_IDS.map(ip))
+    await waitForStates(b, { ...all(DOWN_IDS, 'down'), ...all(range(51, 54), 'up') }, 'the location down', 30_000)
     await waitFor(() => Object.values(counts()).every((n) => n >= 1), 15_000, 'a message on every channel')
     await sleep(3000) // several more cycles and batch windows: nothing else may arrive
     t.same(counts(), each(1), 'exactly one message per channel')
@@ -152,8 +128,8 @@ channels:
   })
 
   t.test('the 50 answer again: one site_up message per channel', async (t) => {
-    await blockBetweenCycles(b, [])
-    await waitForStates(b, all(IDS, 'up'), 'the location back')
+    await blockBetweenCycles(b, blocker, [])
+    await waitForStates(b, all(IDS, 'up'), 'the location back', 30_000)
     await waitFor(() => Object.values(counts()).every((n) => n >= 2), 15_000, 'a second message on every channel')
     await sleep(3000)
     t.same(counts(), each(2), 'exactly one more message per channel')

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { build, createMysqlInventory, readCsvFiles, waitFor, MYSQL_SOCKET, NETNS_SKIP, type BuiltApp } from '../helper.js'
+import { build, createMysqlInventory, readCsvFiles, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
+import { all, blockBetweenCycles, http, nftBlocker, waitForStates } from './device-blocking.js'
 import { WebhookReceiver } from '../alerts/webhook-receiver.js'
 
 // The whole service (MariaDB inventory, real pings in the private namespace, a real webhook receiver):
@@ -10,9 +10,6 @@ import { WebhookReceiver } from '../alerts/webhook-receiver.js'
 // location makes the others `unreachable`, and that is one alert. Devices stop answering through this
 // test's own nft table over 127.0.79.0/24 (a range no other test uses), so that they can come back.
 
-const TABLE = `mpm_sites_${process.pid}`
-const nft = (script: string) => execFileSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] })
-const block = (ips: string[]) => nft(`flush chain inet ${TABLE} output\n${ips.length === 0 ? '' : `add rule inet ${TABLE} output ip daddr { ${ips.join(', ')} } icmp type echo-request drop\n`}`)
 const ip = (id: number) => `127.0.79.${id}`
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i)
 
@@ -26,36 +23,8 @@ const typeOf = (id: number) => id === 20 ? SWITCH : PC
 const IDS = [...range(1, 14), ...range(20, 23)]
 const NAMES: Record<number, string> = { [GEDUNG_B]: 'Gedung B', [GEDUNG_A]: 'Gedung A', [GEDUNG_C]: 'Gedung C' }
 
-async function http (b: BuiltApp, path: string) {
-  const address = b.app.server.address() as { port: number }
-  const res = await fetch(`http://127.0.0.1:${address.port}${path}`)
-  return { status: res.status, body: await res.json() as any }
-}
-
-async function states (b: BuiltApp): Promise<Record<number, any>> {
-  const r = await http(b, '/api/ping/status')
-  const out: Record<number, any> = {}
-  for (const d of [...r.body.data.devices.online, ...r.body.data.devices.offline]) out[d.device_id] = d
-  return out
-}
-
-const waitForStates = (b: BuiltApp, want: Record<number, string>, what: string) => waitFor(async () => {
-  const s = await states(b)
-  return Object.entries(want).every(([id, st]) => s[Number(id)]?.state === st) ? s : null
-}, 20_000, what)
-const all = (ids: number[], state: string) => Object.fromEntries(ids.map((id) => [id, state]))
-
-/** stopped between cycles, so that the addresses change from the same cycle on */
-async function blockBetweenCycles (b: BuiltApp, ips: string[]) {
-  await b.app.monitor.stop()
-  block(ips)
-  b.app.monitor.start()
-}
-
 t.test('one alert per site, unreachable behind a down uplink', { skip: NETNS_SKIP }, async (t) => {
-  nft(`table inet ${TABLE} {\n  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n`)
-  t.teardown(() => nft(`delete table inet ${TABLE}`))
-  block([])
+  const blocker = nftBlocker(t, 'mpm_sites')
 
   const { database } = await createMysqlInventory(t, IDS.map((id) => ({ id, ip: ip(id), hostname: `h${id}`, kondisi: 'baik', id_lokasi: locationOf(id), jenis_barang_id: typeOf(id) })))
   const hook = await WebhookReceiver.start(t)
@@ -94,7 +63,7 @@ t.test('one alert per site, unreachable behind a down uplink', { skip: NETNS_SKI
   t.equal(hook.received.length, 0, 'first states of up are not alerted')
 
   t.test('a location of 10 devices stops answering: exactly one site alert, no device alert', async (t) => {
-    await blockBetweenCycles(b, range(1, 10).map(ip))
+    await blockBetweenCycles(b, blocker, range(1, 10).map(ip))
     const s = await waitForStates(b, { ...all(range(1, 10), 'down'), ...all(range(11, 14), 'up') }, 'Gedung B down')
     t.match(s[1], { location: { id: GEDUNG_B, name: String }, type: { id: PC }, rack: null, kondisi: 'baik', maintenance: { active: false, source: null, until: null, overdue: false } })
     const [msg] = await hook.waitForReceived(1)
@@ -113,7 +82,7 @@ t.test('one alert per site, unreachable behind a down uplink', { skip: NETNS_SKI
   })
 
   t.test('the location answers again: one message', async (t) => {
-    await blockBetweenCycles(b, [])
+    await blockBetweenCycles(b, blocker, [])
     await waitForStates(b, all(IDS, 'up'), 'Gedung B back')
     const got = await hook.waitForReceived(2)
     await sleep(2000)
@@ -128,7 +97,7 @@ t.test('one alert per site, unreachable behind a down uplink', { skip: NETNS_SKI
   })
 
   t.test('one device of a healthy location down: its own alert', async (t) => {
-    await blockBetweenCycles(b, [ip(11)])
+    await blockBetweenCycles(b, blocker, [ip(11)])
     await waitForStates(b, { 11: 'down', 12: 'up' }, 'device 11 down')
     const got = await hook.waitForReceived(3)
     await sleep(1500)
@@ -137,7 +106,7 @@ t.test('one alert per site, unreachable behind a down uplink', { skip: NETNS_SKI
   })
 
   t.test('the uplink down with its location: the others unreachable, one alert', async (t) => {
-    await blockBetweenCycles(b, [ip(11), ...range(20, 23).map(ip)])
+    await blockBetweenCycles(b, blocker, [ip(11), ...range(20, 23).map(ip)])
     const s = await waitForStates(b, { 20: 'down', ...all([21, 22, 23], 'unreachable') }, 'Gedung C cut off')
     t.match(s[21], { state: 'unreachable', location: { id: GEDUNG_C } })
     const got = await hook.waitForReceived(4)
