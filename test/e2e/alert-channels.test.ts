@@ -2,11 +2,9 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
-import { SMTPServer } from 'smtp-server'
-import { simpleParser, type ParsedMail } from 'mailparser'
 import { build, tempDir, waitFor } from '../helper.js'
 import { closedPort, WebhookReceiver } from '../alerts/webhook-receiver.js'
+import { startChannelReceivers } from '../alerts/channel-receivers.js'
 
 // The service with an ALERT_CHANNELS_FILE of every kind beside a dead channel (connection refused)
 // and a slow one (answers after 10 s). 50 devices go down in one cycle, injected through the real
@@ -18,23 +16,9 @@ const SECRETS = { MPM_E2E_TG: '999:SECRET-tg', MPM_E2E_PD: 'SECRET-pd-key', MPM_
 t.test('50 devices down in one cycle: one message per channel; dead and slow channels hold up nobody', async (t) => {
   for (const [k, v] of Object.entries(SECRETS)) process.env[k] = v
   t.teardown(() => { for (const k of Object.keys(SECRETS)) delete process.env[k] })
-  const rx = await WebhookReceiver.start(t, (req, res) => {
-    res.writeHead(req.path.startsWith('/v2/enqueue') ? 202 : 200, { 'content-type': 'application/json' }).end(req.path.includes('/sendMessage') ? '{"ok":true,"result":{"message_id":1}}' : '{}')
-  })
+  const { rx, mails, smtpPort } = await startChannelReceivers(t, SECRETS.MPM_E2E_SMTP)
   const slow = await WebhookReceiver.start(t, (_req, res) => { setTimeout(() => { if (!res.destroyed) res.writeHead(200).end() }, 10_000) })
   const deadPort = await closedPort()
-  const mails: ParsedMail[] = []
-  const smtp = new SMTPServer({
-    logger: false,
-    disableReverseLookup: true,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    onAuth: (a, _s, cb) => { if (a.password === SECRETS.MPM_E2E_SMTP) cb(null, { user: a.username }); else cb(new Error('no')) },
-    onData: (stream, _s, cb) => { simpleParser(stream).then((m) => { mails.push(m); cb() }, cb) }
-  })
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => smtp.close(() => resolve())))
-  const smtpPort = (smtp.server.address() as AddressInfo).port
 
   const file = join(tempDir(t, 'mpm-channels-'), 'channels.yml')
   writeFileSync(file, `

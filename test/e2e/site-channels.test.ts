@@ -2,12 +2,9 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SMTPServer } from 'smtp-server'
-import { simpleParser, type ParsedMail } from 'mailparser'
 import { build, createMysqlInventory, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
-import { WebhookReceiver } from '../alerts/webhook-receiver.js'
+import { startChannelReceivers } from '../alerts/channel-receivers.js'
 import { all, blockBetweenCycles, nftBlocker, waitForStates } from './device-blocking.js'
 
 // Issue 15: "A location of 50 devices going down inside the private namespace: each channel gets one
@@ -37,21 +34,7 @@ t.test('a location of 50 devices goes down and comes back: one message per chann
 
   const { database } = await createMysqlInventory(t, IDS.map((id) => ({ id, ip: ip(id), hostname: `ap-${id}`, kondisi: 'baik', id_lokasi: id <= 50 ? SITE : HEALTHY })))
 
-  const rx = await WebhookReceiver.start(t, (req, res) => {
-    res.writeHead(req.path.startsWith('/v2/enqueue') ? 202 : 200, { 'content-type': 'application/json' }).end(req.path.includes('/sendMessage') ? '{"ok":true,"result":{"message_id":1}}' : '{}')
-  })
-  const mails: ParsedMail[] = []
-  const smtp = new SMTPServer({
-    logger: false,
-    disableReverseLookup: true,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    onAuth: (a, _s, cb) => { if (a.password === SECRETS.MPM_E2E_SC_SMTP) cb(null, { user: a.username }); else cb(new Error('no')) },
-    onData: (stream, _s, cb) => { simpleParser(stream).then((m) => { mails.push(m); cb() }, cb) }
-  })
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => smtp.close(() => resolve())))
-  const smtpPort = (smtp.server.address() as AddressInfo).port
+  const { rx, mails, smtpPort } = await startChannelReceivers(t, SECRETS.MPM_E2E_SC_SMTP)
 
   // batch_s: 1 on every channel, so that a site's devices changing over two cycles would still be one
   // message; site detection should make it one item anyway
