@@ -10,6 +10,7 @@ import type { DeviceStateSummary } from '../schemas/latest.js'
 import type { ResultRow } from '../storage/result-row.js'
 import { ClusterCoordinator, type CoordinatorStatus } from './coordinator.js'
 import { FleetView } from './fleet-view.js'
+import { HandoverStates } from './handover-states.js'
 import { instanceId, natsConnectOptions } from './nats-connection.js'
 import { partitionOf } from './partition.js'
 import { ensureResultsStream, publishCycle, resultsStreamName, type ResultMessage } from './results-stream.js'
@@ -25,6 +26,8 @@ export interface ClusterStatus extends CoordinatorStatus {
 export interface Cluster {
   readonly me: string
   readonly fleet: FleetView
+  /** the verdicts other owners published, taken over when a partition comes here */
+  readonly handover: HandoverStates
   /**
    * Connects to NATS, opens the buckets and the stream, announces this instance. When NATS cannot be
    * reached it resolves anyway and tries again in the background (1 s, doubling up to 30 s).
@@ -67,6 +70,7 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
   }
   // misses are counted from two slots after start: the first cycles are still being handed out
   const fleet = new FleetView(Math.floor(Date.now() / intervalMs) + 4, factsOf)
+  const handover = new HandoverStates(me)
   let nc: NatsConnection | null = null
   let js: JetStreamClient | null = null
   let coordinator: ClusterCoordinator | null = null
@@ -89,7 +93,11 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
     follow = messages
     ;(async () => {
       for await (const m of messages) {
-        try { fleet.add(m.json<ResultMessage>()) } catch {}
+        try {
+          const msg = m.json<ResultMessage>()
+          fleet.add(msg)
+          handover.add(msg)
+        } catch {}
       }
     })().catch((err) => log.warn({ err: safe(err) }, 'cluster: results stream follow ended'))
   }
@@ -129,6 +137,7 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
   return {
     me,
     fleet,
+    handover,
     partitionOf: partition,
 
     start: async () => {
