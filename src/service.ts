@@ -328,7 +328,12 @@ export function createService (opts: ServiceOptions): Service {
       } satisfies Stage]),
     {
       name: 'metrics',
-      cycle: (cycle) => metrics.addCycle(cycle),
+      cycle: (cycle) => {
+        // cluster mode: per-device series only for the devices pinged here, so that a device handed
+        // over has one series (its new owner's), not a stale one left on its old owner
+        if (cluster !== null) metrics.setDevices(cycleDevices)
+        metrics.addCycle(cycle)
+      },
       inventory: (devices) => metrics.setDevices(devices)
     },
     {
