@@ -132,6 +132,7 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
     coordinator = c
     // slots before this instance followed the stream are not counted (it did not see their results)
     missFrom = c.slotNow() + 4
+    log.info({ instance_id: me, misses_counted_from_slot: missFrom }, 'cluster: following the results stream')
   }
 
   return {
