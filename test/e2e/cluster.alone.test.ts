@@ -175,6 +175,9 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   await afterSlot(last)
   // the killed one's devices: those it pinged last in the latest slots (one slot alone may have been skipped)
   const cDevices = IDS.filter((id) => [last, last - 1, last - 2].map((s) => ownerIn(s, id)).find((o) => o !== undefined) === 'c')
+  // from here on no device changes state for real (the silent 10 % stay down, the others up): a state
+  // change logged by any instance is a hand-over repeating what the previous owner already reported
+  const linesAtKill = new Map([...instances].map(([id, inst]) => [id, inst.lines.length]))
   const killedAt = Date.now()
   instances.get('c')!.child.kill('SIGKILL')
   const covered = await waitFor(async () => {
@@ -326,6 +329,26 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   const missed = new Set([...crash.misses, ...natsLoss.misses].map(([id, s]) => `${id}|${s}`))
   t.ok(notOnStream.every(([, id, s]) => missed.has(`${id}|${s}`)), 'and those are misses the observer counted')
   t.comment(`FIGURE csv cross-check: ${csvRows} CSV rows of ${instances.size} instances against ${onStream} results on the stream over ${to - from + 1} slots: ${twice.length} device-slots in two files, ${notInCsv.length} results in no file (${lostToKill.length} of SIGKILLed c), ${wrongCsv.length} in a wrong or second file, ${notOnStream.length} rows not on the stream`)
+
+  // ── hand-overs repeat no alert: the takers took the previous owners' verdicts over ──
+  let changes = 0
+  let adopted = 0
+  const changeLines: string[] = []
+  for (const [id, inst] of instances) {
+    for (const l of inst.lines.slice(linesAtKill.get(id) ?? 0)) {
+      if (l.msg === 'device state changed') {
+        changes++
+        if (changeLines.length < 5) changeLines.push(`${id}: ${String(l.device_id)} ${String(l.from)}>${String(l.to)}`)
+      } else if (l.msg === 'device states changed') {
+        changes += Number(l.devices)
+        if (changeLines.length < 5) changeLines.push(`${id}: ${JSON.stringify(l.to)}`)
+      } else if (/device states taken over from their previous owner/.test(l.msg ?? '')) adopted += Number(l.devices)
+    }
+  }
+  const cSilent = cDevices.filter(silent).length
+  t.equal(changes, 0, `hand-overs (SIGKILL, join, SIGTERM, SIGSTOP) logged no device state change: the ${cSilent} silent devices of c and the others were not reported down again (${changeLines.join('; ')})`)
+  t.ok(adopted >= cDevices.length, `the takers took over ${adopted} device states from their previous owners (c had ${cDevices.length})`)
+  t.comment(`FIGURE hand-over states: ${adopted} device states taken over, ${changes} state changes (alerts) repeated`)
 
   // every process this test started stops in the teardown (instances, nats-servers)
   sub.unsubscribe()
