@@ -276,6 +276,19 @@ export function createService (opts: ServiceOptions): Service {
       cycle: (cycle) => { for (const r of cycle.rows) history.add(r.row, r.at) },
       replayBatch: (b, strings) => history.addBatch(b, strings)
     },
+    // cluster mode: a device whose partition came here from another owner takes over that owner's
+    // verdict first, so that a device it alerted down is not alerted down again here
+    ...(cluster === null
+      ? []
+      : [{
+        name: 'cluster hand-over states',
+        ordered: true,
+        cycle: (cycle) => {
+          const n = cluster.handover.adoptBefore(cycle.rows, deviceStates)
+          if (n > 0) log.info({ devices: n }, 'cluster: device states taken over from their previous owner')
+        },
+        inventory: (devices) => cluster.handover.retain(new Set(devices.map((d) => d.device_id)))
+      } satisfies Stage]),
     // up/down/flapping per device; its changes go to onStateChanges (event files, alerts, log)
     deviceStates.stage,
     // after the device states: a device that leaves maintenance down (window over, kondisi changed,
@@ -317,7 +330,12 @@ export function createService (opts: ServiceOptions): Service {
       } satisfies Stage]),
     {
       name: 'metrics',
-      cycle: (cycle) => metrics.addCycle(cycle),
+      cycle: (cycle) => {
+        // cluster mode: per-device series only for the devices pinged here, so that a device handed
+        // over has one series (its new owner's), not a stale one left on its old owner
+        if (cluster !== null) metrics.setDevices(cycleDevices)
+        metrics.addCycle(cycle)
+      },
       inventory: (devices) => metrics.setDevices(devices)
     },
     {

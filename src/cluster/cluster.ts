@@ -10,6 +10,7 @@ import type { DeviceStateSummary } from '../schemas/latest.js'
 import type { ResultRow } from '../storage/result-row.js'
 import { ClusterCoordinator, type CoordinatorStatus } from './coordinator.js'
 import { FleetView } from './fleet-view.js'
+import { HandoverStates } from './handover-states.js'
 import { instanceId, natsConnectOptions } from './nats-connection.js'
 import { partitionOf } from './partition.js'
 import { ensureResultsStream, publishCycle, resultsStreamName, type ResultMessage } from './results-stream.js'
@@ -25,7 +26,12 @@ export interface ClusterStatus extends CoordinatorStatus {
 export interface Cluster {
   readonly me: string
   readonly fleet: FleetView
-  /** Connects to NATS, opens the buckets and the stream, announces this instance. Throws when NATS cannot be reached. */
+  /** the verdicts other owners published, taken over when a partition comes here */
+  readonly handover: HandoverStates
+  /**
+   * Connects to NATS, opens the buckets and the stream, announces this instance. When NATS cannot be
+   * reached it resolves anyway and tries again in the background (1 s, doubling up to 30 s).
+   */
   start: () => Promise<void>
   /** the devices this instance pings in cycle slot `slot` */
   devicesFor: (devices: Device[], slot: number) => Device[]
@@ -41,6 +47,10 @@ export interface Cluster {
 }
 
 /** The names of the two buckets (one fleet per CLUSTER_PREFIX). */
+/** NATS out of reach at start: the first retry after 1 s, doubling up to 30 s */
+const RETRY_FIRST_MS = 1000
+const RETRY_MAX_MS = 30_000
+
 export function bucketNames (prefix: string): { members: string, owners: string } {
   return { members: `${prefix}-members`, owners: `${prefix}-owners` }
 }
@@ -60,6 +70,7 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
   }
   // misses are counted from two slots after start: the first cycles are still being handed out
   const fleet = new FleetView(Math.floor(Date.now() / intervalMs) + 4, factsOf)
+  const handover = new HandoverStates(me)
   let nc: NatsConnection | null = null
   let js: JetStreamClient | null = null
   let coordinator: ClusterCoordinator | null = null
@@ -67,6 +78,11 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
   let publishFailures = 0
   let stopping = false
   let follow: { stop: () => void } | null = null
+  let connectAttempts = 0
+  let connectError: string | null = null
+  let retryTimer: NodeJS.Timeout | null = null
+  let settingUp: Promise<void> | null = null
+  let missFrom = Infinity
 
   const followResults = async (): Promise<void> => {
     if (js === null) return
@@ -77,35 +93,80 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
     follow = messages
     ;(async () => {
       for await (const m of messages) {
-        try { fleet.add(m.json<ResultMessage>()) } catch {}
+        try {
+          const msg = m.json<ResultMessage>()
+          fleet.add(msg)
+          handover.add(msg)
+        } catch {}
       }
     })().catch((err) => log.warn({ err: safe(err) }, 'cluster: results stream follow ended'))
+  }
+
+  /** Connects to NATS, opens the buckets and the stream, announces this instance (throws when NATS cannot be reached). */
+  const setUp = async (): Promise<void> => {
+    nc = await connect(natsConnectOptions(config))
+    log.info({ instance_id: me, server: nc.getServer() }, 'cluster: connected to NATS')
+    const conn = nc
+    ;(async () => {
+      for await (const s of conn.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ instance_id: me, event: s.type }, `cluster: NATS ${s.type}`)
+      }
+    })().catch(() => {})
+    js = jetstream(nc, { timeout: Math.max(1000, Math.min(5000, leaseMs / 4)) })
+    const kvm = new Kvm(js)
+    const names = bucketNames(prefix)
+    const replicas = config.CLUSTER_REPLICAS
+    // presence keys of crashed instances vanish after a while; liveness is judged by revisions, not by this
+    const members = await kvm.create(names.members, { history: 1, replicas, ttl: Math.max(60_000, 10 * leaseMs) })
+    const owners = await kvm.create(names.owners, { history: 1, replicas })
+    await ensureResultsStream(await jetstreamManager(nc), prefix, replicas)
+    if (stopping) throw new Error('stopping')
+    const c = new ClusterCoordinator({ me, partitions: config.CLUSTER_PARTITIONS, leaseMs, intervalMs, onLoss: config.CLUSTER_ON_NATS_LOSS, buckets: { members, owners }, log })
+    await c.start()
+    try {
+      await followResults()
+    } catch (err) {
+      await c.stop()
+      throw err
+    }
+    coordinator = c
+    // slots before this instance followed the stream are not counted (it did not see their results)
+    missFrom = c.slotNow() + 4
+    log.info({ instance_id: me, misses_counted_from_slot: missFrom }, 'cluster: following the results stream')
   }
 
   return {
     me,
     fleet,
+    handover,
     partitionOf: partition,
 
     start: async () => {
-      nc = await connect(natsConnectOptions(config))
-      log.info({ instance_id: me, server: nc.getServer() }, 'cluster: connected to NATS')
-      ;(async () => {
-        for await (const s of nc.status()) {
-          if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ instance_id: me, event: s.type }, `cluster: NATS ${s.type}`)
+      // NATS out of reach at start: the service runs (API, health 'degraded'), pings nothing since it
+      // holds no partition, and tries again with a backoff until NATS answers (or the service stops)
+      const attempt = async (): Promise<void> => {
+        connectAttempts++
+        try {
+          await setUp()
+          connectError = null
+          if (connectAttempts > 1) log.warn({ instance_id: me, attempts: connectAttempts }, 'cluster: NATS reachable; joining the cluster')
+        } catch (err) {
+          connectError = safe(err)
+          const c = nc
+          nc = null
+          js = null
+          try { await c?.close() } catch {}
+          if (stopping) return
+          const waitMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(10, connectAttempts - 1))
+          log.error({ instance_id: me, attempt: connectAttempts, retry_in_s: waitMs / 1000, err: connectError }, 'cluster: NATS not reachable; pinging nothing until this instance holds partitions, trying again')
+          retryTimer = setTimeout(() => {
+            retryTimer = null
+            settingUp = attempt()
+          }, waitMs)
         }
-      })().catch(() => {})
-      js = jetstream(nc, { timeout: Math.max(1000, Math.min(5000, leaseMs / 4)) })
-      const kvm = new Kvm(js)
-      const names = bucketNames(prefix)
-      const replicas = config.CLUSTER_REPLICAS
-      // presence keys of crashed instances vanish after a while; liveness is judged by revisions, not by this
-      const members = await kvm.create(names.members, { history: 1, replicas, ttl: Math.max(60_000, 10 * leaseMs) })
-      const owners = await kvm.create(names.owners, { history: 1, replicas })
-      await ensureResultsStream(await jetstreamManager(nc), prefix, replicas)
-      coordinator = new ClusterCoordinator({ me, partitions: config.CLUSTER_PARTITIONS, leaseMs, intervalMs, onLoss: config.CLUSTER_ON_NATS_LOSS, buckets: { members, owners }, log })
-      await coordinator.start()
-      await followResults()
+      }
+      settingUp = attempt()
+      await settingUp
     },
 
     devicesFor: (devices, slot) => {
@@ -138,6 +199,8 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
 
     stop: async () => {
       stopping = true
+      if (retryTimer !== null) clearTimeout(retryTimer)
+      await settingUp
       follow?.stop()
       await coordinator?.stop()
       try { await nc?.drain() } catch {}
@@ -149,12 +212,15 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
       if (c === null) return
       const set = new Set<number>()
       for (const d of devices) set.add(partition(d.device_id))
-      fleet.countMissed(c.slotNow() - 2, set)
+      const upTo = c.slotNow() - 2
+      // the slots before missFrom are passed over with nothing expected
+      fleet.countMissed(Math.min(upTo, missFrom - 1), [])
+      if (upTo >= missFrom) fleet.countMissed(upTo, set)
     },
 
     status: () => {
       const base: CoordinatorStatus = coordinator?.status() ?? {
-        instance_id: me, members: [], partitions: config.CLUSTER_PARTITIONS, partitions_owned: 0, fenced: true, fenced_reason: 'not connected to NATS yet', last_contact_s: null, leaving: false, handovers: 0, takeovers: 0, fence_count: 0
+        instance_id: me, members: [], partitions: config.CLUSTER_PARTITIONS, partitions_owned: 0, fenced: true, fenced_reason: connectError === null ? 'not connected to NATS yet' : `NATS not reachable (${connectAttempts} attempts, last: ${connectError}); trying again, pinging nothing until this instance holds partitions`, last_contact_s: null, leaving: false, handovers: 0, takeovers: 0, fence_count: 0
       }
       return { ...base, mode: 'nats', nats_connected: nc !== null && !nc.isClosed(), missed_cycles: fleet.missedCycles().total, duplicate_results: duplicates, publish_failures: publishFailures }
     }

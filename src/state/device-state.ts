@@ -65,6 +65,18 @@ export interface DeviceStateSnapshot {
 
 type Stable = 'unknown' | 'up' | 'down'
 
+/** A device's verdict as another instance published it (src/cluster/handover-states.ts). */
+export interface AdoptedState {
+  state: DeviceState
+  consecutive_failures: number
+  /** epoch ms of the first failed result of the outage, when down */
+  down_since: number | null
+  /** epoch ms of the result the verdict is as of */
+  at: number
+  /** the last failure text, null when the result was a reply */
+  last_error: string | null
+}
+
 /**
  * The state of one device, driven only by its own results (the clock is the results' time).
  *
@@ -159,6 +171,31 @@ export class DeviceStateMachine {
       last_error: this.lastError,
       down_since: this.stable === 'down' ? this.downSince : before === 'down' ? downBefore : null
     }
+  }
+
+  /**
+   * Takes over a verdict another instance reached (cluster mode, a partition handed over): the state,
+   * the failures in a row and the outage start, as of its result at `at`, without an event (the other
+   * instance reported the change). The flap history is not carried over: a flapping device stays
+   * flapping for one window of its results here. Answers whether it was taken (unknown is not).
+   */
+  adopt (k: AdoptedState): boolean {
+    if (k.state !== 'up' && k.state !== 'down' && k.state !== 'flapping') return false
+    const s = this.settings
+    this.failures = k.consecutive_failures
+    this.successes = k.consecutive_failures === 0 ? 1 : 0
+    const downUnder = k.state === 'down' || (k.state === 'flapping' && k.consecutive_failures >= s.downAfterFailures)
+    this.stable = downUnder ? 'down' : 'up'
+    this.downSince = downUnder ? (k.down_since ?? k.at) : null
+    this.failureStreakStart = k.consecutive_failures > 0 ? (this.downSince ?? k.at) : null
+    this.changes.length = 0
+    this.flapping = k.state === 'flapping'
+    if (this.flapping) for (let i = 0; i < s.flapChanges; i++) this.changes.push(this.results)
+    this.visible = k.state
+    this.lastChange = k.at
+    this.lastResultAt = k.at
+    if (k.last_error !== null) this.lastError = k.last_error
+    return true
   }
 
   snapshot (): DeviceStateSnapshot {

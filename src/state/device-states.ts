@@ -5,7 +5,7 @@ import type { Log } from '../lib/log.js'
 import type { DeviceStateSummary } from '../monitor/latest-status.js'
 import type { Stage } from '../pipeline.js'
 import type { ResultRow } from '../storage/result-row.js'
-import type { DeviceState, DeviceStateSnapshot, Observation, StateEvent } from './device-state.js'
+import type { AdoptedState, DeviceState, DeviceStateSnapshot, Observation, StateEvent } from './device-state.js'
 import { EventLog, scanEvents } from './event-log.js'
 import type { EventRow } from './event-row.js'
 import { StateFeed } from './state-feed.js'
@@ -23,6 +23,13 @@ export interface DeviceStates {
   eventLog: EventLog
   /** What /status and /latest show of each device's state. */
   summary: (deviceId: number) => DeviceStateSummary
+  /** epoch ms of the device's last result applied here (or adopted), null when none */
+  lastResultAt: (deviceId: number) => number | null
+  /**
+   * Cluster mode: takes over the verdict another instance published for a device whose partition
+   * this instance now pings, without an event (it was reported by that instance).
+   */
+  adopt: (deviceId: number, ip: string, hostname: string, state: AdoptedState) => boolean
   /** The pipeline stage: ordered, since a state is the fold of a device's results in time order. */
   stage: Stage
   /** No change is reported after this; writes what is left of the event log. */
@@ -79,6 +86,8 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
     get: (id) => table.get(id)?.snapshot(),
     state: (id) => feed.isReplaying ? undefined : table.get(id)?.state,
     rebuilding: () => feed.isReplaying,
+    lastResultAt: (id) => table.get(id)?.lastAt ?? null,
+    adopt: (id, ip, hostname, state) => table.adopt(id, ip, hostname, state),
     eventLog,
     summary: (id) => {
       // half-rebuilt states (yesterday's, for a while) would mislead: no verdict until the read-back is done

@@ -1,4 +1,4 @@
-import { DeviceStateMachine, type DeviceStateSnapshot, type Observation, type StateEvent, type StateSettings } from './device-state.js'
+import { DeviceStateMachine, type AdoptedState, type DeviceStateSnapshot, type Observation, type StateEvent, type StateSettings } from './device-state.js'
 
 /** The state machines of the monitored devices, by device id. */
 export class StateTable {
@@ -14,6 +14,18 @@ export class StateTable {
       this.machines.set(o.device_id, m)
     }
     return m.observe(o)
+  }
+
+  /** Takes over another instance's verdict for a device (see DeviceStateMachine.adopt). */
+  adopt (deviceId: number, ip: string, hostname: string, k: AdoptedState): boolean {
+    let m = this.machines.get(deviceId)
+    if (m === undefined) {
+      m = new DeviceStateMachine(deviceId, this.settings, ip, hostname)
+      if (!m.adopt(k)) return false
+      this.machines.set(deviceId, m)
+      return true
+    }
+    return m.adopt(k)
   }
 
   get (deviceId: number): DeviceStateMachine | undefined {

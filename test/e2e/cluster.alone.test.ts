@@ -1,7 +1,10 @@
 import t from 'tap'
 import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
-import { createMysqlInventory, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
+import { partitionOf } from '../../src/cluster/partition.js'
+import { CSV_HEADER } from '../../src/storage/result-row.js'
+import { createMysqlInventory, readCsvFiles, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
+import { expressions, exposedNames, metricNames, PROMETHEUS_NAMES } from './grafana-dashboard.js'
 import { observerConnection, natsUrls, spawnInstance, startNatsCluster, type Instance } from './nats-cluster.js'
 
 // Cluster mode for real: a 3-node nats-server JetStream cluster, service processes (dist/src/server.js)
@@ -34,6 +37,11 @@ const slotOf = (ms: number): number => Math.floor(ms / INTERVAL_MS)
 
 /** per slot: device → owners that published a result for it */
 const seen = new Map<number, Map<number, string[]>>()
+/** per slot: the partitions whose results were published (by anyone) */
+const seenPartitions = new Map<number, Set<number>>()
+/** every published result by `device_id|timestamp` (as the CSV rows carry them): its slot and owners */
+const published = new Map<string, { slot: number, owners: string[] }>()
+const resultKey = (deviceId: number | string, timestamp: string): string => `${deviceId}|${timestamp}`
 
 /** waits until slot s's results are all in (its cycle took at most the interval) */
 async function afterSlot (s: number): Promise<void> {
@@ -79,13 +87,20 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   const sub = observer.subscribe('mpm.results.>')
   ;(async () => {
     for await (const m of sub) {
-      const msg = m.json<{ s: number, p: number, o: string, r: Array<{ row: { device_id: number } }> }>()
+      const msg = m.json<{ s: number, p: number, o: string, r: Array<{ row: { device_id: number, timestamp: string } }> }>()
       let slot = seen.get(msg.s)
       if (slot === undefined) seen.set(msg.s, slot = new Map())
+      let parts = seenPartitions.get(msg.s)
+      if (parts === undefined) seenPartitions.set(msg.s, parts = new Set())
+      parts.add(msg.p)
       for (const r of msg.r) {
         const list = slot.get(r.row.device_id)
         if (list === undefined) slot.set(r.row.device_id, [msg.o])
         else list.push(msg.o)
+        const key = resultKey(r.row.device_id, r.row.timestamp)
+        const p = published.get(key)
+        if (p === undefined) published.set(key, { slot: msg.s, owners: [msg.o] })
+        else p.owners.push(msg.o)
       }
     }
   })().catch(() => {})
@@ -104,16 +119,23 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
     CLUSTER_PARTITIONS: String(PARTITIONS),
     HISTORY_HOURS: '1'
   }
-  const instances = new Map<string, Instance & { base: string }>()
-  const launch = async (id: string): Promise<Instance & { base: string }> => {
+  const instances = new Map<string, Instance & { base: string, dir: string }>()
+  const launch = async (id: string): Promise<Instance & { base: string, dir: string }> => {
     const cwd = tempDir(t, `mpm-${id}-`)
     const inst = spawnInstance(t, cwd, id, { ...env, CSV_OUTPUT_DIR: cwd })
     const port = await inst.port()
-    const full = { ...inst, base: `http://127.0.0.1:${port}` }
+    const full = { ...inst, base: `http://127.0.0.1:${port}`, dir: cwd }
     instances.set(id, full)
     return full
   }
   const health = async (id: string): Promise<any> => await (await fetch(`${instances.get(id)!.base}/api/health`)).json()
+  const scrape = async (id: string): Promise<string> => await (await fetch(`${instances.get(id)!.base}/metrics`)).text()
+  /** an instance's mpm_cluster_missed_cycles_total, by partition */
+  const missedCounter = (text: string): Map<number, number> => {
+    const out = new Map<number, number>()
+    for (const m of text.matchAll(/^mpm_cluster_missed_cycles_total\{partition="(\d+)"\} (\S+)$/gm)) out.set(Number(m[1]), Number(m[2]))
+    return out
+  }
 
   // ── steady state ──
   await launch('a')
@@ -153,6 +175,9 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   await afterSlot(last)
   // the killed one's devices: those it pinged last in the latest slots (one slot alone may have been skipped)
   const cDevices = IDS.filter((id) => [last, last - 1, last - 2].map((s) => ownerIn(s, id)).find((o) => o !== undefined) === 'c')
+  // from here on no device changes state for real (the silent 10 % stay down, the others up): a state
+  // change logged by any instance is a hand-over repeating what the previous owner already reported
+  const linesAtKill = new Map([...instances].map(([id, inst]) => [id, inst.lines.length]))
   const killedAt = Date.now()
   instances.get('c')!.child.kill('SIGKILL')
   const covered = await waitFor(async () => {
@@ -170,6 +195,27 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   t.equal(crash.duplicates.length, 0, 'SIGKILL: 0 duplicates')
   const crashMaxMissed = Math.max(0, ...crashPer.values())
   t.comment(`FIGURE sigkill: failover ${failoverS.toFixed(1)} s, ${crash.misses.length} missed device-cycles on ${cDevices.length} devices (at most ${crashMaxMissed} cycles per device), ${crash.duplicates.length} duplicates`)
+
+  // a's /metrics in cluster mode: every metric name of the Grafana dashboard is there, and the cycles
+  // it counted missed per partition are the ones the observer saw nobody publish
+  const aText = await scrape('a')
+  const exposed = exposedNames(aText)
+  const { panels: dashExprs, variables: dashVars } = expressions()
+  const dashNames = [...new Set([...dashExprs, ...dashVars].flatMap((e) => metricNames(e.expr)))].filter((n) => !PROMETHEUS_NAMES.has(n))
+  t.ok(dashNames.filter((n) => n.startsWith('mpm_cluster_')).length >= 6, `the dashboard reads the cluster metrics: ${dashNames.filter((n) => n.startsWith('mpm_cluster_')).join(', ')}`)
+  t.same(dashNames.filter((n) => !exposed.has(n)), [], `every metric name of the Grafana dashboard is on a cluster-mode instance's /metrics (${dashNames.length} names)`)
+  t.match(aText, /^mpm_cluster_members 2$/m, 'mpm_cluster_members: 2 after the kill')
+  const fromLine = instances.get('a')!.lines.find((l) => l.misses_counted_from_slot !== undefined)
+  const countFrom = Number(fromLine?.misses_counted_from_slot)
+  const partsWithDevices = new Set(IDS.map((id) => partitionOf(id, PARTITIONS)))
+  const observedMissed = new Map<number, number>()
+  for (let s = countFrom; s <= covered + 2; s++) {
+    for (const p of partsWithDevices) if (seenPartitions.get(s)?.has(p) !== true) observedMissed.set(p, (observedMissed.get(p) ?? 0) + 1)
+  }
+  const counted = missedCounter(aText)
+  const sortMap = (m: Map<number, number>): Array<[number, number]> => [...m].sort((x, y) => x[0] - y[0])
+  t.ok(counted.size > 0, `a counted missed cycles on ${counted.size} partitions`)
+  t.same(sortMap(counted), sortMap(observedMissed), `mpm_cluster_missed_cycles_total{partition} on a = the partition cycles nobody published, as the observer saw (slots ${countFrom} to ${covered + 2}; ${[...counted.values()].reduce((x, y) => x + y, 0)} partition-cycles)`)
 
   // ── a 4th joins, then one is stopped with SIGTERM: hand-over at cycle boundaries ──
   const joinFrom = slotNow()
@@ -232,6 +278,77 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
   t.ok(natsMax <= 1, `NATS leader killed: at most one missed cycle per device (${natsMax})`)
   t.equal(natsLoss.duplicates.length, 0, 'NATS leader killed: 0 duplicates')
   t.comment(`FIGURE nats leader ${String(leader)} killed: ${natsLoss.misses.length} missed device-cycles (at most ${natsMax} per device) over ${natsLoss.slots} cycles, ${natsLoss.duplicates.length} duplicates`)
+
+  // ── the CSV files: each instance wrote the rows of the devices it pinged, and only those ──
+  // every result on the stream is in exactly one CSV file (its owner's), no device-slot is in two
+  // instances' files; c was SIGKILLed, so its rows of the last cycles before the kill may be missing,
+  // and while the NATS node was down a row may be written whose publish failed (a miss seen above)
+  await sleep(1500)
+  const from = converged
+  const to = natsTo
+  const kill = slotOf(killedAt)
+  const csvSlots = new Map<string, string[]>()
+  const inCsv = new Map<string, string[]>()
+  let csvRows = 0
+  const notOnStream: Array<[string, number, number]> = []
+  for (const [id, inst] of instances) {
+    for (const r of readCsvFiles(inst.dir, 'ping_results', CSV_HEADER.trim())) {
+      const key = resultKey(r[1], r[0])
+      const slot = published.get(key)?.slot ?? slotOf(Date.parse(r[0]))
+      if (slot < from || slot > to) continue
+      csvRows++
+      const list = inCsv.get(key)
+      if (list === undefined) inCsv.set(key, [id])
+      else list.push(id)
+      const ds = `${r[1]}|${slot}`
+      const owners = csvSlots.get(ds)
+      if (owners === undefined) csvSlots.set(ds, [id])
+      else owners.push(id)
+      if (!published.has(key)) notOnStream.push([id, Number(r[1]), slot])
+    }
+  }
+  const twice = [...csvSlots].filter(([, o]) => o.length > 1)
+  t.same(twice.slice(0, 5), [], `CSV: no device-slot in two instances' files (${twice.length} of ${csvSlots.size})`)
+  let onStream = 0
+  const notInCsv: Array<[string, string]> = []
+  const wrongCsv: Array<[string, string[], string[]]> = []
+  for (const [key, p] of published) {
+    if (p.slot < from || p.slot > to) continue
+    onStream++
+    const files = inCsv.get(key) ?? []
+    if (files.length === 0) notInCsv.push([key, p.owners[0]])
+    else if (files.length !== 1 || files[0] !== p.owners[0]) wrongCsv.push([key, p.owners, files])
+  }
+  const lostToKill = notInCsv.filter(([key, owner]) => owner === 'c' && published.get(key)!.slot >= kill - 1)
+  t.same(notInCsv.filter((x) => !lostToKill.includes(x)).slice(0, 5), [], `CSV: every result on the stream is in a CSV file (${onStream} results in slots ${from}-${to}; ${lostToKill.length} of the SIGKILLed c's last cycles not written)`)
+  t.same(wrongCsv.slice(0, 5), [], `CSV: each in exactly one file, its owner's (${wrongCsv.length} not)`)
+  // c's last cycle may have been written and killed before its publish went out
+  const unpublishedByKill = notOnStream.filter(([id, , s]) => id === 'c' && s >= kill - 1 && s <= covered)
+  const unexplained = notOnStream.filter((x) => !unpublishedByKill.includes(x) && (x[2] < natsFrom || x[2] > natsTo))
+  t.same(unexplained.slice(0, 5), [], `CSV: every row is on the stream (${notOnStream.length} rows not: ${unpublishedByKill.length} of the SIGKILLed c, the others while a NATS node was down)`)
+  const missed = new Set([...crash.misses, ...natsLoss.misses].map(([id, s]) => `${id}|${s}`))
+  t.ok(notOnStream.every(([, id, s]) => missed.has(`${id}|${s}`)), 'and those are misses the observer counted')
+  t.comment(`FIGURE csv cross-check: ${csvRows} CSV rows of ${instances.size} instances against ${onStream} results on the stream over ${to - from + 1} slots: ${twice.length} device-slots in two files, ${notInCsv.length} results in no file (${lostToKill.length} of SIGKILLed c), ${wrongCsv.length} in a wrong or second file, ${notOnStream.length} rows not on the stream`)
+
+  // ── hand-overs repeat no alert: the takers took the previous owners' verdicts over ──
+  let changes = 0
+  let adopted = 0
+  const changeLines: string[] = []
+  for (const [id, inst] of instances) {
+    for (const l of inst.lines.slice(linesAtKill.get(id) ?? 0)) {
+      if (l.msg === 'device state changed') {
+        changes++
+        if (changeLines.length < 5) changeLines.push(`${id}: ${String(l.device_id)} ${String(l.from)}>${String(l.to)}`)
+      } else if (l.msg === 'device states changed') {
+        changes += Number(l.devices)
+        if (changeLines.length < 5) changeLines.push(`${id}: ${JSON.stringify(l.to)}`)
+      } else if (/device states taken over from their previous owner/.test(l.msg ?? '')) adopted += Number(l.devices)
+    }
+  }
+  const cSilent = cDevices.filter(silent).length
+  t.equal(changes, 0, `hand-overs (SIGKILL, join, SIGTERM, SIGSTOP) logged no device state change: the ${cSilent} silent devices of c and the others were not reported down again (${changeLines.join('; ')})`)
+  t.ok(adopted >= cDevices.length, `the takers took over ${adopted} device states from their previous owners (c had ${cDevices.length})`)
+  t.comment(`FIGURE hand-over states: ${adopted} device states taken over, ${changes} state changes (alerts) repeated`)
 
   // every process this test started stops in the teardown (instances, nats-servers)
   sub.unsubscribe()
