@@ -1,5 +1,5 @@
 import type { Device } from '../inventory/filter-inventory.js'
-import { countStates, isFiltered, matches } from '../monitor/latest-status.js'
+import { countStates, filterStatusData, isFiltered, matches } from '../monitor/latest-status.js'
 import type { DeviceFacts } from '../schemas/device-facts.js'
 import type { FactFilter, LatestRow, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
 import type { ResultRow } from '../storage/result-row.js'
@@ -80,11 +80,7 @@ export class FleetView {
 
   status (filter: FactFilter = {}): StatusData {
     const p = this.prepare().status
-    if (!isFiltered(filter)) return p
-    const online = p.devices.online.filter((d) => matches(d, filter))
-    const offline = p.devices.offline.filter((d) => matches(d, filter))
-    const total = this.devices.reduce((n, d) => n + (matches(d, filter) ? 1 : 0), 0)
-    return { total_devices: total, online_devices: online.length, offline_devices: offline.length, pending_devices: total - online.length - offline.length, states: countStates(online, offline, total), devices: { online, offline } }
+    return isFiltered(filter) ? filterStatusData(p, this.devices, filter) : p
   }
 
   private prepare (): NonNullable<FleetView['prepared']> {
