@@ -65,6 +65,7 @@ function toRow (d, status) {
     id: d.device_id,
     hostname: d.hostname,
     ip: d.ip_address,
+    owner: d.owner ?? null,
     status,
     rank: status === 'offline' ? 0 : 1,
     rt: status === 'online' ? d.response_time_ms : null,

@@ -17,6 +17,7 @@ const SORTS = {
   status: { first: 1, value: (r) => r.rank },
   hostname: { first: 1, value: (r) => r.hostname },
   ip: { first: 1, value: (r) => r.ip },
+  owner: { first: 1, value: (r) => r.owner },
   rt: { first: -1, value: (r) => r.rt },
   seen: { first: 1, value: (r) => r.seenAt ?? -Infinity },
   loss: { first: -1, value: (r) => r.loss }
@@ -92,6 +93,8 @@ export class DeviceTable {
   /** All devices (see toRow in app.js); keeps the scroll position, sort and filter. */
   setRows (rows) {
     this.all = rows
+    // cluster mode: the owner column exists only when the server says who pings each device
+    setAttr(this.root, 'data-owner', rows.some((r) => r.owner !== null) ? '' : null)
     this.refresh()
   }
 
@@ -192,7 +195,7 @@ export class DeviceTable {
     const badge = document.createElement('span')
     badge.className = 'badge'
     status.append(dot, statusText, since, badge)
-    el.cells = { status, statusText, since, badge, hostname: cell('hostname'), ip: cell('ip'), rt: cell('num rt'), seen: cell('seen'), loss: cell('num loss'), spark: cell('spark') }
+    el.cells = { status, statusText, since, badge, hostname: cell('hostname'), ip: cell('ip'), owner: cell('owner'), rt: cell('num rt'), seen: cell('seen'), loss: cell('num loss'), spark: cell('spark') }
     el.spark = null
     el.sparkData = null
     this.spacer.append(el)
@@ -226,6 +229,7 @@ export class DeviceTable {
     setText(c.hostname, r.hostname)
     setAttr(c.hostname, 'title', r.hostname)
     setText(c.ip, r.ip)
+    setText(c.owner, r.owner ?? '')
     if (r.status === 'online') {
       setText(c.rt, ms(r.rt))
       setAttr(c.rt, 'title', null)

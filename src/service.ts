@@ -207,7 +207,7 @@ export function createService (opts: ServiceOptions): Service {
   latest.setMaintenanceLookup(maintenanceOf)
 
   // cluster mode: each cycle pings the partitions this instance owns in the cycle's slot
-  const cluster = c.CLUSTER_MODE === 'nats' ? createCluster(c, log, (d) => deviceFacts(d, maintenanceOf)) : null
+  const cluster = c.CLUSTER_MODE === 'nats' ? createCluster(c, log, (d) => deviceFacts(d, maintenanceOf), history) : null
   let cycleSlot = 0
   let cycleDevices: Device[] = []
   const monitor = new Monitor({

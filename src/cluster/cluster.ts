@@ -9,8 +9,14 @@ import type { Log } from '../lib/log.js'
 import type { DeviceStateSummary } from '../schemas/latest.js'
 import type { ResultRow } from '../storage/result-row.js'
 import { ClusterCoordinator, type CoordinatorStatus } from './coordinator.js'
+import type { HistoryStore, TimelineCounts } from '../history/history-store.js'
+import { addTimelineCounts } from '../history/history-store.js'
+import type { Group, GroupBy } from '../sites/groups.js'
+import { siteSettings } from '../sites/sites.js'
+import { FleetGroups } from './fleet-groups.js'
 import { FleetView } from './fleet-view.js'
 import { HandoverStates } from './handover-states.js'
+import { askPeers, mergeRowsNewestFirst, serveHistory, type HistoryQuery, type PeerAnswers } from './history-peers.js'
 import { instanceId, natsConnectOptions } from './nats-connection.js'
 import { partitionOf } from './partition.js'
 import { ensureResultsStream, publishCycle, resultsStreamName, type ResultMessage } from './results-stream.js'
@@ -23,9 +29,24 @@ export interface ClusterStatus extends CoordinatorStatus {
   publish_failures: number
 }
 
+/** A history answer in cluster mode: this instance's part and the other owners'. */
+export interface FleetHistory<T> {
+  data: T
+  /** true when an instance that may hold part of it did not answer (or is gone) */
+  partial: boolean
+  /** those instances (INSTANCE_ID), sorted */
+  missing_owners: string[]
+}
+
 export interface Cluster {
   readonly me: string
   readonly fleet: FleetView
+  /** /api/ping/groups for the whole fleet */
+  groups: (by: GroupBy) => Group[]
+  /** one device's results in [from, to] from every owner, newest first, each with its owner */
+  deviceRows: (deviceId: number, from: number, to: number, limit: number) => Promise<FleetHistory<Array<ResultRow & { owner: string }>>>
+  /** one device's timeline sums over [from, to] from every owner */
+  deviceTimeline: (deviceId: number, from: number, to: number, bucketMs: number) => Promise<FleetHistory<TimelineCounts>>
   /** the verdicts other owners published, taken over when a partition comes here */
   readonly handover: HandoverStates
   /**
@@ -55,7 +76,10 @@ export function bucketNames (prefix: string): { members: string, owners: string 
   return { members: `${prefix}-members`, owners: `${prefix}-owners` }
 }
 
-export function createCluster (config: Config, log: Log, factsOf: (d: Device) => DeviceFacts): Cluster {
+/**
+ * @param history this instance's own results (what it answers the others' history questions from)
+ */
+export function createCluster (config: Config, log: Log, factsOf: (d: Device) => DeviceFacts, history: Pick<HistoryStore, 'deviceRows' | 'timelineCounts'>): Cluster {
   const me = instanceId(config)
   const intervalMs = config.PING_INTERVAL * 1000
   const leaseMs = config.CLUSTER_LEASE * 1000
@@ -71,6 +95,8 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
   // misses are counted from two slots after start: the first cycles are still being handed out
   const fleet = new FleetView(Math.floor(Date.now() / intervalMs) + 4, factsOf)
   const handover = new HandoverStates(me)
+  const fleetGroups = new FleetGroups(fleet, siteSettings(config), (d) => factsOf(d).maintenance)
+  const peerTimeoutMs = config.CLUSTER_PEER_TIMEOUT * 1000
   let nc: NatsConnection | null = null
   let js: JetStreamClient | null = null
   let coordinator: ClusterCoordinator | null = null
@@ -83,6 +109,25 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
   let retryTimer: NodeJS.Timeout | null = null
   let settingUp: Promise<void> | null = null
   let missFrom = Infinity
+  let historyService: { unsubscribe: () => void } | null = null
+
+  const answerHistory = (q: HistoryQuery): { rows?: ResultRow[], timeline?: TimelineCounts } =>
+    q.kind === 'rows'
+      ? { rows: history.deviceRows(q.device_id, q.from, q.to, q.limit) }
+      : { timeline: history.timelineCounts(q.device_id, q.from, q.to, q.bucket_ms) }
+
+  /**
+   * Asks the other live instances (leaving ones too: they still hold their part); the owners of the
+   * device seen in the window that are not live any more are missing as well (their part went with them).
+   */
+  const askOthers = async (q: HistoryQuery): Promise<PeerAnswers> => {
+    const live = coordinator?.membership.liveMembers() ?? []
+    const peers = live.filter((m) => m !== me)
+    const gone = fleet.ownersSince(q.device_id, q.from).filter((o) => o !== me && !live.includes(o))
+    const answers = nc === null || peers.length === 0 ? { rows: [], timelines: [], missing: peers } : await askPeers(nc, prefix, peers, q, peerTimeoutMs)
+    answers.missing = [...new Set([...answers.missing, ...gone])].sort()
+    return answers
+  }
 
   const followResults = async (): Promise<void> => {
     if (js === null) return
@@ -130,6 +175,7 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
       throw err
     }
     coordinator = c
+    historyService = serveHistory(conn, prefix, me, answerHistory)
     // slots before this instance followed the stream are not counted (it did not see their results)
     missFrom = c.slotNow() + 4
     log.info({ instance_id: me, misses_counted_from_slot: missFrom }, 'cluster: following the results stream')
@@ -140,6 +186,21 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
     fleet,
     handover,
     partitionOf: partition,
+    groups: (by) => fleetGroups.groups(by),
+
+    deviceRows: async (deviceId, from, to, limit) => {
+      const own = history.deviceRows(deviceId, from, to, limit)
+      const others = await askOthers({ kind: 'rows', device_id: deviceId, from, to, limit })
+      const data = mergeRowsNewestFirst([{ owner: me, rows: own }, ...others.rows], limit)
+      return { data, partial: others.missing.length > 0, missing_owners: others.missing }
+    },
+
+    deviceTimeline: async (deviceId, from, to, bucketMs) => {
+      const data = history.timelineCounts(deviceId, from, to, bucketMs)
+      const others = await askOthers({ kind: 'timeline', device_id: deviceId, from, to, bucket_ms: bucketMs })
+      for (const t of others.timelines) addTimelineCounts(data, t)
+      return { data, partial: others.missing.length > 0, missing_owners: others.missing }
+    },
 
     start: async () => {
       // NATS out of reach at start: the service runs (API, health 'degraded'), pings nothing since it
@@ -202,6 +263,7 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
       if (retryTimer !== null) clearTimeout(retryTimer)
       await settingUp
       follow?.stop()
+      historyService?.unsubscribe()
       await coordinator?.stop()
       try { await nc?.drain() } catch {}
       nc = null

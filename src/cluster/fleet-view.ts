@@ -1,7 +1,8 @@
 import type { Device } from '../inventory/filter-inventory.js'
-import { countStates, isFiltered, matches } from '../monitor/latest-status.js'
+import { countStates, filterStatusData, isFiltered, matches } from '../monitor/latest-status.js'
 import type { DeviceFacts } from '../schemas/device-facts.js'
 import type { FactFilter, LatestRow, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
+import type { DeviceState } from '../state/device-state.js'
 import type { ResultRow } from '../storage/result-row.js'
 import type { ResultMessage } from './results-stream.js'
 
@@ -19,7 +20,11 @@ export class FleetView {
   private evaluatedUpTo: number
   private readonly missed = new Map<number, number>()
   private missedTotal = 0
+  /** former owners of each device (owner → epoch ms of its last result), kept when the owner changes */
+  private readonly formerOwners = new Map<number, Map<string, number>>()
   private devices: Device[] = []
+  /** changes on every result and inventory change (what the fleet's groups are computed from) */
+  version = 0
   private prepared: { rows: FleetRow[], status: StatusData & { devices: { online: Array<OnlineDevice & { owner: string }>, offline: Array<OfflineDevice & { owner: string }> } } } | null = null
 
   /**
@@ -36,17 +41,53 @@ export class FleetView {
     set.add(msg.p)
     for (const r of msg.r) {
       const prev = this.latest.get(r.row.device_id)
-      if (prev === undefined || prev.at <= r.at) this.latest.set(r.row.device_id, { row: r.row, at: r.at, owner: msg.o, st: r.st })
+      if (prev === undefined || prev.at <= r.at) {
+        if (prev !== undefined && prev.owner !== msg.o) this.formerOwner(r.row.device_id, prev.owner, prev.at)
+        this.latest.set(r.row.device_id, { row: r.row, at: r.at, owner: msg.o, st: r.st })
+      } else if (prev.owner !== msg.o) this.formerOwner(r.row.device_id, msg.o, r.at)
       if (r.row.ping_success) this.lastSeen.set(r.row.device_id, r.row.timestamp)
     }
     this.prepared = null
+    this.version++
+  }
+
+  private formerOwner (id: number, owner: string, at: number): void {
+    let m = this.formerOwners.get(id)
+    if (m === undefined) this.formerOwners.set(id, m = new Map())
+    if ((m.get(owner) ?? -Infinity) < at) m.set(owner, at)
   }
 
   setDevices (devices: Device[]): void {
     this.devices = devices
     const ids = new Set(devices.map((d) => d.device_id))
     for (const id of this.latest.keys()) if (!ids.has(id)) this.latest.delete(id)
+    for (const id of this.formerOwners.keys()) if (!ids.has(id)) this.formerOwners.delete(id)
     this.prepared = null
+    this.version++
+  }
+
+  /** the monitored devices of the fleet (the whole inventory: every instance reads it) */
+  allDevices (): Device[] {
+    return this.devices
+  }
+
+  /** the state machine's verdict of a device, as its owner published it (undefined: no result yet) */
+  stateOf (id: number): DeviceState | undefined {
+    const s = this.latest.get(id)?.st.state
+    // owners publish the machine's state; `unreachable` is worked out from the uplinks where it is shown
+    return s === 'unreachable' ? 'down' : s
+  }
+
+  /**
+   * The instances seen pinging a device since `fromMs` (epoch ms of their results), as far as this
+   * instance saw them: since it started following the stream, plus the latest result before that.
+   */
+  ownersSince (id: number, fromMs: number): string[] {
+    const out = new Set<string>()
+    const l = this.latest.get(id)
+    if (l !== undefined && l.at >= fromMs) out.add(l.owner)
+    for (const [o, at] of this.formerOwners.get(id) ?? []) if (at >= fromMs) out.add(o)
+    return [...out].sort()
   }
 
   /**
@@ -80,11 +121,7 @@ export class FleetView {
 
   status (filter: FactFilter = {}): StatusData {
     const p = this.prepare().status
-    if (!isFiltered(filter)) return p
-    const online = p.devices.online.filter((d) => matches(d, filter))
-    const offline = p.devices.offline.filter((d) => matches(d, filter))
-    const total = this.devices.reduce((n, d) => n + (matches(d, filter) ? 1 : 0), 0)
-    return { total_devices: total, online_devices: online.length, offline_devices: offline.length, pending_devices: total - online.length - offline.length, states: countStates(online, offline, total), devices: { online, offline } }
+    return isFiltered(filter) ? filterStatusData(p, this.devices, filter) : p
   }
 
   private prepare (): NonNullable<FleetView['prepared']> {

@@ -43,6 +43,11 @@ export class Membership {
     return [...this.seen.entries()].filter(([m, s]) => !s.leaving && this.live(m)).map(([m]) => m).sort()
   }
 
+  /** every live member, leaving ones included (they still hold their history), sorted */
+  liveMembers (): string[] {
+    return [...this.seen.keys()].filter((m) => this.live(m)).sort()
+  }
+
   liveCount (): number {
     return [...this.seen.keys()].filter((m) => this.live(m)).length
   }

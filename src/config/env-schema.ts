@@ -101,6 +101,7 @@ export const envSchema = Type.Object({
   CLUSTER_LEASE: Type.Number({ default: 10, minimum: 1, maximum: 600, description: 'seconds without a presence renewal after which an instance counts as gone and its partitions are taken over' }),
   CLUSTER_REPLICAS: Type.Integer({ default: 1, minimum: 1, maximum: 5, description: 'JetStream replicas of the cluster buckets and the results stream (3 on a 3-node NATS cluster)' }),
   CLUSTER_PREFIX: Type.String({ default: 'mpm', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$', description: 'names of the KV buckets, the results stream and its subjects (one fleet per prefix)' }),
+  CLUSTER_PEER_TIMEOUT: Type.Number({ default: 2, minimum: 0.1, maximum: 30, description: 'seconds a device history answer waits for the other instances\' part of it; an instance that did not answer by then is listed in missing_owners (partial: true)' }),
   CLUSTER_ON_NATS_LOSS: Type.Union([Type.Literal('fence'), Type.Literal('keep')], { default: 'fence', description: 'fence: after 0.6 x CLUSTER_LEASE without NATS, stop pinging (the others take over, no device pinged twice); keep: go on pinging the partitions held (no blind spot, but devices may be pinged twice)' })
 })
 

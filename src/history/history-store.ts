@@ -145,40 +145,34 @@ export class HistoryStore {
 
   /** Per-bucket totals of one device over [from, to]; buckets aligned to multiples of bucketMs. */
   timeline (deviceId: number, fromMs: number, toMs: number, bucketMs: number): TimelineBucket[] {
+    return formatTimeline(this.timelineCounts(deviceId, fromMs, toMs, bucketMs))
+  }
+
+  /**
+   * The sums behind timeline(), which add up across stores: in cluster mode each instance holds the
+   * results it pinged, and a device's timeline adds every owner's counts (same window, same buckets).
+   */
+  timelineCounts (deviceId: number, fromMs: number, toMs: number, bucketMs: number): TimelineCounts {
     const first = Math.floor(fromMs / bucketMs) * bucketMs
     const n = Math.max(0, Math.floor((toMs - first) / bucketMs) + 1)
-    const pings = new Uint32Array(n)
-    const oks = new Uint32Array(n)
-    const timed = new Uint32Array(n)
-    const sum = new Float64Array(n)
-    const max = new Float64Array(n).fill(-1)
+    const c = emptyTimelineCounts(first, bucketMs, n)
     const s = this.series.get(deviceId)
     if (s !== undefined) {
       const hi = s.lowerBound(toMs - this.base + 1)
       for (let i = s.lowerBound(fromMs - this.base); i < hi; i++) {
         const p = s.slot(i)
         const b = Math.floor((this.base + s.timeAt(p) - first) / bucketMs)
-        pings[b]++
+        c.pings[b]++
         if (s.errAt(p) !== 0) continue
-        oks[b]++
+        c.oks[b]++
         const rtt = s.rttAt(p)
         if (rtt === FAIL) continue
-        timed[b]++
-        sum[b] += rtt
-        if (rtt > max[b]) max[b] = rtt
+        c.timed[b]++
+        c.sum[b] += rtt
+        if (rtt > c.max[b]) c.max[b] = rtt
       }
     }
-    const out: TimelineBucket[] = []
-    for (let b = 0; b < n; b++) {
-      out.push({
-        start: formatLocalIso(first + b * bucketMs),
-        pings: pings[b],
-        successes: oks[b],
-        avg_ms: timed[b] === 0 ? null : round2(sum[b] / timed[b] / 100),
-        max_ms: timed[b] === 0 ? null : max[b] / 100
-      })
-    }
-    return out
+    return c
   }
 
   /** Loss and a sparkline of average times (`points` equal slices) per device over [from, to]. */
@@ -323,4 +317,45 @@ class Acc {
       packet_loss_percent: this.total === 0 ? 0 : round2(((this.total - this.ok) / this.total) * 100)
     }
   }
+}
+
+/** A timeline's sums per bucket (times in hundredths of a ms; max -1 where nothing was timed). Plain arrays: they travel as JSON. */
+export interface TimelineCounts {
+  first: number
+  bucketMs: number
+  pings: number[]
+  oks: number[]
+  timed: number[]
+  sum: number[]
+  max: number[]
+}
+
+export function emptyTimelineCounts (first: number, bucketMs: number, n: number): TimelineCounts {
+  return { first, bucketMs, pings: new Array(n).fill(0), oks: new Array(n).fill(0), timed: new Array(n).fill(0), sum: new Array(n).fill(0), max: new Array(n).fill(-1) }
+}
+
+/** Adds `b`'s counts into `a` (the same window and buckets; a mismatch is left out rather than misplaced). */
+export function addTimelineCounts (a: TimelineCounts, b: TimelineCounts): void {
+  if (a.first !== b.first || a.bucketMs !== b.bucketMs || a.pings.length !== b.pings.length) return
+  for (let i = 0; i < a.pings.length; i++) {
+    a.pings[i] += b.pings[i]
+    a.oks[i] += b.oks[i]
+    a.timed[i] += b.timed[i]
+    a.sum[i] += b.sum[i]
+    if (b.max[i] > a.max[i]) a.max[i] = b.max[i]
+  }
+}
+
+export function formatTimeline (c: TimelineCounts): TimelineBucket[] {
+  const out: TimelineBucket[] = []
+  for (let b = 0; b < c.pings.length; b++) {
+    out.push({
+      start: formatLocalIso(c.first + b * c.bucketMs),
+      pings: c.pings[b],
+      successes: c.oks[b],
+      avg_ms: c.timed[b] === 0 ? null : round2(c.sum[b] / c.timed[b] / 100),
+      max_ms: c.timed[b] === 0 ? null : c.max[b] / 100
+    })
+  }
+  return out
 }

@@ -71,7 +71,7 @@ export class LatestStatus {
     if (this.dirty) this.prepare()
     if (!isFiltered(filter)) return this.preparedStatus
     const f = this.filteredEntry(filter)
-    f.status ??= this.filterStatus(filter)
+    f.status ??= filterStatusData(this.preparedStatus, this.devices, filter)
     return f.status
   }
 
@@ -83,14 +83,6 @@ export class LatestStatus {
       this.filtered.set(key, f)
     }
     return f
-  }
-
-  private filterStatus (filter: FactFilter): StatusData {
-    const p = this.preparedStatus
-    const online = p.devices.online.filter((d) => matches(d, filter))
-    const offline = p.devices.offline.filter((d) => matches(d, filter))
-    const total = this.devices.reduce((n, d) => n + (matches(d, filter) ? 1 : 0), 0)
-    return { total_devices: total, online_devices: online.length, offline_devices: offline.length, pending_devices: total - online.length - offline.length, states: countStates(online, offline, total), devices: { online, offline } }
   }
 
   private remember (row: ResultRow, at: number): void {
@@ -140,6 +132,18 @@ function emptyStatus (): StatusData {
 export const isFiltered = (f: FactFilter) => f.location_id !== undefined || f.type_id !== undefined
 export const matches = (d: { location: { id: number | null }, type: { id: number | null } }, f: FactFilter) =>
   (f.location_id === undefined || d.location.id === f.location_id) && (f.type_id === undefined || d.type.id === f.type_id)
+
+/**
+ * A prepared /status answer narrowed to one location and/or type: its online and offline devices
+ * that match, and the total among `devices` (the monitored ones, those without a result included).
+ * The local view and the fleet view (src/cluster/fleet-view.ts) both answer filters through this.
+ */
+export function filterStatusData (prepared: StatusData, devices: Device[], filter: FactFilter): StatusData {
+  const online = prepared.devices.online.filter((d) => matches(d, filter))
+  const offline = prepared.devices.offline.filter((d) => matches(d, filter))
+  const total = devices.reduce((n, d) => n + (matches(d, filter) ? 1 : 0), 0)
+  return { total_devices: total, online_devices: online.length, offline_devices: offline.length, pending_devices: total - online.length - offline.length, states: countStates(online, offline, total), devices: { online, offline } }
+}
 
 /** devices by state; those without a result yet are unknown */
 export function countStates (online: Array<{ state: string }>, offline: Array<{ state: string }>, total: number): StatusData['states'] {

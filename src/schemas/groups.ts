@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, StringEnum, errorResponses } from './common.js'
 import { GROUP_STATES } from '../sites/groups.js'
+import { Scope } from './latest.js'
 
 /** /api/ping/groups: the monitored devices counted by location, type or rack. */
 
@@ -36,8 +37,8 @@ export const groupsSchema = {
   summary: 'Devices counted by location, type or rack, worst first',
   description: 'One entry per location (`by=location`), device type (`type`) or rack (`rack`): the devices by state and the group\'s state. ' +
     'Worst first: by state (down, unreachable, degraded, flapping, up, unknown), then by the share of devices down or unreachable, then by name. ' +
-    'Computed at most once per cycle.',
-  querystring: Type.Object({ by: StringEnum(['location', 'type', 'rack'], { default: 'location' }) }, { additionalProperties: false }),
+    'Computed at most once per cycle. Cluster mode (CLUSTER_MODE=nats): the whole fleet, from the states its owners publish; `scope=local`: this instance\'s own verdicts (the devices it does not ping count as unknown).',
+  querystring: Type.Object({ by: StringEnum(['location', 'type', 'rack'], { default: 'location' }), scope: Scope }, { additionalProperties: false }),
   response: {
     200: Type.Object({ success: Type.Literal(true), by: Type.String(), data: Type.Array(GroupSchema), count: Type.Integer() }, { description: 'Success', examples: [example] }),
     ...errorResponses(400)

@@ -6,6 +6,13 @@ import { FactFilters } from './latest.js'
 
 /** /api/ping/device, statistics, timeline, overview: the results kept in memory (src/history). */
 
+/** cluster mode: a device's history spans its owners, asked over NATS; these say whether all of them answered */
+const FleetHistoryFields = {
+  partial: Type.Optional(Type.Boolean({ description: 'cluster mode (CLUSTER_MODE=nats): true when an instance that may hold part of this device\'s history did not answer within CLUSTER_PEER_TIMEOUT or is gone; the answer is what the others hold' })),
+  missing_owners: Type.Optional(Type.Array(Type.String(), { description: 'cluster mode: INSTANCE_ID of each instance whose part is missing' }))
+}
+const HistoryRowSchema = Type.Object({ ...ResultRowSchema.properties, owner: Type.Optional(Type.String({ description: 'cluster mode: INSTANCE_ID of the instance that pinged it' })) })
+
 /** `hours`: decimals allowed, at most the history kept in memory (HISTORY_HOURS) */
 const Hours = (max: number) => Type.Number({ exclusiveMinimum: 0, maximum: max, default: Math.min(24, max), description: `window in hours back from now (decimals allowed, at most ${max})` })
 
@@ -19,7 +26,7 @@ export const deviceHistorySchema = (maxHours: number) => ({
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'at most this many rows, newest first' }))
   }, { additionalProperties: false }),
   response: {
-    200: Type.Object({ success: Type.Literal(true), device_id: Type.Integer(), hours: Type.Number(), ...DeviceFactsFields, data: Type.Array(ResultRowSchema), count: Type.Integer() }, answer(docs.deviceHistory)),
+    200: Type.Object({ success: Type.Literal(true), device_id: Type.Integer(), hours: Type.Number(), ...DeviceFactsFields, data: Type.Array(HistoryRowSchema), count: Type.Integer(), ...FleetHistoryFields }, answer(docs.deviceHistory)),
     ...errorResponses(400, 404)
   }
 })
@@ -75,7 +82,8 @@ export const timelineSchema = (maxHours: number) => ({
       hours: Type.Number(),
       bucket: Type.Integer(),
       data: Type.Array(TimelineBucketSchema, { description: 'oldest first; a bucket without pings has pings 0 and null times' }),
-      count: Type.Integer()
+      count: Type.Integer(),
+      ...FleetHistoryFields
     }, answer(docs.timeline)),
     ...errorResponses(400, 404)
   }

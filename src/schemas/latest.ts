@@ -6,7 +6,7 @@ import { answer, docs } from './examples.js'
 /** /api/ping/latest and /api/ping/status: the latest result of each device, served from memory. */
 
 /** cluster mode: `fleet` (default) answers for every device of the fleet, `local` for this instance's own */
-const Scope = Type.Optional(Type.Union([Type.Literal('fleet'), Type.Literal('local')], { description: 'cluster mode (CLUSTER_MODE=nats): fleet (default) = every device of the fleet with its owner; local = the devices this instance pings. Static mode: always local.' }))
+export const Scope = Type.Optional(Type.Union([Type.Literal('fleet'), Type.Literal('local')], { description: 'cluster mode (CLUSTER_MODE=nats): fleet (default) = every device of the fleet with its owner; local = the devices this instance pings. Static mode: always local.' }))
 const Owner = Type.Optional(Type.String({ description: 'cluster mode: INSTANCE_ID of the instance that pinged the device' }))
 /** ?location_id= and ?type_id=: only the devices of that location / type (inventory ids). */
 export const FactFilters = {

@@ -43,6 +43,21 @@ export function siteSettings (c: SitesOptions['config']): SiteSettings {
   return { minDown: c.SITE_DOWN_MIN, ratio: c.SITE_DOWN_RATIO, uplinkTypeIds: parseTypeIds(c.UPLINK_TYPE_IDS) }
 }
 
+/**
+ * What the groups count, by device index of the watch's list: the state shown (STATE_CODE, `unreachable`
+ * behind down uplinks) and 1 for a device in maintenance. Once per cycle, for all three groupings.
+ */
+export function shownStates (watch: SiteWatch, maintenanceOf: (device: Device) => MaintenanceStatus): { states: Uint8Array, maint: Uint8Array } {
+  const { devices: list, raw } = watch.rawStates()
+  const states = new Uint8Array(raw)
+  const maint = new Uint8Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    if (states[i] === STATE_CODE.down && watch.shownState(list[i].device_id, 'down') === 'unreachable') states[i] = STATE_CODE.unreachable
+    maint[i] = maintenanceOf(list[i]).active ? 1 : 0
+  }
+  return { states, maint }
+}
+
 /** Locations as the operators see them: site alerts, unreachable devices, the groups of /api/ping/groups. */
 export function createSites (opts: SitesOptions): Sites {
   const settings = siteSettings(opts.config)
@@ -51,18 +66,8 @@ export function createSites (opts: SitesOptions): Sites {
   let index = new GroupIndex([])
   // the shown state and maintenance of every device, filled once per cycle for all three groupings
   let filled: { states: Uint8Array, maint: Uint8Array } | null = null
-  const fill = () => {
-    const { devices: list, raw } = watch.rawStates()
-    const states = new Uint8Array(raw)
-    const maint = new Uint8Array(list.length)
-    for (let i = 0; i < list.length; i++) {
-      if (states[i] === STATE_CODE.down && watch.shownState(list[i].device_id, 'down') === 'unreachable') states[i] = STATE_CODE.unreachable
-      maint[i] = opts.maintenanceOf(list[i]).active ? 1 : 0
-    }
-    return { states, maint }
-  }
   const groups = new GroupsCache((by) => {
-    filled ??= fill()
+    filled ??= shownStates(watch, opts.maintenanceOf)
     return index.compute(by, filled.states, filled.maint, settings)
   })
   const invalidate = () => {

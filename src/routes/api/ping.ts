@@ -9,6 +9,7 @@ import { testPingSchema } from '../../schemas/test-ping.js'
 import { NO_LOCATION, NO_TYPE } from '../../inventory/filter-inventory.js'
 import { NOT_IN_MAINTENANCE } from '../../schemas/device-facts.js'
 import { deviceFacts } from '../../sites/device-facts.js'
+import { formatTimeline } from '../../history/history-store.js'
 
 const MAX_BUCKETS = 10_000
 /** the facts of a device that has results in the window but left the inventory */
@@ -60,13 +61,22 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { from, now }
   }
 
-  app.get('/device/:device_id', { schema: deviceHistorySchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
+  // cluster mode: a device's history spans its owners, asked over NATS at each request (their cycles
+  // are not this instance's, and a partial answer must not be kept for a whole cycle)
+  const cluster = app.service.cluster
+  const perCycle = { cachePerCycle: cluster === null }
+  app.get('/device/:device_id', { schema: deviceHistorySchema(maxHours), config: perCycle }, async (request) => {
     const { device_id } = request.params
     const { hours, limit } = request.query
     const { from, now } = deviceWindow(device_id, hours)
-    const data = app.history.deviceRows(device_id, from, now, limit ?? Number.MAX_SAFE_INTEGER)
+    const max = limit ?? Number.MAX_SAFE_INTEGER
     const d = app.sites.device(device_id)
     const facts = d === undefined ? LEFT_INVENTORY : deviceFacts(d, app.sites.maintenanceOf)
+    if (cluster !== null) {
+      const h = await cluster.deviceRows(device_id, from, now, max)
+      return { success: true as const, device_id, hours, ...facts, data: h.data, count: h.data.length, partial: h.partial, missing_owners: h.missing_owners }
+    }
+    const data = app.history.deviceRows(device_id, from, now, max)
     return { success: true as const, device_id, hours, ...facts, data, count: data.length }
   })
 
@@ -76,11 +86,16 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { success: true as const, device_id: device_id ?? null, hours, statistics: app.history.statistics(now - hours * 3_600_000, now, device_id) }
   })
 
-  app.get('/devices/:device_id/timeline', { schema: timelineSchema(maxHours), config: { cachePerCycle: true } }, async (request) => {
+  app.get('/devices/:device_id/timeline', { schema: timelineSchema(maxHours), config: perCycle }, async (request) => {
     const { device_id } = request.params
     const { hours, bucket } = request.query
     const { from, now } = deviceWindow(device_id, hours)
     if ((now - from) / (bucket * 1000) > MAX_BUCKETS) throw new TooManyBuckets(MAX_BUCKETS, Math.ceil(hours * 3600 / MAX_BUCKETS))
+    if (cluster !== null) {
+      const h = await cluster.deviceTimeline(device_id, from, now, bucket * 1000)
+      const data = formatTimeline(h.data)
+      return { success: true as const, device_id, hours, bucket, data, count: data.length, partial: h.partial, missing_owners: h.missing_owners }
+    }
     const data = app.history.timeline(device_id, from, now, bucket * 1000)
     return { success: true as const, device_id, hours, bucket, data, count: data.length }
   })
