@@ -58,7 +58,8 @@ export function createAvailabilityParts (o: AvailabilityPartsOptions): Availabil
     stateSettings: { downAfterFailures: c.DOWN_AFTER_FAILURES, upAfterSuccesses: c.UP_AFTER_SUCCESSES, flapChanges: c.FLAP_CHANGES, flapWindow: c.FLAP_WINDOW },
     log: o.log,
     now: o.now,
-    stateOf: (id) => o.deviceStates.get(id),
+    // in place, no snapshot object per result
+    stateOf: (id) => o.deviceStates.view(id),
     maintenanceOf,
     ...(o.causeOf !== undefined ? { causeOf: o.causeOf } : {})
   })

@@ -225,6 +225,11 @@ export class DeviceStateMachine {
     return this.downSince
   }
 
+  /** the same as the snapshot's down_since, read in place (availability reads it for every result) */
+  get down_since (): number | null {
+    return this.downSince
+  }
+
   private reason (from: DeviceState, to: DeviceState): string {
     const window = Math.min(this.results, this.settings.flapWindow)
     const err = this.lastError === null || this.lastError === '' ? '' : `; last error: ${this.lastError}`

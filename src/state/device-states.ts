@@ -14,6 +14,8 @@ import { StateTable } from './state-table.js'
 export interface DeviceStates {
   /** The device's state, or undefined when it has no result yet (or left the inventory). */
   get: (deviceId: number) => DeviceStateSnapshot | undefined
+  /** state and down_since read in place, no snapshot built (availability's per-result read) */
+  view: (deviceId: number) => { readonly state: DeviceState, readonly down_since: number | null } | undefined
   /** The machine's verdict alone, without building a snapshot (for per-cycle passes over every device). */
   state: (deviceId: number) => DeviceState | undefined
   /** true while the states are rebuilt from the CSV files at start */
@@ -50,15 +52,6 @@ export interface DeviceStatesOptions {
 const EVENT_BUFFER_MAX = 100_000
 const UNKNOWN: DeviceStateSummary = { state: 'unknown', consecutive_failures: 0, down_since: null }
 
-const observation = (row: ResultRow, at: number): Observation => ({
-  device_id: row.device_id,
-  ip_address: row.ip_address,
-  hostname: row.hostname,
-  success: row.ping_success,
-  error: row.error_message,
-  at
-})
-
 /**
  * Device state (up/down/flapping) from the cycles' results: rebuilt from the CSV files at start,
  * then fed live. Changes found while rebuilding were already reported when they happened and are not
@@ -84,6 +77,7 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
 
   return {
     get: (id) => table.get(id)?.snapshot(),
+    view: (id) => table.get(id),
     state: (id) => feed.isReplaying ? undefined : table.get(id)?.state,
     rebuilding: () => feed.isReplaying,
     lastResultAt: (id) => table.get(id)?.lastAt ?? null,
@@ -110,7 +104,7 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
     stage: {
       name: 'device state',
       ordered: true,
-      cycle: (cycle) => feed.live(cycle.rows.map((r) => observation(r.row, r.at))),
+      cycle: (cycle) => feed.liveRows(cycle.rows),
       replayStart: () => feed.startReplay(),
       replayBatch: (b, strings) => feed.replayBatch(b, strings),
       replayDone: () => {

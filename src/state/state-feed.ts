@@ -1,6 +1,7 @@
 import type { Observation, StateEvent } from './device-state.js'
 import type { StateTable } from './state-table.js'
 import type { ResultBatch } from '../storage/result-columns.js'
+import type { ResultRow } from '../storage/result-row.js'
 
 export interface StateFeedOptions {
   /** the state changes of one live cycle, in result order (not called for read-back history) */
@@ -59,6 +60,23 @@ export class StateFeed {
     this.replayed = 0
     this.replayedChanges = 0
     return summary
+  }
+
+  /** One live cycle's rows, through one observation object (the state machine copies what it keeps): no object per result. */
+  liveRows (rows: ReadonlyArray<{ row: ResultRow, at: number }>): void {
+    const o: Observation = { device_id: 0, ip_address: '', hostname: '', success: false, error: '', at: 0 }
+    const events: StateEvent[] = []
+    for (const { row, at } of rows) {
+      o.device_id = row.device_id
+      o.ip_address = row.ip_address
+      o.hostname = row.hostname
+      o.success = row.ping_success
+      o.error = row.error_message
+      o.at = at
+      const e = this.table.apply(o)
+      if (e !== null) events.push(e)
+    }
+    if (events.length > 0) this.opts.onLiveEvents(events)
   }
 
   /** One live cycle's results. */
