@@ -18,12 +18,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pino from 'pino'
 import { pathToFileURL } from 'node:url'
 import { AvailabilityStore } from '../../src/availability/availability-store.js'
-import { StateTable } from '../../src/state/state-table.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { csvFileName } from '../../src/storage/csv-files.js'
-import type { CycleResult } from '../../src/monitor/cycle.js'
 import { seedStore } from './seed-store.js'
+import { cycleCost, loadAverage, storeSize } from './costs.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -48,7 +47,6 @@ const SETTINGS = { downAfterFailures: 3, upAfterSuccesses: 2, flapChanges: 0, fl
 const quiet = { info: () => {}, warn: () => {}, error: (o: unknown, m: string) => log(`error: ${m} ${JSON.stringify(o)}`), debug: () => {} } as any
 const work = join(tmpdir(), 'mpm-bench-availability')
 mkdirSync(work, { recursive: true })
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] }
 const r1 = (x: number) => Math.round(x * 10) / 10
 
 interface Load { rps: number, p50: number, p99: number, errors: number }
@@ -72,13 +70,6 @@ async function bare (body: Buffer): Promise<Load> {
   } finally {
     child.kill('SIGTERM')
   }
-}
-
-function size (): void {
-  const devices = 200
-  const days = 10
-  const r = seedStore({ file: join(work, 'size.sqlite'), devices, locations: 10, days, endMs: Date.now(), allHours: true })
-  log(`store size: ${(r.bytes / devices / days / 1024).toFixed(2)} kB per device per day (${devices} devices x ${days} days, hourly + daily rows: ${(r.bytes / 1e6).toFixed(1)} MB)`)
 }
 
 async function route (): Promise<void> {
@@ -105,40 +96,7 @@ async function route (): Promise<void> {
   const load = await autocannon(url)
   const floor = await bare(body)
   await app.close()
-  console.log(`availability?window=90d&group_by=location, ${N} devices / ${String(args.locations)} locations: ${load.rps} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors} | bare node:http same bytes: ${floor.rps} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms`)
-}
-
-async function cycle (): Promise<void> {
-  const file = join(work, 'cycle.sqlite')
-  for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
-  const table = new StateTable(SETTINGS)
-  let now = Date.now()
-  const { createAvailability } = await fromDist<typeof import('../../src/availability/availability-service.js')>('src/availability/availability-service.js')
-  const avail = createAvailability({ file, days: 400, intervalS: 5, csvDir: join(work, 'none'), stateSettings: SETTINGS, log: quiet, now: () => now, stateOf: (id) => table.get(id)?.snapshot(), flushEveryMs: 3_600_000 })
-  avail.start()
-  const times: number[] = []
-  const cycles = Number(args.cycles)
-  for (let c = 0; c < cycles; c++) {
-    now += 5000
-    const rows: CycleResult['rows'] = []
-    for (let id = 1; id <= N; id++) {
-      const ok = !(id % 20 === 0 && c % 10 < 5)
-      rows.push({ at: now, row: { timestamp: '', device_id: id, ip_address: '', hostname: '', ping_success: ok, response_time_ms: ok ? 1.3 : null, error_message: '' } })
-      // the device state stage runs before, in the service; not part of this cost
-      table.apply({ device_id: id, ip_address: '', hostname: '', success: ok, error: '', at: now })
-    }
-    const t0 = performance.now()
-    avail.stage.cycle?.({ rows, up: 0, down: 0, targets: N }, {} as any)
-    times.push(performance.now() - t0)
-  }
-  const loop = monitorEventLoopDelay({ resolution: 1 })
-  loop.enable()
-  const f0 = performance.now()
-  await avail.flush()
-  const flushMs = performance.now() - f0
-  loop.disable()
-  await avail.close()
-  console.log(`cycle extra cost (outages + rollups), ${N} devices: mean ${r1(times.reduce((a, b) => a + b, 0) / times.length)} ms, median ${r1(pct(times, 0.5))} ms, p99 ${r1(pct(times, 0.99))} ms, max ${r1(Math.max(...times))} ms over ${cycles} cycles; flush of ${N} rows: ${r1(flushMs)} ms in chunks, longest event-loop stall ${r1(loop.max / 1e6)} ms`)
+  console.log(`availability?window=90d&group_by=location, ${N} devices / ${String(args.locations)} locations: ${load.rps} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors} | bare node:http same bytes: ${floor.rps} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms; load average ${loadAverage()}`)
 }
 
 async function rebuild (): Promise<void> {
@@ -183,13 +141,13 @@ async function rebuild (): Promise<void> {
   const r = await rebuildFromCsv({ dir, fromMs: start, toMs: end, settings: SETTINGS, intervalS: 5, refsOf: () => ({ location_id: null, type_id: null, rack: null }), store, log: { ...quiet, info: (o: unknown, m: string) => log(`  ${m} ${JSON.stringify(o)}`) }, now: Date.now })
   loop.disable()
   store.close()
-  console.log(`rebuild of ${days} days x ${devices} devices from CSV: ${((Date.now() - t0) / 1000).toFixed(1)} s for ${r.rows} rows (${r.rollups} rollup rows), longest event-loop stall ${r1(loop.max / 1e6)} ms (requests are answered between batches)`)
+  console.log(`rebuild of ${days} days x ${devices} devices from CSV: ${((Date.now() - t0) / 1000).toFixed(1)} s for ${r.rows} rows (${r.rollups} rollup rows), longest event-loop stall ${r1(loop.max / 1e6)} ms (requests are answered between batches); load average ${loadAverage()}`)
 }
 
 async function main (): Promise<void> {
-  if (only.has('size')) size()
+  if (only.has('size')) console.log(storeSize(work))
   if (only.has('route')) await route()
-  if (only.has('cycle')) await cycle()
+  if (only.has('cycle')) console.log(await cycleCost(ROOT, work, N, Number(args.cycles)))
   if (only.has('rebuild')) await rebuild()
 }
 
