@@ -5,24 +5,19 @@
  * 2. `GET /api/ping/availability?window=90d&group_by=location` for --devices devices in --locations
  *    locations: p50/p99 under autocannon, beside a bare node:http server sending the same bytes.
  * 3. The cycle's extra main-thread cost of outages + rollups at --devices devices, and the flush.
- * 4. Rebuilding --rebuild-days of rollups from CSV for --rebuild-devices devices: time, and the event
- *    loop's longest stall meanwhile (the API answers between batches).
+ * 4. Rebuilding --rebuild-days of rollups from CSV for --rebuild-devices devices at the real app's start
+ *    (empty store): time, the event loop's longest stall, and the API's answers meanwhile (autocannon).
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs'
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pino from 'pino'
 import { pathToFileURL } from 'node:url'
-import { AvailabilityStore } from '../../src/availability/availability-store.js'
-import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
-import { CSV_HEADER } from '../../src/storage/result-row.js'
-import { csvFileName } from '../../src/storage/csv-files.js'
 import { seedStore } from './seed-store.js'
-import { cycleCost, loadAverage, storeSize } from './costs.js'
+import { cycleCost, loadAverage, rebuildWhileServing, storeSize } from './costs.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -43,11 +38,8 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const fromDist = async <T>(path: string): Promise<T> => await import(pathToFileURL(join(ROOT, 'dist', path)).href) as T
 const only = new Set(String(args.only).split(','))
 const log = (m: string) => process.stderr.write(m + '\n')
-const SETTINGS = { downAfterFailures: 3, upAfterSuccesses: 2, flapChanges: 0, flapWindow: 20 }
-const quiet = { info: () => {}, warn: () => {}, error: (o: unknown, m: string) => log(`error: ${m} ${JSON.stringify(o)}`), debug: () => {} } as any
 const work = join(tmpdir(), 'mpm-bench-availability')
 mkdirSync(work, { recursive: true })
-const r1 = (x: number) => Math.round(x * 10) / 10
 
 interface Load { rps: number, p50: number, p99: number, errors: number }
 // asynchronous: the service under load runs in this very process
@@ -99,56 +91,11 @@ async function route (): Promise<void> {
   console.log(`availability?window=90d&group_by=location, ${N} devices / ${String(args.locations)} locations: ${load.rps} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors} | bare node:http same bytes: ${floor.rps} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms; load average ${loadAverage()}`)
 }
 
-async function rebuild (): Promise<void> {
-  const devices = Number(args['rebuild-devices'])
-  const days = Number(args['rebuild-days'])
-  const dir = join(work, `csv-${devices}x${days}d`)
-  const end = Math.floor(Date.now() / 3_600_000) * 3_600_000
-  const start = end - days * 86_400_000
-  if (!existsSync(join(dir, '.complete'))) {
-    rmSync(dir, { recursive: true, force: true })
-    mkdirSync(dir, { recursive: true })
-    log(`writing ${devices} devices x ${days} days of CSV in ${dir} (cached between runs) ...`)
-    let fd = -1
-    let key = ''
-    let buf = ''
-    for (let at = start; at < end; at += 5000) {
-      const k = localDateKey(at)
-      if (k !== key) {
-        if (fd !== -1) { writeSync(fd, buf); buf = ''; closeSync(fd) }
-        fd = openSync(join(dir, csvFileName(k, 1)), 'w')
-        writeSync(fd, CSV_HEADER)
-        key = k
-      }
-      const ts = formatLocalIso(at)
-      for (let id = 1; id <= devices; id++) {
-        const ok = !(id % 20 === 0 && Math.floor(at / 600_000) % 6 === 0)
-        buf += ok ? `${ts},${id},127.0.${id >> 8}.${id & 255},d${id},true,1.30,\n` : `${ts},${id},127.0.${id >> 8}.${id & 255},d${id},false,,timeout\n`
-      }
-      if (buf.length > 4_000_000) { writeSync(fd, buf); buf = '' }
-    }
-    writeSync(fd, buf)
-    closeSync(fd)
-    writeFileSync(join(dir, '.complete'), '')
-  }
-  const file = join(work, 'rebuild.sqlite')
-  for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
-  const store = new AvailabilityStore(file)
-  const loop = monitorEventLoopDelay({ resolution: 1 })
-  loop.enable()
-  const t0 = Date.now()
-  const { rebuildFromCsv } = await fromDist<typeof import('../../src/availability/rebuild.js')>('src/availability/rebuild.js')
-  const r = await rebuildFromCsv({ dir, fromMs: start, toMs: end, settings: SETTINGS, intervalS: 5, refsOf: () => ({ location_id: null, type_id: null, rack: null }), store, log: { ...quiet, info: (o: unknown, m: string) => log(`  ${m} ${JSON.stringify(o)}`) }, now: Date.now })
-  loop.disable()
-  store.close()
-  console.log(`rebuild of ${days} days x ${devices} devices from CSV: ${((Date.now() - t0) / 1000).toFixed(1)} s for ${r.rows} rows (${r.rollups} rollup rows), longest event-loop stall ${r1(loop.max / 1e6)} ms (requests are answered between batches); load average ${loadAverage()}`)
-}
-
 async function main (): Promise<void> {
   if (only.has('size')) console.log(storeSize(work))
   if (only.has('route')) await route()
   if (only.has('cycle')) console.log(await cycleCost(ROOT, work, N, Number(args.cycles)))
-  if (only.has('rebuild')) await rebuild()
+  if (only.has('rebuild')) console.log(await rebuildWhileServing(ROOT, work, Number(args['rebuild-devices']), Number(args['rebuild-days']), log))
 }
 
 main().catch((err) => {
