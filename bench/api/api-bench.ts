@@ -27,6 +27,7 @@ import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { csvFileName } from '../../src/storage/csv-files.js'
 import { seedStore } from '../availability/seed-store.js'
+import { cycleCost, loadAverage, storeSize } from '../availability/costs.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +42,13 @@ const { values: args } = parseArgs({
     'no-floor': { type: 'boolean', default: false },
     /** a second, unloaded service for the dashboard's bytes per cycle at a larger inventory (0: skip) */
     'dashboard-devices': { type: 'string', default: '10000' },
-    'dashboard-hours': { type: 'string', default: '1' }
+    'dashboard-hours': { type: 'string', default: '1' },
+    /** issue 14: the cycle's extra cost at this many devices, over this many cycles (0: skip) */
+    'avail-devices': { type: 'string', default: '10000' },
+    'avail-cycles': { type: 'string', default: '200' },
+    /** issue 14: rollups rebuilt from CSV at start for these devices and days, the API loaded meanwhile (0: skip) */
+    'rebuild-devices': { type: 'string', default: '1000' },
+    'rebuild-days': { type: 'string', default: '30' }
   }
 })
 const DEVICES = Number(args.devices)
@@ -179,10 +186,13 @@ async function withBareServer (body: Buffer, headers: Record<string, string>, ru
   }
 }
 
+/** the availability store's rebuild from CSV in the last service started (its log line) */
+let availRebuild = { done: false, ms: -1, rows: 0 }
+
 interface Service { base: string, pid: number, rows: number, rebuildMs: number, progressLines: number, stop: () => Promise<void> }
 
 /** The real service (dist/) on `n` devices with `h` hours of generated history, once its read-back is done. */
-async function startService (n: number, h: number): Promise<Service> {
+async function startService (n: number, h: number, rebuildAvailability = false): Promise<Service> {
   const work = join(tmpdir(), `mpm-bench-api-${n}x${h}h`)
   const csvDir = join(work, 'ping_results')
   mkdirSync(work, { recursive: true })
@@ -195,7 +205,7 @@ async function startService (n: number, h: number): Promise<Service> {
   // live rows (the generated history is made again when an hour old)
   makeInventory(join(work, 'inventaris.sqlite'), n)
   // the availability record of issue 14: 10,000 devices in 500 locations over 91 days (cached)
-  const availFile = join(tmpdir(), 'mpm-bench-api-availability-10000x500.sqlite')
+  const availFile = join(tmpdir(), 'mpm-bench-api-availability-10000x500-groups.sqlite')
   if (!existsSync(availFile) || Date.now() - statSync(availFile).mtimeMs > 3_600_000) {
     log('seeding the availability store: 10,000 devices x 91 days ...')
     const seeded = seedStore({ file: availFile, devices: 10_000, locations: 500, days: 91, endMs: Date.now(), allHours: false })
@@ -203,16 +213,24 @@ async function startService (n: number, h: number): Promise<Service> {
   }
   const port = 15000 + Math.floor(Math.random() * 5000)
   const started = Date.now()
+  // the rebuild run: a store of its own, empty, so every CSV file still there is rebuilt at start
+  const store = rebuildAvailability ? join(work, 'availability-rebuilt.sqlite') : availFile
+  if (rebuildAvailability) for (const x of ['', '-wal', '-shm']) rmSync(store + x, { force: true })
   const svc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: availFile, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(Math.max(1, h)), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: store, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(rebuildAvailability ? 1 : Math.max(1, h)), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let rebuildMs = -1
   let progressLines = 0
+  availRebuild = { done: false, ms: -1, rows: 0 }
   svc.stdout.setEncoding('utf8').on('data', (d: string) => {
     for (const line of d.split('\n')) {
       if (line.includes('reading earlier results back')) progressLines++
       if (line.includes('"msg":"earlier results read back"')) rebuildMs = JSON.parse(line).duration_ms
+      if (line.includes('"msg":"availability rollups rebuilt from CSV"')) {
+        const m = JSON.parse(line)
+        availRebuild = { done: true, ms: m.duration_ms, rows: m.rows }
+      }
     }
   })
   const exited = new Promise((resolve) => svc.once('exit', resolve))
@@ -346,6 +364,36 @@ async function main (): Promise<void> {
       }
     }
 
+    // issue 14: store size, the cycle's extra cost, the rebuild from CSV with the API loaded meanwhile
+    const avail: string[] = [storeSize(join(tmpdir(), 'mpm-bench-api-avail-size'))]
+    log(avail[0])
+    const aN = Number(args['avail-devices'])
+    if (aN > 0) {
+      log(`cycle extra cost of outages + rollups at ${aN} devices ...`)
+      avail.push(await cycleCost(ROOT, join(tmpdir(), 'mpm-bench-api-avail-cycle'), aN, Number(args['avail-cycles'])))
+      log(avail[avail.length - 1])
+    }
+    const rN = Number(args['rebuild-devices'])
+    const rH = Number(args['rebuild-days']) * 24
+    if (rN > 0 && rH > 0) {
+      log(`rebuild of ${rH / 24} days x ${rN} devices of rollups from CSV at start, /api/health and /api/ping/status loaded meanwhile ...`)
+      const t0 = Date.now()
+      const rs = await startService(rN, rH, true)
+      const during: Load[] = []
+      const startedLoad = Date.now()
+      try {
+        for (let k = 0; !availRebuild.done; k++) {
+          during.push(autocannon(rs.base + (k % 2 === 0 ? '/api/health' : '/api/ping/status'), { 'accept-encoding': 'gzip, br' }))
+          if (Date.now() - startedLoad > 900_000) throw new Error('availability rebuild not done in 15 minutes')
+        }
+      } finally {
+        await rs.stop()
+      }
+      const p99s = (path: string) => during.filter((l) => l.route.endsWith(path)).map((l) => l.p99)
+      avail.push(`rebuild of ${rH / 24} days x ${rN} devices of rollups from CSV at start: ${(availRebuild.ms / 1000).toFixed(1)} s for ${availRebuild.rows} rows (service started ${((Date.now() - t0) / 1000).toFixed(0)} s before the end, history read-back of 1 h beside it); meanwhile ${during.length} load runs of ${DURATION} s, all answered: p99 ms /api/health ${p99s('/api/health').join(' ')}, /api/ping/status ${p99s('/api/ping/status').join(' ')}, errors ${during.reduce((n, l) => n + l.errors, 0)}; load average ${loadAverage()}`)
+      log(avail[avail.length - 1])
+    }
+
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     const summarize = (ls: Load[]): Load | null => ls.length === 0
       ? null
@@ -373,7 +421,8 @@ async function main (): Promise<void> {
         })
       })),
       sizes,
-      dashboards
+      dashboards,
+      availability: avail
     }
     if (args.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
@@ -394,6 +443,9 @@ async function main (): Promise<void> {
       console.log('| --- | ---: | ---: | ---: | ---: |')
       for (const s of result.sizes) console.log(`| \`GET ${s.route}\` | ${kb(s.identity)} | ${kb(s.gzip)} | ${kb(s.br)} | ${(s.identity / s.br).toFixed(1)} |`)
       console.log('\na dashboard left open (public/app.js, no device dialog), bytes on the wire per 5-second cycle:\n')
+      console.log('\navailability (issue 14):\n')
+      for (const a of result.availability) console.log(`- ${a}`)
+      console.log('')
       for (const d of result.dashboards) {
         console.log(`${d.devices} devices: ${kb(d.per_cycle_bytes)} KB per cycle (${Object.entries(d.parts).map(([k, p]) => `${k}: ${kb(p.bytes)} KB × ${p.per_cycle.toFixed(2)}`).join('; ')})`)
       }

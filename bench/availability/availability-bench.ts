@@ -5,25 +5,19 @@
  * 2. `GET /api/ping/availability?window=90d&group_by=location` for --devices devices in --locations
  *    locations: p50/p99 under autocannon, beside a bare node:http server sending the same bytes.
  * 3. The cycle's extra main-thread cost of outages + rollups at --devices devices, and the flush.
- * 4. Rebuilding --rebuild-days of rollups from CSV for --rebuild-devices devices: time, and the event
- *    loop's longest stall meanwhile (the API answers between batches).
+ * 4. Rebuilding --rebuild-days of rollups from CSV for --rebuild-devices devices at the real app's start
+ *    (empty store): time, the event loop's longest stall, and the API's answers meanwhile (autocannon).
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs'
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pino from 'pino'
 import { pathToFileURL } from 'node:url'
-import { AvailabilityStore } from '../../src/availability/availability-store.js'
-import { StateTable } from '../../src/state/state-table.js'
-import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
-import { CSV_HEADER } from '../../src/storage/result-row.js'
-import { csvFileName } from '../../src/storage/csv-files.js'
-import type { CycleResult } from '../../src/monitor/cycle.js'
 import { seedStore } from './seed-store.js'
+import { cycleCost, loadAverage, rebuildWhileServing, storeSize } from './costs.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -44,12 +38,8 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const fromDist = async <T>(path: string): Promise<T> => await import(pathToFileURL(join(ROOT, 'dist', path)).href) as T
 const only = new Set(String(args.only).split(','))
 const log = (m: string) => process.stderr.write(m + '\n')
-const SETTINGS = { downAfterFailures: 3, upAfterSuccesses: 2, flapChanges: 0, flapWindow: 20 }
-const quiet = { info: () => {}, warn: () => {}, error: (o: unknown, m: string) => log(`error: ${m} ${JSON.stringify(o)}`), debug: () => {} } as any
 const work = join(tmpdir(), 'mpm-bench-availability')
 mkdirSync(work, { recursive: true })
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] }
-const r1 = (x: number) => Math.round(x * 10) / 10
 
 interface Load { rps: number, p50: number, p99: number, errors: number }
 // asynchronous: the service under load runs in this very process
@@ -72,13 +62,6 @@ async function bare (body: Buffer): Promise<Load> {
   } finally {
     child.kill('SIGTERM')
   }
-}
-
-function size (): void {
-  const devices = 200
-  const days = 10
-  const r = seedStore({ file: join(work, 'size.sqlite'), devices, locations: 10, days, endMs: Date.now(), allHours: true })
-  log(`store size: ${(r.bytes / devices / days / 1024).toFixed(2)} kB per device per day (${devices} devices x ${days} days, hourly + daily rows: ${(r.bytes / 1e6).toFixed(1)} MB)`)
 }
 
 async function route (): Promise<void> {
@@ -105,92 +88,14 @@ async function route (): Promise<void> {
   const load = await autocannon(url)
   const floor = await bare(body)
   await app.close()
-  console.log(`availability?window=90d&group_by=location, ${N} devices / ${String(args.locations)} locations: ${load.rps} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors} | bare node:http same bytes: ${floor.rps} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms`)
-}
-
-async function cycle (): Promise<void> {
-  const file = join(work, 'cycle.sqlite')
-  for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
-  const table = new StateTable(SETTINGS)
-  let now = Date.now()
-  const { createAvailability } = await fromDist<typeof import('../../src/availability/availability-service.js')>('src/availability/availability-service.js')
-  const avail = createAvailability({ file, days: 400, intervalS: 5, csvDir: join(work, 'none'), stateSettings: SETTINGS, log: quiet, now: () => now, stateOf: (id) => table.get(id)?.snapshot(), flushEveryMs: 3_600_000 })
-  avail.start()
-  const times: number[] = []
-  const cycles = Number(args.cycles)
-  for (let c = 0; c < cycles; c++) {
-    now += 5000
-    const rows: CycleResult['rows'] = []
-    for (let id = 1; id <= N; id++) {
-      const ok = !(id % 20 === 0 && c % 10 < 5)
-      rows.push({ at: now, row: { timestamp: '', device_id: id, ip_address: '', hostname: '', ping_success: ok, response_time_ms: ok ? 1.3 : null, error_message: '' } })
-      // the device state stage runs before, in the service; not part of this cost
-      table.apply({ device_id: id, ip_address: '', hostname: '', success: ok, error: '', at: now })
-    }
-    const t0 = performance.now()
-    avail.stage.cycle?.({ rows, up: 0, down: 0, targets: N }, {} as any)
-    times.push(performance.now() - t0)
-  }
-  const loop = monitorEventLoopDelay({ resolution: 1 })
-  loop.enable()
-  const f0 = performance.now()
-  await avail.flush()
-  const flushMs = performance.now() - f0
-  loop.disable()
-  await avail.close()
-  console.log(`cycle extra cost (outages + rollups), ${N} devices: mean ${r1(times.reduce((a, b) => a + b, 0) / times.length)} ms, median ${r1(pct(times, 0.5))} ms, p99 ${r1(pct(times, 0.99))} ms, max ${r1(Math.max(...times))} ms over ${cycles} cycles; flush of ${N} rows: ${r1(flushMs)} ms in chunks, longest event-loop stall ${r1(loop.max / 1e6)} ms`)
-}
-
-async function rebuild (): Promise<void> {
-  const devices = Number(args['rebuild-devices'])
-  const days = Number(args['rebuild-days'])
-  const dir = join(work, `csv-${devices}x${days}d`)
-  const end = Math.floor(Date.now() / 3_600_000) * 3_600_000
-  const start = end - days * 86_400_000
-  if (!existsSync(join(dir, '.complete'))) {
-    rmSync(dir, { recursive: true, force: true })
-    mkdirSync(dir, { recursive: true })
-    log(`writing ${devices} devices x ${days} days of CSV in ${dir} (cached between runs) ...`)
-    let fd = -1
-    let key = ''
-    let buf = ''
-    for (let at = start; at < end; at += 5000) {
-      const k = localDateKey(at)
-      if (k !== key) {
-        if (fd !== -1) { writeSync(fd, buf); buf = ''; closeSync(fd) }
-        fd = openSync(join(dir, csvFileName(k, 1)), 'w')
-        writeSync(fd, CSV_HEADER)
-        key = k
-      }
-      const ts = formatLocalIso(at)
-      for (let id = 1; id <= devices; id++) {
-        const ok = !(id % 20 === 0 && Math.floor(at / 600_000) % 6 === 0)
-        buf += ok ? `${ts},${id},127.0.${id >> 8}.${id & 255},d${id},true,1.30,\n` : `${ts},${id},127.0.${id >> 8}.${id & 255},d${id},false,,timeout\n`
-      }
-      if (buf.length > 4_000_000) { writeSync(fd, buf); buf = '' }
-    }
-    writeSync(fd, buf)
-    closeSync(fd)
-    writeFileSync(join(dir, '.complete'), '')
-  }
-  const file = join(work, 'rebuild.sqlite')
-  for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true })
-  const store = new AvailabilityStore(file)
-  const loop = monitorEventLoopDelay({ resolution: 1 })
-  loop.enable()
-  const t0 = Date.now()
-  const { rebuildFromCsv } = await fromDist<typeof import('../../src/availability/rebuild.js')>('src/availability/rebuild.js')
-  const r = await rebuildFromCsv({ dir, fromMs: start, toMs: end, settings: SETTINGS, intervalS: 5, refsOf: () => ({ location_id: null, type_id: null, rack: null }), store, log: { ...quiet, info: (o: unknown, m: string) => log(`  ${m} ${JSON.stringify(o)}`) }, now: Date.now })
-  loop.disable()
-  store.close()
-  console.log(`rebuild of ${days} days x ${devices} devices from CSV: ${((Date.now() - t0) / 1000).toFixed(1)} s for ${r.rows} rows (${r.rollups} rollup rows), longest event-loop stall ${r1(loop.max / 1e6)} ms (requests are answered between batches)`)
+  console.log(`availability?window=90d&group_by=location, ${N} devices / ${String(args.locations)} locations: ${load.rps} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${load.errors} | bare node:http same bytes: ${floor.rps} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms; load average ${loadAverage()}`)
 }
 
 async function main (): Promise<void> {
-  if (only.has('size')) size()
+  if (only.has('size')) console.log(storeSize(work))
   if (only.has('route')) await route()
-  if (only.has('cycle')) await cycle()
-  if (only.has('rebuild')) await rebuild()
+  if (only.has('cycle')) console.log(await cycleCost(ROOT, work, N, Number(args.cycles)))
+  if (only.has('rebuild')) console.log(await rebuildWhileServing(ROOT, work, Number(args['rebuild-devices']), Number(args['rebuild-days']), log))
 }
 
 main().catch((err) => {

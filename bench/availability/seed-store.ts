@@ -1,5 +1,5 @@
 import { rmSync, statSync } from 'node:fs'
-import { AvailabilityStore, DAY_MS } from '../../src/availability/availability-store.js'
+import { AvailabilityStore, DAY_MS, GROUPS_META } from '../../src/availability/availability-store.js'
 import { HOUR_MS, type Rollup } from '../../src/availability/accounting.js'
 import { RTT_BINS } from '../../src/availability/rtt-bins.js'
 
@@ -24,8 +24,8 @@ function row (hour: number, id: number, locations: number, scale: number): Rollu
 /**
  * A synthetic availability store: every device up but every 50th down 5 minutes an hour, in
  * `locations` locations. The daily table is written directly (one row per device and day, what the
- * service's flushes add up to), the hourly one as asked. Marks the store flushed up to endMs, so a
- * service started on it rebuilds nothing from CSV.
+ * service's flushes add up to), the hourly one as asked, and the group rows of both from them.
+ * Marks the store flushed up to endMs, so a service started on it rebuilds nothing from CSV.
  */
 export function seedStore (o: SeedOptions): { seconds: number, bytes: number } {
   const t0 = Date.now()
@@ -50,6 +50,11 @@ export function seedStore (o: SeedOptions): { seconds: number, bytes: number } {
       }
     })()
   }
+  // the location, type and rack rows, made from the device rows as the service's flushes make them
+  const spans = store.storedSpans()
+  for (const h of spans.hours) store.regroup('hour', h)
+  for (const d of spans.days) store.regroup('day', d)
+  store.setMeta(GROUPS_META, '1')
   store.setMeta('flushed_until', String(o.endMs))
   store.setMeta('last_seen', String(o.endMs))
   store.db.pragma('wal_checkpoint(TRUNCATE)')

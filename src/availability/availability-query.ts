@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import { HOUR_MS } from './accounting.js'
-import { DAY_MS } from './availability-store.js'
+import { DAY_MS, GROUPS_META, GROUP_KINDS } from './availability-store.js'
 import { RTT_BINS, binColumns, binQuantile } from './rtt-bins.js'
 
 export const GROUPS = ['device', 'location', 'type', 'rack'] as const
@@ -24,6 +24,8 @@ export interface AvailabilityQuery {
   deviceId?: number
   locationId?: number
   maintenance: MaintenanceMode
+  /** sum the device rows even where group rows exist (tests compare the two ways) */
+  fromDevices?: boolean
 }
 
 export interface AvailabilityEntry {
@@ -57,9 +59,21 @@ export function wholeHours (fromMs: number, toMs: number): { from: number, to: n
 const r3 = (x: number) => Math.round(x * 1000) / 1000
 
 /**
+ * The group rows answer a location, type or rack query (with no filter but its own location) once the
+ * store has them for every stored hour (a store from before them is backfilled at start).
+ */
+function usesGroupRows (db: Database.Database, q: AvailabilityQuery): boolean {
+  if (q.fromDevices === true || q.groupBy === 'device' || q.deviceId !== undefined) return false
+  if (q.locationId !== undefined && q.groupBy !== 'location') return false
+  return db.prepare('SELECT 1 FROM meta WHERE key = ?').get(GROUPS_META) !== undefined
+}
+
+/**
  * Availability per device or group over whole hours, summed in SQL: the whole UTC days inside the
- * window from the daily table, the hours at either edge from the hourly one. A plain function over a
- * connection, so that it can run wherever the connection is.
+ * window from the daily tables, the hours at either edge from the hourly ones; per device from the
+ * device rows, per group from the group rows (500 locations × 90 days instead of 10,000 devices × 90
+ * days), which are the sums of the same device rows. A plain function over a connection, so that it
+ * can run wherever the connection is.
  */
 export function queryAvailability (db: Database.Database, q: AvailabilityQuery): AvailabilityAnswer {
   const { from, to } = wholeHours(q.fromMs, q.toMs)
@@ -69,26 +83,44 @@ export function queryAvailability (db: Database.Database, q: AvailabilityQuery):
   if (q.deviceId !== undefined) { filters.push('device_id = ?'); fargs.push(q.deviceId) }
   if (q.locationId !== undefined) { filters.push('location_id = ?'); fargs.push(q.locationId) }
   const extra = filters.map((f) => ` AND ${f}`).join('')
-  const fields = `device_id, ${col} AS g, up_s, down_s, unreachable_s, maintenance_s, sent, answered, rtt_sum, ${binColumns.join(', ')}`
-  const parts: string[] = []
-  const args: unknown[] = []
   const firstDay = Math.ceil(from / DAY_MS) * DAY_MS
   const lastDay = Math.floor(to / DAY_MS) * DAY_MS
-  const hours = (a: number, b: number) => {
-    if (a >= b) return
-    parts.push(`SELECT ${fields} FROM rollups WHERE hour >= ? AND hour < ?${extra}`)
-    args.push(a, b, ...fargs)
-  }
-  if (firstDay < lastDay) {
-    hours(from, firstDay)
-    parts.push(`SELECT ${fields} FROM rollups_daily WHERE day >= ? AND day < ?${extra}`)
-    args.push(firstDay, lastDay, ...fargs)
-    hours(lastDay, to)
-  } else {
-    hours(from, to)
-  }
   const sums = ['up_s', 'down_s', 'unreachable_s', 'maintenance_s', 'sent', 'answered', 'rtt_sum', ...binColumns].map((c) => `SUM(${c}) AS ${c}`).join(', ')
-  const rows = db.prepare(`SELECT g, COUNT(DISTINCT device_id) AS devices, ${sums} FROM (${parts.join(' UNION ALL ')}) GROUP BY g`).all(...args) as any[]
+  const figures = `up_s, down_s, unreachable_s, maintenance_s, sent, answered, rtt_sum, ${binColumns.join(', ')}`
+  /** the whole UTC days inside the window from `daily`, the hours at either edge from `hourly` */
+  const spans = (hourly: string, daily: string, fields: string, where: string, wargs: unknown[]): { sql: string, args: unknown[] } => {
+    const parts: string[] = []
+    const args: unknown[] = []
+    const hours = (a: number, b: number) => {
+      if (a >= b) return
+      parts.push(`SELECT ${fields} FROM ${hourly} WHERE hour >= ? AND hour < ?${where}`)
+      args.push(a, b, ...wargs)
+    }
+    if (firstDay < lastDay) {
+      hours(from, firstDay)
+      parts.push(`SELECT ${fields} FROM ${daily} WHERE day >= ? AND day < ?${where}`)
+      args.push(firstDay, lastDay, ...wargs)
+      hours(lastDay, to)
+    } else {
+      hours(from, to)
+    }
+    return { sql: parts.join(' UNION ALL '), args }
+  }
+  let rows: any[]
+  if (usesGroupRows(db, q)) {
+    // one row per group and day (or edge hour), with the ids of its devices for the distinct count
+    const where = ` AND kind = ${GROUP_KINDS[q.groupBy as keyof typeof GROUP_KINDS]}${q.locationId !== undefined ? ' AND key = ?' : ''}`
+    const u = spans('group_rollups', 'group_rollups_daily', `key AS g, ids, ${figures}`, where, q.locationId !== undefined ? [q.locationId] : [])
+    rows = db.prepare(`SELECT g, group_concat(DISTINCT ids) AS ids, ${sums} FROM (${u.sql}) GROUP BY g`).all(...u.args) as any[]
+    for (const r of rows) {
+      // the same devices in every day and hour of the window make one distinct list, so this is short
+      r.devices = new Set((r.ids as string).split(',')).size
+      r.ids = undefined
+    }
+  } else {
+    const u = spans('rollups', 'rollups_daily', `device_id, ${col} AS g, ${figures}`, extra, fargs)
+    rows = db.prepare(`SELECT g, COUNT(DISTINCT device_id) AS devices, ${sums} FROM (${u.sql}) GROUP BY g`).all(...u.args) as any[]
+  }
 
   // outages that began in the window; unreachable ones are their uplink's; in maintenance they count only with maintenance=down
   const owhere = ['start_at >= ?', 'start_at < ?', "cause != 'unreachable'"]

@@ -5,7 +5,7 @@ import type { Stage } from '../pipeline.js'
 import type { StateSettings } from '../state/device-state.js'
 import { Accounting, HOUR_MS, type AccountingDeps, type DeviceRefs, type Outage, type Rollup } from './accounting.js'
 import { queryAvailability, wholeHours, type AvailabilityAnswer, type AvailabilityQuery } from './availability-query.js'
-import { AvailabilityStore, DAY_MS, type OutageFilter } from './availability-store.js'
+import { AvailabilityStore, DAY_MS, GROUPS_META, type OutageFilter } from './availability-store.js'
 import { rebuildFromCsv } from './rebuild.js'
 
 export interface AvailabilityOptions {
@@ -48,10 +48,12 @@ export interface Availability {
   flush: () => Promise<void>
   /** on the main thread (the shift reports, three a day) */
   query: (q: AvailabilityQuery) => AvailabilityAnswer
-  /** in a worker thread, shared by the same questions asked meanwhile (the routes) */
+  /** in a worker thread, as of the last write, shared by the same questions asked meanwhile (the routes) */
   queryAsync: (q: AvailabilityQuery) => Promise<AvailabilityAnswer>
+  /** changes with each write shown to queryAsync (the route's cached bytes follow it) */
+  version: () => number
   outages: (f: OutageFilter) => Outage[]
-  /** the rebuild from CSV at start, for tests and benches */
+  /** the rebuild from CSV at start (and the group rows of an older store), for tests and benches */
   rebuilt: () => Promise<void>
   status: () => AvailabilityStatus
   close: () => Promise<void>
@@ -63,6 +65,9 @@ const QUERY_WORKER = new URL(`../../workers/availability-query${ext}`, import.me
 
 const NO_REFS: DeviceRefs = { location_id: null, type_id: null, rack: null }
 const CACHE_MAX = 200
+/** questions answered again after each write: the last RECENT_MAX asked within RECENT_MS */
+const RECENT_MAX = 32
+const RECENT_MS = 10 * 60_000
 
 /**
  * Outages and hourly rollups as a pipeline stage, with their store. The stage is ordered: it reads
@@ -100,10 +105,76 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     const q = { ...asked, fromMs: from, toMs: to, nowMs: Math.floor(asked.nowMs / 60_000) * 60_000 }
     return { q, key: `${generation}|${JSON.stringify(q)}` }
   }
+  // the routes' answers are taken as of the last write (asOf), and the questions asked lately are
+  // answered again after each write, before it is shown: a request never waits for a long query
+  // (one a minute in the worker) unless it asks something new or a window moves to a new hour
+  let asOf = o.now()
+  const recent = new Map<string, { asked: AvailabilityQuery, at: number }>()
+  const normaliseAsync = (asked: AvailabilityQuery, gen = generation, at = asOf) => {
+    const { from, to } = wholeHours(asked.fromMs, asked.toMs)
+    const q = { ...asked, fromMs: from, toMs: to, nowMs: at }
+    return { q, key: `a${gen}|${JSON.stringify(q)}` }
+  }
+  const publish = (at: number) => {
+    generation++
+    asOf = at
+  }
   const remember = (key: string, a: AvailabilityAnswer) => {
     if (cache.size >= CACHE_MAX) cache.clear()
     cache.set(key, a)
     return a
+  }
+
+  let backfill: Promise<void> = Promise.resolve()
+  let closing = false
+
+  /**
+   * A store written before the group rows existed gets them for every stored hour and day, one per
+   * turn of the event loop, in flushes' transactions or short ones of its own; the group queries sum
+   * the device rows until the last one is made.
+   */
+  const backfillGroups = async (): Promise<void> => {
+    const t0 = o.now()
+    try {
+      const { hours, days } = storeOf().storedSpans()
+      o.log.info({ hours: hours.length, days: days.length }, 'adding location, type and rack rollups to an older availability store')
+      const spans = [...hours.map((h) => ['hour', h] as const), ...days.map((d) => ['day', d] as const)]
+      for (const [span, at] of spans) {
+        if (closing) return
+        storeOf().regroup(span, at)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      storeOf().setMeta(GROUPS_META, '1')
+      publish(o.now())
+      o.log.info({ duration_ms: o.now() - t0 }, 'location, type and rack rollups added')
+    } catch (err) { fail(err, 'could not add group rollups to the availability store') }
+  }
+
+  const compute = async (q: AvailabilityQuery, key: string): Promise<AvailabilityAnswer> => {
+    const hit = cache.get(key) ?? inFlight.get(key)
+    if (hit !== undefined) return await hit
+    if (o.file === ':memory:') return remember(key, queryAvailability(storeOf().reader, q))
+    storeOf()
+    pool ??= new Piscina({ filename: QUERY_WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 })
+    const p = (pool.run({ file: o.file, q }) as Promise<AvailabilityAnswer>)
+      .then((a) => remember(key, a))
+      .finally(() => inFlight.delete(key))
+    inFlight.set(key, p)
+    return await p
+  }
+
+  /** the questions asked in the last RECENT_MS, answered as of `at` under generation `gen` */
+  const warm = async (gen: number, at: number): Promise<void> => {
+    if (o.file === ':memory:' || pool === null) return
+    const jobs: Array<Promise<unknown>> = []
+    for (const [param, r] of recent) {
+      if (at - r.at > RECENT_MS) { recent.delete(param); continue }
+      const span = r.asked.toMs - r.asked.fromMs
+      const asked = r.asked.toMs === r.asked.nowMs ? { ...r.asked, fromMs: at - span, toMs: at, nowMs: at } : r.asked
+      const { q, key } = normaliseAsync(asked, gen, at)
+      jobs.push(compute(q, key).catch(() => {}))
+    }
+    await Promise.all(jobs)
   }
 
   const fail = (err: any, what: string) => {
@@ -138,10 +209,15 @@ export function createAvailability (o: AvailabilityOptions): Availability {
         // the cycle and the requests go on between chunks: one transaction, never one big sync write
         if (i + chunk < rows.length) await new Promise((resolve) => setImmediate(resolve))
       }
+      // the group rows of the hours and days just written, in the same transaction (a reader never
+      // sees a group that differs from its devices), one hour or day per turn
+      while (storeOf().regroupOne()) await new Promise((resolve) => setImmediate(resolve))
       if (until > -Infinity) storeOf().setMeta('flushed_until', String(until))
       storeOf().setMeta('last_seen', String(o.now()))
       storeOf().commit()
-      generation++
+      const at = o.now()
+      await warm(generation + 1, at)
+      publish(at)
       lastFlushMs = Math.round((performance.now() - started) * 10) / 10
     } catch (err) {
       storeOf().rollback()
@@ -201,6 +277,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       acc.resume(open)
       if (previousSeen !== null) o.log.info({ from: new Date(previousSeen).toISOString(), to: new Date(now).toISOString(), open_outages: open.length }, 'not monitored while the service was stopped')
       storeOf().setMeta('last_seen', String(now))
+      if (storeOf().getMeta(GROUPS_META) === null) backfill = backfillGroups()
       const flushedUntil = storeOf().getMeta('flushed_until')
       const from = flushedUntil === null ? now - o.days * DAY_MS : Number(flushedUntil) + 1
       if (from < now) {
@@ -208,7 +285,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
         const t0 = o.now()
         rebuild = rebuildFromCsv({ dir: o.csvDir, fromMs: from, toMs: now, settings: o.stateSettings, intervalS: o.intervalS, refsOf, store: storeOf(), log: o.log, now: o.now })
           .then((r) => {
-            generation++
+            publish(o.now())
             if (r.rows > 0) o.log.info({ rows: r.rows, rollups: r.rollups, duration_ms: o.now() - t0 }, 'availability rollups rebuilt from CSV')
           })
           .catch((err) => fail(err, 'could not rebuild availability rollups from CSV'))
@@ -225,27 +302,27 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       return remember(key, queryAvailability(storeOf().reader, q))
     },
     queryAsync: async (asked) => {
-      const { q, key } = normalise(asked)
-      const hit = cache.get(key) ?? inFlight.get(key)
-      if (hit !== undefined) return await hit
-      if (o.file === ':memory:') return remember(key, queryAvailability(storeOf().reader, q))
-      storeOf()
-      pool ??= new Piscina({ filename: QUERY_WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 })
-      const p = (pool.run({ file: o.file, q }) as Promise<AvailabilityAnswer>)
-        .then((a) => remember(key, a))
-        .finally(() => inFlight.delete(key))
-      inFlight.set(key, p)
-      return await p
+      // a window that ends now slides: it is answered again after each write as it is then
+      const sliding = asked.toMs === asked.nowMs
+      const param = JSON.stringify({ ...asked, fromMs: sliding ? asked.toMs - asked.fromMs : asked.fromMs, toMs: sliding ? 'now' : asked.toMs, nowMs: 0 })
+      recent.delete(param)
+      recent.set(param, { asked, at: o.now() })
+      if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value as string)
+      const { q, key } = normaliseAsync(asked)
+      return await compute(q, key)
     },
+    version: () => generation,
     outages: (f) => storeOf().outages(f),
-    rebuilt: () => rebuild,
+    rebuilt: async () => { await Promise.all([rebuild, backfill]) },
     status: () => ({ file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
     close: async () => {
+      closing = true
       if (timer !== null) clearInterval(timer)
       timer = null
       await pool?.destroy()
       pool = null
       await rebuild
+      await backfill
       if (opened === null) return
       await flush()
       opened.close()

@@ -29,6 +29,36 @@ function upsertSql (name: string, key: string): string {
     rtt_max = CASE WHEN rtt_max IS NULL OR excluded.rtt_max > rtt_max THEN excluded.rtt_max ELSE rtt_max END`
 }
 
+/** the pre-aggregated groups, by `kind` in group_rollups(_daily) */
+export const GROUP_KINDS = { location: 0, type: 1, rack: 2 } as const
+const GROUP_COLUMNS = ['location_id', 'type_id', 'rack']
+/** meta key set once every stored hour and day has its group rows (a store made before them is backfilled) */
+export const GROUPS_META = 'group_rollups'
+
+/*
+ * Per group (location, type, rack) and hour, and per group and UTC day: the sums of the device rows
+ * and the ids of the devices in it (a comma list, for the distinct count over a window). Rows are never
+ * added to: each touched hour and day is recomputed from the device rows in the same transaction, so a
+ * group row always equals the sum of its devices' rows as stored (a device that moved keeps the
+ * location its row has, as in the device rows). `k` is the key made non-null for the primary key.
+ */
+function groupTable (name: string, key: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+    kind INTEGER NOT NULL, ${key} INTEGER NOT NULL, k NOT NULL, key, ids TEXT NOT NULL,
+    ${FIGURES.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(', ')},
+    rtt_min REAL, rtt_max REAL,
+    ${binColumns.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(', ')},
+    PRIMARY KEY (kind, ${key}, k)) WITHOUT ROWID`
+}
+
+function regroupSql (group: string, devices: string, key: string, kind: number): string {
+  const col = GROUP_COLUMNS[kind]
+  const sums = [...FIGURES, ...binColumns].map((c) => `SUM(${c})`)
+  return `INSERT INTO ${group} (kind, ${key}, k, key, ids, ${[...FIGURES, ...binColumns].join(', ')}, rtt_min, rtt_max)
+    SELECT ${kind}, ${key}, COALESCE(${col}, X''), ${col}, group_concat(device_id), ${sums.join(', ')}, MIN(rtt_min), MAX(rtt_max)
+    FROM (SELECT * FROM ${devices} WHERE ${key} = ? ORDER BY ${col}, device_id) GROUP BY ${col}`
+}
+
 const rowValues = (key: number, r: Rollup): unknown[] => {
   const v: unknown[] = [key, r.device_id, r.location_id, r.type_id, r.rack, r.up_s, r.down_s, r.unreachable_s, r.maintenance_s, r.sent, r.answered, r.rtt_sum, Number.isFinite(r.rtt_min) ? r.rtt_min : null, Number.isFinite(r.rtt_max) ? r.rtt_max : null]
   for (let b = 0; b < RTT_BINS; b++) v.push(r.hist[b])
@@ -57,7 +87,8 @@ export interface StoredReport {
 
 /**
  * The durable record: hourly rollups (and the same per UTC day, so that long windows read 24 times
- * fewer rows), outages, the service's own heartbeat, and the shift reports. One SQLite file in WAL
+ * fewer rows), the same summed per location, type and rack (a location query reads one row per
+ * location and day instead of one per device), outages, the service's own heartbeat, and the shift reports. One SQLite file in WAL
  * mode; a second, read-only connection answers the queries, so that they see committed data only
  * while a flush is under way.
  */
@@ -67,6 +98,13 @@ export class AvailabilityStore {
   private readonly upHour: Database.Statement
   private readonly upDay: Database.Statement
   private readonly upOutage: Database.Statement
+  private readonly regroupHour: Database.Statement[]
+  private readonly regroupDay: Database.Statement[]
+  private readonly ungroupHour: Database.Statement
+  private readonly ungroupDay: Database.Statement
+  /** hours and days whose device rows changed since their group rows were made */
+  private readonly dirtyHours = new Set<number>()
+  private readonly dirtyDays = new Set<number>()
   private inTx = false
 
   constructor (readonly file: string) {
@@ -76,6 +114,8 @@ export class AvailabilityStore {
     this.db.pragma('synchronous = NORMAL')
     this.db.exec(rollupTable('rollups', 'hour'))
     this.db.exec(rollupTable('rollups_daily', 'day'))
+    this.db.exec(groupTable('group_rollups', 'hour'))
+    this.db.exec(groupTable('group_rollups_daily', 'day'))
     this.db.exec(`CREATE TABLE IF NOT EXISTS outages (
       device_id INTEGER NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER, cause TEXT NOT NULL,
       maintenance INTEGER NOT NULL, location_id INTEGER, type_id INTEGER, rack TEXT,
@@ -88,21 +128,88 @@ export class AvailabilityStore {
     this.reader = file === ':memory:' ? this.db : new Database(file, { readonly: true })
     this.upHour = this.db.prepare(upsertSql('rollups', 'hour'))
     this.upDay = this.db.prepare(upsertSql('rollups_daily', 'day'))
+    this.regroupHour = [0, 1, 2].map((k) => this.db.prepare(regroupSql('group_rollups', 'rollups', 'hour', k)))
+    this.regroupDay = [0, 1, 2].map((k) => this.db.prepare(regroupSql('group_rollups_daily', 'rollups_daily', 'day', k)))
+    this.ungroupHour = this.db.prepare('DELETE FROM group_rollups WHERE hour = ?')
+    this.ungroupDay = this.db.prepare('DELETE FROM group_rollups_daily WHERE day = ?')
+    // a new store has its group rows from the start; one from before them is backfilled (backfillGroups)
+    if (this.getMeta(GROUPS_META) === null && this.db.prepare('SELECT 1 FROM rollups LIMIT 1').get() === undefined) this.setMeta(GROUPS_META, '1')
     this.upOutage = this.db.prepare(`INSERT INTO outages (device_id, start_at, end_at, cause, maintenance, location_id, type_id, rack)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, start_at) DO UPDATE SET end_at = excluded.end_at,
       cause = excluded.cause, maintenance = excluded.maintenance`)
   }
 
-  /** Adds rollup rows to the hourly and the daily tables (inside the caller's transaction, if any). */
-  addRollups (rows: Rollup[]): void {
+  /**
+   * Adds rollup rows to the hourly and the daily tables (inside the caller's transaction, if any).
+   * Alone, it also remakes the group rows of the hours and days touched, in the same transaction;
+   * inside a caller's, or with `deferGroups` (the rebuild, a batch at a time), the caller does (regroupOne).
+   */
+  addRollups (rows: Rollup[], deferGroups = false): void {
     const run = () => {
       for (const r of rows) {
+        const day = Math.floor(r.hour / DAY_MS) * DAY_MS
         this.upHour.run(...rowValues(r.hour, r))
-        this.upDay.run(...rowValues(Math.floor(r.hour / DAY_MS) * DAY_MS, r))
+        this.upDay.run(...rowValues(day, r))
+        this.dirtyHours.add(r.hour)
+        this.dirtyDays.add(day)
       }
     }
     if (this.inTx) run()
+    else if (deferGroups) this.db.transaction(run)()
+    else this.db.transaction(() => { run(); this.regroupAll() })()
+  }
+
+  /** hours and days waiting for their group rows */
+  get dirty (): number {
+    return this.dirtyHours.size + this.dirtyDays.size
+  }
+
+  /**
+   * Remakes the group rows of one hour or day whose device rows changed (inside the caller's
+   * transaction, if any): the hours before `beforeHour` first, then the days before its day. Returns
+   * false when none is left. One call reads one hour's or one day's device rows (10,000 at 10,000
+   * devices), so a caller can give the event loop a turn between calls.
+   */
+  regroupOne (beforeHour = Infinity): boolean {
+    for (const h of this.dirtyHours) {
+      if (h >= beforeHour) continue
+      this.regroup('hour', h)
+      return true
+    }
+    const beforeDay = Math.floor(beforeHour / DAY_MS) * DAY_MS
+    for (const d of this.dirtyDays) {
+      if (!(d < beforeDay)) continue
+      this.regroup('day', d)
+      return true
+    }
+    return false
+  }
+
+  /** Every hour and day changed so far gets its group rows. */
+  regroupAll (): void {
+    const run = () => { while (this.regroupOne()); }
+    if (this.inTx) run()
     else this.db.transaction(run)()
+  }
+
+  /** Remakes the group rows of one hour or one UTC day from its device rows. */
+  regroup (span: 'hour' | 'day', at: number): void {
+    const [dirty, clear, make] = span === 'hour' ? [this.dirtyHours, this.ungroupHour, this.regroupHour] : [this.dirtyDays, this.ungroupDay, this.regroupDay]
+    dirty.delete(at)
+    const run = () => {
+      clear.run(at)
+      for (const s of make) s.run(at)
+    }
+    if (this.inTx) run()
+    else this.db.transaction(run)()
+  }
+
+  /** the hours and days stored (for a store written before the group rows existed) */
+  storedSpans (): { hours: number[], days: number[] } {
+    return {
+      hours: this.db.prepare('SELECT DISTINCT hour FROM rollups').pluck().all() as number[],
+      days: this.db.prepare('SELECT DISTINCT day FROM rollups_daily').pluck().all() as number[]
+    }
   }
 
   /** A write spread over several turns of the event loop, committed as one (see AvailabilityService.flush). */
@@ -158,6 +265,8 @@ export class AvailabilityStore {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM rollups WHERE hour < ?').run(beforeMs)
       this.db.prepare('DELETE FROM rollups_daily WHERE day < ?').run(Math.floor(beforeMs / DAY_MS) * DAY_MS)
+      this.db.prepare('DELETE FROM group_rollups WHERE hour < ?').run(beforeMs)
+      this.db.prepare('DELETE FROM group_rollups_daily WHERE day < ?').run(Math.floor(beforeMs / DAY_MS) * DAY_MS)
       this.db.prepare('DELETE FROM outages WHERE end_at IS NOT NULL AND end_at < ?').run(beforeMs)
       this.db.prepare('DELETE FROM reports WHERE at < ?').run(beforeMs)
     })()

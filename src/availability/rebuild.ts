@@ -2,7 +2,7 @@ import type { Log } from '../lib/log.js'
 import { StateTable } from '../state/state-table.js'
 import type { StateSettings } from '../state/device-state.js'
 import { readHistory } from '../storage/history-reader.js'
-import { Accounting, type AccountingDeps } from './accounting.js'
+import { Accounting, HOUR_MS, type AccountingDeps } from './accounting.js'
 import type { AvailabilityStore } from './availability-store.js'
 
 export interface RebuildOptions {
@@ -44,8 +44,11 @@ export async function rebuildFromCsv (o: RebuildOptions): Promise<{ rows: number
       rows += b.n
       const out = acc.takeRollups()
       rollups += out.length
-      o.store.addRollups(out)
+      o.store.addRollups(out, true)
+      // the hours and days before this batch's last result are complete: their group rows now
+      if (b.n > 0) while (o.store.regroupOne(Math.floor(b.at[b.n - 1] / HOUR_MS) * HOUR_MS));
     })
+    o.store.regroupAll()
   } finally {
     clearInterval(progress)
   }

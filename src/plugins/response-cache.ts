@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** the answer changes only when a cycle ends or the inventory changes: serve it from memory until then */
     cachePerCycle?: boolean
+    /** what else the answer changes with (the availability store's writes), asked on each request */
+    cacheVersion?: () => number
   }
 }
 
@@ -149,7 +151,8 @@ export default fp(async (app) => {
   // callback hooks, not async ones: a hit whose coding is ready costs no promise
   app.addHook('onRequest', (request, reply, done) => {
     if (!isCached(request)) return done()
-    const v = version()
+    const extra = request.routeOptions.config.cacheVersion
+    const v = extra === undefined ? version() : `${version()}|${extra()}`
     const e = cache.get(request.url)
     if (e !== undefined && e.version === v) return serve(e, request, reply)
     const c = computing.get(request.url)

@@ -45,7 +45,9 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { success: true as const, from: formatLocalIso(w.from), to: formatLocalIso(w.to), data, count: data.length }
   })
 
-  app.get('/availability', { schema: availabilitySchema(maxDays) }, async (request, reply) => {
+  // kept as bytes (and gzip/brotli) per cycle and per write of the store, like the other read routes;
+  // the CSV form is sent as a Buffer, which the cache leaves alone (it keeps JSON answers only)
+  app.get('/availability', { schema: availabilitySchema(maxDays), config: { cachePerCycle: true, cacheVersion: () => parts.availability.version() } }, async (request, reply) => {
     const q = request.query
     const now = parts.now()
     if (q.window !== undefined && q.from !== undefined) throw new BadWindow('give either window or from/to, not both')
@@ -64,7 +66,7 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const rows = answer.entries.map((e: AvailabilityEntry) => [e.key, ...AVAILABILITY_CSV_FIELDS.map((f) => e[f])])
       reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="availability-${q.group_by}.csv"`)
       // a text body, not the JSON answer the schema describes: sent as it is
-      return reply.send((Papa.unparse({ fields: header, data: rows }, { newline: '\n' }) + '\n') as never)
+      return reply.send(Buffer.from(Papa.unparse({ fields: header, data: rows }, { newline: '\n' }) + '\n') as never)
     }
     return { success: true as const, from: formatLocalIso(answer.from), to: formatLocalIso(answer.to), group_by: q.group_by, maintenance: q.maintenance, data: answer.entries, count: answer.entries.length }
   })
