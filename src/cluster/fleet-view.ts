@@ -20,6 +20,8 @@ export class FleetView {
   private readonly missed = new Map<number, number>()
   private missedTotal = 0
   private devices: Device[] = []
+  /** counts the changes (a message, an inventory): the response cache keeps a fleet answer while it stays */
+  revision = 0
   private prepared: { rows: FleetRow[], status: StatusData & { devices: { online: Array<OnlineDevice & { owner: string }>, offline: Array<OfflineDevice & { owner: string }> } } } | null = null
 
   /**
@@ -40,6 +42,7 @@ export class FleetView {
       if (r.row.ping_success) this.lastSeen.set(r.row.device_id, r.row.timestamp)
     }
     this.prepared = null
+    this.revision++
   }
 
   setDevices (devices: Device[]): void {
@@ -47,6 +50,7 @@ export class FleetView {
     const ids = new Set(devices.map((d) => d.device_id))
     for (const id of this.latest.keys()) if (!ids.has(id)) this.latest.delete(id)
     this.prepared = null
+    this.revision++
   }
 
   /**
