@@ -281,7 +281,11 @@ export class AvailabilityStore {
     return row === undefined ? null : toReport(row)
   }
 
+  /** reports added since the store was opened (the response cache's version of GET /reports) */
+  reportsAdded = 0
+
   addReport (r: StoredReport): void {
+    this.reportsAdded++
     this.db.prepare('INSERT INTO reports (slot, at, late, period_from, period_to, title, text, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(r.slot, r.at, r.late ? 1 : 0, r.period_from, r.period_to, r.title, r.text, JSON.stringify(r.figures))
   }

@@ -10,8 +10,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** the answer changes only when a cycle ends or the inventory changes: serve it from memory until then */
     cachePerCycle?: boolean
-    /** what else the answer changes with (the availability store's writes), asked on each request */
-    cacheVersion?: () => number
+    /**
+     * what else the answer depends on that can change between cycles (the fleet view, fed by other
+     * instances' messages): asked on every request, so a number or short string at hand
+     */
+    cacheVersion?: () => number | string
   }
 }
 
@@ -51,6 +54,9 @@ interface Entry {
    * strong tag names exactly one sequence of bytes, so each content coding needs its own) */
   tag: string
   identity: Buffer
+  /** the miss's Content-Type (JSON, or the CSV of `format=csv`) and Content-Disposition, for every hit */
+  type: string
+  disposition?: string
   gzip?: Buffer | Promise<Buffer>
   br?: Buffer | Promise<Buffer>
 }
@@ -77,8 +83,21 @@ const size = (e: Entry) => e.identity.length + (Buffer.isBuffer(e.gzip) ? e.gzip
  */
 export default fp(async (app) => {
   const cache = new LRUCache<string, Entry>({ maxSize: 128 * 1024 * 1024, sizeCalculation: size })
-  // asked on every request: plain numbers, no status objects
-  const version = () => `${app.monitor.cycleCount}|${app.inventory.loadCount}|${app.historyLoading() ? 'l' : ''}`
+  /*
+   * What a cached answer was made from. Asked on every request: plain numbers, no status objects.
+   * - cycles and inventory loads: the data of every route;
+   * - `writes`: a POST/DELETE through the API that succeeded (a maintenance window made or ended
+   *   changes the device rows of status and latest, and GET /maintenance, at once, not at the next cycle);
+   * - the route's own `cacheVersion`, if it has one (the fleet view, the shift reports).
+   * Not in it: the clock. With the monitor stopped an answer stays as it was made (a maintenance window
+   * that starts meanwhile shows in the device rows at the next cycle or write).
+   */
+  let writes = 0
+  const base = () => `${app.monitor.cycleCount}|${app.inventory.loadCount}|${app.historyLoading() ? 'l' : ''}|${writes}`
+  const version = (request: FastifyRequest) => {
+    const extra = request.routeOptions.config.cacheVersion
+    return extra === undefined ? base() : `${base()}|${extra()}`
+  }
   // the data version each miss was computed from (taken before the handler runs)
   const misses = new WeakMap<object, string>()
   // the URL each entry is kept under, to re-weigh it once its codings are made
@@ -115,7 +134,8 @@ export default fp(async (app) => {
       reply.code(304).removeHeader('content-type')
       return null
     }
-    reply.type('application/json; charset=utf-8')
+    reply.type(e.type)
+    if (e.disposition !== undefined) reply.header('content-disposition', e.disposition)
     if (coding === 'identity') return e.identity
     reply.header('content-encoding', coding)
     return coded(e, coding)
@@ -151,8 +171,7 @@ export default fp(async (app) => {
   // callback hooks, not async ones: a hit whose coding is ready costs no promise
   app.addHook('onRequest', (request, reply, done) => {
     if (!isCached(request)) return done()
-    const extra = request.routeOptions.config.cacheVersion
-    const v = extra === undefined ? version() : `${version()}|${extra()}`
+    const v = version(request)
     const e = cache.get(request.url)
     if (e !== undefined && e.version === v) return serve(e, request, reply)
     const c = computing.get(request.url)
@@ -172,6 +191,8 @@ export default fp(async (app) => {
   })
 
   app.addHook('onSend', (request, reply, payload, done) => {
+    // before the answer goes out: a client that reads it and asks again gets the new answers
+    if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') writes++
     const v = misses.get(request)
     if (v === undefined) return done(null, payload)
     if (reply.statusCode !== 200 || typeof payload !== 'string') {
@@ -181,7 +202,14 @@ export default fp(async (app) => {
     // kept and sent as bytes: a large answer is encoded once per cycle, not once per request; its tag
     // is a hash of the bytes, so an answer that did not change from one cycle to the next keeps it
     const identity = Buffer.from(payload)
-    const e: Entry = { version: v, tag: createHash('sha1').update(identity).digest('base64url').slice(0, 22), identity }
+    const disposition = reply.getHeader('content-disposition')
+    const e: Entry = {
+      version: v,
+      tag: createHash('sha1').update(identity).digest('base64url').slice(0, 22),
+      identity,
+      type: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+      ...(disposition !== undefined ? { disposition: String(disposition) } : {})
+    }
     cache.set(request.url, e)
     keys.set(e, request.url)
     settle(request, e)

@@ -33,7 +33,14 @@ const ROUTES = [
   '/api/ping/device/1?hours=1',
   '/api/ping/devices/1/timeline?hours=1&bucket=60',
   '/api/ping/statistics?hours=1',
-  '/api/ping/events?hours=1'
+  '/api/ping/events?hours=1',
+  '/api/ping/groups?by=location',
+  // the routes issues 13 and 14 added
+  '/api/ping/availability?window=24h&group_by=device',
+  '/api/ping/availability?window=24h&group_by=location&format=csv',
+  '/api/ping/outages?hours=1',
+  '/api/ping/reports',
+  '/api/maintenance'
 ]
 
 t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) => {
@@ -52,10 +59,12 @@ t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) =
       t.equal(plain.status, 200)
       t.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: identity')
       t.match(plain.headers.vary, /Accept-Encoding/)
-      t.match(plain.headers['content-type'], /^application\/json/)
+      const csv = path.includes('format=csv')
+      t.match(plain.headers['content-type'], csv ? /^text\/csv/ : /^application\/json/)
       const tag = plain.headers.etag as string
       t.match(tag, /^"[A-Za-z0-9_-]+"$/, 'a strong ETag')
-      t.equal(JSON.parse(plain.body.toString()).success, true)
+      if (csv) t.match(plain.body.toString(), /^location_id,devices,/)
+      else t.equal(JSON.parse(plain.body.toString()).success, true)
 
       const gz = await get(b, path, { 'accept-encoding': 'gzip' })
       t.equal(gz.headers['content-encoding'], 'gzip')
@@ -68,6 +77,8 @@ t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) =
       t.match(br.headers.vary, /Accept-Encoding/)
       const again = await get(b, path, { 'accept-encoding': 'br' })
       t.ok(again.body.equals(br.body), 'the same coded bytes from the cache')
+      t.equal(again.headers['content-type'], plain.headers['content-type'], 'a hit has the content type of the miss')
+      t.equal(again.headers['content-disposition'], plain.headers['content-disposition'], 'and its Content-Disposition (the CSV attachment)')
       const q = await get(b, path, { 'accept-encoding': 'br;q=0.2, gzip;q=0.9, zstd' })
       t.equal(q.headers['content-encoding'], 'gzip', 'q-values weigh; an unknown coding is ignored')
       const none = await get(b, path, { 'accept-encoding': 'br;q=0, gzip;q=0' })
@@ -105,6 +116,60 @@ t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) =
     t.not(after.headers.etag, before.headers.etag)
     t.not(brotliDecompressSync(after.body).toString(), brotliDecompressSync(before.body).toString(), 'the answer changed with the cycle')
     t.equal((await get(b, '/api/ping/status', { 'accept-encoding': 'br', 'if-none-match': after.headers.etag as string })).status, 304)
+  })
+
+  t.test('after a new cycle every route answers anew: the tag changes exactly when the bytes do', async (t) => {
+    const before = new Map<string, Got>()
+    for (const path of ROUTES) before.set(path, await get(b, path, { 'accept-encoding': 'gzip' }))
+    const at = b.app.monitor.cycleCount
+    b.app.monitor.start()
+    await waitFor(() => b.app.monitor.cycleCount > at, 10_000, 'one more cycle')
+    await b.app.monitor.stop()
+    const changed: string[] = []
+    for (const path of ROUTES) {
+      const old = before.get(path) as Got
+      const now = await get(b, path, { 'accept-encoding': 'gzip', 'if-none-match': old.headers.etag as string })
+      if (now.status === 304) {
+        // a 304 is right only if the answer made for the new cycle is byte for byte the old one
+        const fresh = await get(b, path, { 'accept-encoding': 'gzip' })
+        t.equal(fresh.headers.etag, old.headers.etag, `${path}: 304 with the tag of the new answer`)
+        t.ok(gunzipSync(fresh.body).equals(gunzipSync(old.body)), `${path}: 304 only when the bytes did not change`)
+      } else {
+        t.equal(now.status, 200, path)
+        t.not(now.headers.etag, old.headers.etag, `${path}: a new tag`)
+        t.notOk(gunzipSync(now.body).equals(gunzipSync(old.body)), `${path}: for new bytes`)
+        changed.push(path)
+      }
+    }
+    for (const p of ['/api/ping/status', '/api/ping/latest?limit=10', '/api/ping/device/1?hours=1']) t.ok(changed.includes(p), `${p} changed with the cycle`)
+  })
+
+  t.test('a write through the API (a maintenance window) changes the answers at once, with no cycle', async (t) => {
+    const cycles = b.app.monitor.cycleCount
+    const list = await get(b, '/api/maintenance', { 'accept-encoding': 'br' })
+    const status = await get(b, '/api/ping/status', { 'accept-encoding': 'br' })
+    const made = await b.app.inject({ method: 'POST', url: '/api/maintenance', payload: { scope: { device_ids: [1] }, duration_minutes: 30, reason: 'cache test' } as any })
+    t.equal(made.statusCode, 201, made.body)
+    const id = made.json().data.id
+    const list2 = await get(b, '/api/maintenance', { 'accept-encoding': 'br', 'if-none-match': list.headers.etag as string })
+    t.equal(list2.status, 200, 'the old tag of /maintenance no longer matches')
+    t.same(JSON.parse(brotliDecompressSync(list2.body).toString()).data.windows.map((w: any) => w.id), [id], 'the new window is listed')
+    // the status's device rows take their maintenance facts when the cycle is stored (src/monitor/latest-status.ts):
+    // made anew after the write, it is the same answer (same tag) until the next cycle
+    const ls = b.app.latestStatus
+    const real = ls.status.bind(ls)
+    let built = 0
+    ls.status = (f) => { built++; return real(f) }
+    t.teardown(() => { ls.status = real })
+    const status2 = await get(b, '/api/ping/status', { 'accept-encoding': 'br' })
+    t.equal(built, 1, 'the status is not served from before the write')
+    t.ok(brotliDecompressSync(status2.body).equals(brotliDecompressSync(status.body)), 'the status is made anew, from the same cycle')
+    t.equal(status2.headers.etag, status.headers.etag, 'the same bytes: the same tag')
+    t.equal((await b.app.inject({ method: 'DELETE', url: `/api/maintenance/${id}` })).statusCode, 200)
+    const list3 = await get(b, '/api/maintenance', { 'accept-encoding': 'br' })
+    t.same(JSON.parse(brotliDecompressSync(list3.body).toString()).data.windows, [], 'ended: gone at once')
+    t.equal(list3.headers.etag, list.headers.etag, 'the same bytes as before the window: the same tag again')
+    t.equal(b.app.monitor.cycleCount, cycles, 'no cycle ran meanwhile')
   })
 
   t.test('the first requests of a cycle build the answer once', async (t) => {

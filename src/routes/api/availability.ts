@@ -36,7 +36,7 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const parts = app.service.availability
   const maxDays = app.config.AVAILABILITY_DAYS
 
-  app.get('/outages', { schema: outagesSchema(maxDays * 24) }, async (request) => {
+  app.get('/outages', { schema: outagesSchema(maxDays * 24), config: { cachePerCycle: true } }, async (request) => {
     const q = request.query
     const now = parts.now()
     if (q.to !== undefined && q.from === undefined) throw new BadWindow('to needs from')
@@ -71,7 +71,7 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { success: true as const, from: formatLocalIso(answer.from), to: formatLocalIso(answer.to), group_by: q.group_by, maintenance: q.maintenance, data: answer.entries, count: answer.entries.length }
   })
 
-  app.get('/reports', { schema: reportsSchema }, async (request) => {
+  app.get('/reports', { schema: reportsSchema, config: { cachePerCycle: true, cacheVersion: () => parts.availability.store.reportsAdded } }, async (request) => {
     const data = parts.availability.store.reports(request.query.limit).map((r) => ({
       slot: formatLocalIso(r.slot),
       at: formatLocalIso(r.at),

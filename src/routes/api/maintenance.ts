@@ -45,7 +45,7 @@ const maintenanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send({ success: true as const, data })
   })
 
-  app.get('/maintenance', { schema: listWindowsSchema }, async () => {
+  app.get('/maintenance', { schema: listWindowsSchema, config: { cachePerCycle: true } }, async () => {
     const { devices, omitted } = app.maintenance.devices(DEVICES_LISTED_MAX)
     return { success: true as const, data: { windows: app.maintenance.windows(), summary: app.maintenance.summary(), devices, devices_omitted: omitted } }
   })

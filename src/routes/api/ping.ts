@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyContextConfig } from 'fastify'
 import { NotAnIp, TooManyBuckets, UnknownDevice } from '../../errors.js'
 import { roundMs } from '../../storage/result-row.js'
 import { latestSchema, statusSchema } from '../../schemas/latest.js'
@@ -44,7 +45,9 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // cluster mode: fleet-wide from the results stream unless ?scope=local
   const fleet = app.service.cluster?.fleet
-  app.get('/latest', { schema: latestSchema, config: { cachePerCycle: true } }, async (request) => {
+  // the fleet view changes whenever another instance's results arrive, not only at this one's cycles
+  const fleetCache: FastifyContextConfig = fleet === undefined ? { cachePerCycle: true } : { cachePerCycle: true, cacheVersion: () => fleet.version }
+  app.get('/latest', { schema: latestSchema, config: fleetCache }, async (request) => {
     const { limit, location_id, type_id, scope } = request.query
     const rows = fleet !== undefined && scope !== 'local' ? fleet.latestRows({ location_id, type_id }) : app.latestStatus.latestRows({ location_id, type_id })
     const data = rows.slice(0, limit)
@@ -111,7 +114,7 @@ const pingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { success: true as const, minutes, points, data, count: data.length }
   })
 
-  app.get('/status', { schema: statusSchema, config: { cachePerCycle: true } }, async (request) => {
+  app.get('/status', { schema: statusSchema, config: fleetCache }, async (request) => {
     const { scope, ...filter } = request.query
     return { success: true as const, data: fleet !== undefined && scope !== 'local' ? fleet.status(filter) : app.latestStatus.status(filter) }
   })
