@@ -140,6 +140,8 @@ export async function rebuildWhileServing (root: string, work: string, devices: 
     env: { DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'rebuild-inventaris.sqlite'), CSV_OUTPUT_DIR: dir, AVAILABILITY_FILE: file, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: '1', NODE_ENV: 'production', LOG_LEVEL: 'info' },
     loggerInstance: logger as any
   })
+  // building the app starts nothing (src/app.ts): the rebuild begins with the service, as in src/server.ts
+  await (app as any).service.start()
   await app.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(app.server.address() as any).port}`
   const avail = (app as any).service.availability.availability as { status: () => { rebuilding: boolean }, rebuilt: () => Promise<void> }
