@@ -51,6 +51,12 @@ export interface Availability {
   /** in a worker thread, shared by the same questions asked meanwhile (the routes) */
   queryAsync: (q: AvailabilityQuery) => Promise<AvailabilityAnswer>
   outages: (f: OutageFilter) => Outage[]
+  /**
+   * Changes whenever an answer of the routes may: a write of the store (flush, outages begun or
+   * ended, the end of the rebuild) or a new minute (the answers take "now" to the minute). The
+   * response cache keeps the routes' answers until it changes, across cycles.
+   */
+  version: () => string
   /** the rebuild from CSV at start, for tests and benches */
   rebuilt: () => Promise<void>
   status: () => AvailabilityStatus
@@ -88,6 +94,8 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   let rebuilding = false
   let timer: NodeJS.Timeout | null = null
   let generation = 0
+  // outages written between flushes (each cycle that began or ended one): the outages route shows them at once
+  let outageWrites = 0
   const cache = new Map<string, AvailabilityAnswer>()
   const inFlight = new Map<string, Promise<AvailabilityAnswer>>()
   let pool: Piscina | null = null
@@ -117,6 +125,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     if (changed.length === 0) return
     try {
       storeOf().writeOutages(changed)
+      outageWrites++
     } catch (err) { fail(err, 'could not write outages') }
   }
 
@@ -238,6 +247,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       return await p
     },
     outages: (f) => storeOf().outages(f),
+    version: () => `${generation}.${outageWrites}|${Math.floor(o.now() / 60_000)}`,
     rebuilt: () => rebuild,
     status: () => ({ file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
     close: async () => {

@@ -10,6 +10,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** the answer changes only when a cycle ends or the inventory changes: serve it from memory until then */
     cachePerCycle?: boolean
+    /**
+     * with cachePerCycle: what the answer depends on instead of the cycle (the availability routes
+     * answer from a store written once a minute, so they are kept across cycles until it changes);
+     * null: this request is not cached (a CSV download, whose headers the cache does not keep)
+     */
+    cacheVersion?: (request: FastifyRequest) => string | null
   }
 }
 
@@ -76,7 +82,11 @@ const size = (e: Entry) => e.identity.length + (Buffer.isBuffer(e.gzip) ? e.gzip
 export default fp(async (app) => {
   const cache = new LRUCache<string, Entry>({ maxSize: 128 * 1024 * 1024, sizeCalculation: size })
   // asked on every request: plain numbers, no status objects
-  const version = () => `${app.monitor.cycleCount}|${app.inventory.loadCount}|${app.historyLoading() ? 'l' : ''}`
+  const version = (request: FastifyRequest): string | null => {
+    const own = request.routeOptions.config.cacheVersion
+    const data = own === undefined ? String(app.monitor.cycleCount) : own(request)
+    return data === null ? null : `${data}|${app.inventory.loadCount}|${app.historyLoading() ? 'l' : ''}`
+  }
   // the data version each miss was computed from (taken before the handler runs)
   const misses = new WeakMap<object, string>()
   // the URL each entry is kept under, to re-weigh it once its codings are made
@@ -149,7 +159,8 @@ export default fp(async (app) => {
   // callback hooks, not async ones: a hit whose coding is ready costs no promise
   app.addHook('onRequest', (request, reply, done) => {
     if (!isCached(request)) return done()
-    const v = version()
+    const v = version(request)
+    if (v === null) return done()
     const e = cache.get(request.url)
     if (e !== undefined && e.version === v) return serve(e, request, reply)
     const c = computing.get(request.url)
