@@ -1,12 +1,15 @@
 // One device in detail: response time and loss over 1, 6 or 24 hours, from the timeline route.
 import uPlot from './vendor/uplot/uPlot.esm.js'
 import { getJSON } from './api.js'
-import { DASH, count, fullTime, ms, percent } from './format.js'
+import { DASH, count, duration, fullTime, ms, percent } from './format.js'
 import { lonePoints } from './isolated.js'
 
 // bucket width (seconds) per window: 60 to 100 points, enough to see an outage, cheap to draw
 const BUCKET_S = { 1: 60, 6: 300, 24: 900 }
 const REFRESH_MS = 10_000
+// the outages listed: the last 30 days, newest first, at most this many
+const OUTAGES = 'hours=720&limit=50'
+const CAUSE = { down: 'down', site: 'its site is down', unreachable: 'unreachable (uplink down)' }
 
 const hhmm = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false })
 const dayMonth = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' })
@@ -58,8 +61,8 @@ export function toColumns (buckets) {
 }
 
 export class DeviceDetail {
-  constructor ({ dialog, title, sub, stats, chartBox, note, closeButton }) {
-    Object.assign(this, { dialog, title, sub, stats, chartBox, note })
+  constructor ({ dialog, title, sub, stats, chartBox, note, closeButton, outages, outagesNote }) {
+    Object.assign(this, { dialog, title, sub, stats, chartBox, note, outages, outagesNote })
     this.device = null
     this.hours = 1
     this.chart = null
@@ -75,6 +78,11 @@ export class DeviceDetail {
   }
 
   open (device) {
+    // another device's outages are not shown while this one's load
+    if (this.device?.id !== device.id) {
+      this.outages.replaceChildren()
+      this.outagesNote.textContent = ''
+    }
     this.device = device
     this.title.textContent = device.hostname
     this.sub.textContent = device.hostname === device.ip ? `device ${device.id}` : `${device.ip} · device ${device.id}`
@@ -105,9 +113,10 @@ export class DeviceDetail {
     const bucket = BUCKET_S[hours]
     this.loadedAt = Date.now()
     this.dialog.setAttribute('aria-busy', 'true')
-    const [timeline, stats] = await Promise.allSettled([
+    const [timeline, stats, outages] = await Promise.allSettled([
       this.timeline(device.id, hours, bucket),
-      getJSON(`api/ping/statistics?device_id=${device.id}&hours=${hours}`)
+      getJSON(`api/ping/statistics?device_id=${device.id}&hours=${hours}`),
+      getJSON(`api/ping/outages?device_id=${device.id}&${OUTAGES}`)
     ])
     if (seq !== this.seq || this.device === null) return
     this.dialog.removeAttribute('aria-busy')
@@ -119,6 +128,42 @@ export class DeviceDetail {
       this.note.textContent = `History unavailable: ${timeline.reason.message}`
     }
     this.showStats(stats.status === 'fulfilled' ? stats.value.statistics : null)
+    if (outages.status === 'fulfilled') this.showOutages(outages.value.data)
+    else {
+      this.outages.replaceChildren()
+      this.outagesNote.textContent = outages.reason.status === 404 ? 'This server keeps no outage record.' : `Outages unavailable: ${outages.reason.message}`
+    }
+  }
+
+  /** One row per outage: start, end (or open), duration, cause, and whether maintenance overlapped it. */
+  showOutages (list) {
+    const time = (iso) => {
+      const t = document.createElement('time')
+      t.dateTime = iso
+      t.textContent = fullTime(iso)
+      return t
+    }
+    this.outages.replaceChildren(...list.map((o) => {
+      const tr = document.createElement('tr')
+      if (o.open) tr.dataset.open = ''
+      const td = (cls, content) => {
+        const c = document.createElement('td')
+        c.className = cls
+        c.append(content)
+        tr.append(c)
+        return c
+      }
+      td('start', time(o.start))
+      td('end', o.open ? 'open' : time(o.end))
+      // an open outage's duration is up to the answer's time (the answer is kept for up to a minute)
+      td('duration', `${duration(o.duration_s * 1000)}${o.open ? ' so far' : ''}`).dataset.s = String(o.duration_s)
+      td('cause', CAUSE[o.cause] ?? o.cause).dataset.cause = o.cause
+      td('maintenance', o.maintenance ? 'yes' : 'no')
+      return tr
+    }))
+    this.outagesNote.textContent = list.length === 0
+      ? 'No outages in the last 30 days.'
+      : list.length >= 50 ? 'The 50 newest.' : `${list.length} ${list.length === 1 ? 'outage' : 'outages'}.`
   }
 
   async timeline (id, hours, bucket) {

@@ -57,3 +57,8 @@ export function percent (v) {
 export function count (n) {
   return Number.isFinite(n) ? n.toLocaleString() : DASH
 }
+
+/** availability as the API gives it (3 decimals, "99.306 %"): the digits that an SLA is argued over */
+export function availability (v) {
+  return v === null || v === undefined || !Number.isFinite(v) ? DASH : `${v} %`
+}

@@ -1,7 +1,7 @@
 // The device table: sorted, filtered and virtualised. Only the rows in view exist in the DOM (a small
 // pool of row elements is reused while scrolling), so 10,000 devices cost no more than 30.
 import uPlot from './vendor/uplot/uPlot.esm.js'
-import { DASH, ago, duration, fullTime, ms, percent } from './format.js'
+import { DASH, ago, availability, duration, fullTime, ms, percent } from './format.js'
 import { lonePoints } from './isolated.js'
 
 const ROW_H = 46
@@ -20,8 +20,15 @@ const SORTS = {
   owner: { first: 1, value: (r) => r.owner },
   rt: { first: -1, value: (r) => r.rt },
   seen: { first: 1, value: (r) => r.seenAt ?? -Infinity },
-  loss: { first: -1, value: (r) => r.loss }
+  loss: { first: -1, value: (r) => r.loss },
+  // availability: the worst first
+  av24: { first: 1, value: (r) => r.av24 },
+  av7: { first: 1, value: (r) => r.av7 },
+  av30: { first: 1, value: (r) => r.av30 }
 }
+
+/** availability below an SLA-like line is shown in colour; the windows are long, so 99 % is already a lot down */
+const availLevel = (v) => v === null ? null : v < 95 ? 'low' : v < 99.9 ? 'some' : 'full'
 
 function compareBy (value, dir) {
   return (a, b) => {
@@ -195,7 +202,7 @@ export class DeviceTable {
     const badge = document.createElement('span')
     badge.className = 'badge'
     status.append(dot, statusText, since, badge)
-    el.cells = { status, statusText, since, badge, hostname: cell('hostname'), ip: cell('ip'), owner: cell('owner'), rt: cell('num rt'), seen: cell('seen'), loss: cell('num loss'), spark: cell('spark') }
+    el.cells = { status, statusText, since, badge, hostname: cell('hostname'), ip: cell('ip'), owner: cell('owner'), rt: cell('num rt'), seen: cell('seen'), loss: cell('num loss'), av24: cell('num avail av24'), av7: cell('num avail av7'), av30: cell('num avail av30'), spark: cell('spark') }
     el.spark = null
     el.sparkData = null
     this.spacer.append(el)
@@ -241,6 +248,10 @@ export class DeviceTable {
     setAttr(c.seen, 'title', r.lastSeen === null ? null : fullTime(r.lastSeen))
     setText(c.loss, percent(r.loss))
     setAttr(c.loss, 'data-level', r.loss === null ? null : r.loss >= 50 ? 'high' : r.loss > 0 ? 'some' : 'none')
+    for (const k of ['av24', 'av7', 'av30']) {
+      setText(c[k], availability(r[k]))
+      setAttr(c[k], 'data-level', availLevel(r[k]))
+    }
     this.fillSpark(el, r.spark)
   }
 

@@ -86,3 +86,44 @@ t.test('availability, outages and CSV from injected cycles; a restart keeps one 
   t.ok(d2.not_monitored_s <= expected && d2.not_monitored_s > expected - 61, `not monitored ${d2.not_monitored_s} ~ ${expected}`)
   t.equal((await get(app2, '/api/ping/availability?window=90d')).status, 400, 'a window longer than AVAILABILITY_DAYS')
 })
+
+t.test('the routes are kept by the response cache until the store changes, not per cycle; CSV is not kept', async (t) => {
+  const csvDir = tempDir(t, 'mpm-avail-cache-')
+  const { app } = await build(t, { CSV_OUTPUT_DIR: csvDir, PING_INTERVAL: '5', DOWN_AFTER_FAILURES: '3', UP_AFTER_SUCCESSES: '2' })
+  app.service.availability.start()
+  await app.service.availability.availability.rebuilt()
+  const now = Date.now()
+  feed(app, now - 10 * 60_000, now - 5 * 60_000, () => true)
+  await app.service.availability.availability.flush()
+  const ask = (url: string, etag?: string) => app.inject({ method: 'GET', url, headers: etag === undefined ? {} : { 'if-none-match': etag } })
+
+  for (const url of ['/api/ping/availability?window=24h', '/api/ping/outages?hours=1']) {
+    const first = await ask(url)
+    t.equal(first.statusCode, 200, url)
+    t.ok(first.headers.etag, `${url}: an ETag`)
+    t.equal(first.headers['cache-control'], 'no-cache')
+    const again = await ask(url, String(first.headers.etag))
+    t.equal(again.statusCode, 304, `${url}: unchanged, nothing sent again`)
+    t.equal(again.body, '')
+  }
+  const before = await ask('/api/ping/outages?hours=1')
+  t.equal(before.json().count, 0)
+  // device 2 stops answering: an outage begins, written at once (between flushes, with no monitor cycle counted)
+  feed(app, now - 5 * 60_000, now - 4 * 60_000, (id) => id === 1)
+  const after = await ask('/api/ping/outages?hours=1', String(before.headers.etag))
+  t.equal(after.statusCode, 200, 'the new outage is not hidden behind the cached answer')
+  t.match(after.json().data, [{ device_id: 2, open: true }])
+  const a1 = await ask('/api/ping/availability?window=24h')
+  await app.service.availability.availability.flush()
+  const a2 = await ask('/api/ping/availability?window=24h', String(a1.headers.etag))
+  t.equal(a2.statusCode, 200, 'a flush makes a new answer')
+  t.not(a2.json().data.find((e: any) => e.key === 2).down_s, a1.json().data.find((e: any) => e.key === 2).down_s)
+
+  for (let i = 0; i < 2; i++) {
+    const csv = await ask('/api/ping/availability?window=24h&format=csv')
+    t.equal(csv.statusCode, 200)
+    t.match(csv.headers['content-type'], /^text\/csv/, `CSV each time (${i + 1})`)
+    t.match(csv.headers['content-disposition'], /attachment/)
+    t.equal(csv.headers.etag, undefined, 'not kept by the cache')
+  }
+})
