@@ -53,6 +53,8 @@ export interface Availability {
   /** changes with each write shown to queryAsync (the route's cached bytes follow it) */
   version: () => number
   outages: (f: OutageFilter) => Outage[]
+  /** changes with each write of outages (begun or ended; between flushes): the outages route's cached bytes follow it */
+  outagesVersion: () => number
   /** the rebuild from CSV at start (and the group rows of an older store), for tests and benches */
   rebuilt: () => Promise<void>
   status: () => AvailabilityStatus
@@ -93,6 +95,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   let rebuilding = false
   let timer: NodeJS.Timeout | null = null
   let generation = 0
+  let outageWrites = 0
   const cache = new Map<string, AvailabilityAnswer>()
   const inFlight = new Map<string, Promise<AvailabilityAnswer>>()
   let pool: Piscina | null = null
@@ -188,6 +191,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     if (changed.length === 0) return
     try {
       storeOf().writeOutages(changed)
+      outageWrites++
     } catch (err) { fail(err, 'could not write outages') }
   }
 
@@ -313,6 +317,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     },
     version: () => generation,
     outages: (f) => storeOf().outages(f),
+    outagesVersion: () => outageWrites,
     rebuilt: async () => { await Promise.all([rebuild, backfill]) },
     status: () => ({ file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
     close: async () => {

@@ -36,7 +36,8 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const parts = app.service.availability
   const maxDays = app.config.AVAILABILITY_DAYS
 
-  app.get('/outages', { schema: outagesSchema(maxDays * 24), config: { cachePerCycle: true } }, async (request) => {
+  // kept per cycle and per write of outages (an outage begun or ended shows at once, flush or not)
+  app.get('/outages', { schema: outagesSchema(maxDays * 24), config: { cachePerCycle: true, cacheVersion: () => parts.availability.outagesVersion() } }, async (request) => {
     const q = request.query
     const now = parts.now()
     if (q.to !== undefined && q.from === undefined) throw new BadWindow('to needs from')
@@ -46,7 +47,7 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   // kept as bytes (and gzip/brotli) per cycle and per write of the store, like the other read routes;
-  // the CSV form is sent as a Buffer, which the cache leaves alone (it keeps JSON answers only)
+  // the CSV form too, with its own content type and file name (the cache keeps both)
   app.get('/availability', { schema: availabilitySchema(maxDays), config: { cachePerCycle: true, cacheVersion: () => parts.availability.version() } }, async (request, reply) => {
     const q = request.query
     const now = parts.now()
@@ -66,7 +67,7 @@ const availabilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const rows = answer.entries.map((e: AvailabilityEntry) => [e.key, ...AVAILABILITY_CSV_FIELDS.map((f) => e[f])])
       reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="availability-${q.group_by}.csv"`)
       // a text body, not the JSON answer the schema describes: sent as it is
-      return reply.send(Buffer.from(Papa.unparse({ fields: header, data: rows }, { newline: '\n' }) + '\n') as never)
+      return reply.send((Papa.unparse({ fields: header, data: rows }, { newline: '\n' }) + '\n') as never)
     }
     return { success: true as const, from: formatLocalIso(answer.from), to: formatLocalIso(answer.to), group_by: q.group_by, maintenance: q.maintenance, data: answer.entries, count: answer.entries.length }
   })
