@@ -285,7 +285,11 @@ export function createService (opts: ServiceOptions): Service {
         ordered: true,
         cycle: (cycle) => {
           const n = cluster.handover.adoptBefore(cycle.rows, deviceStates)
-          if (n > 0) log.info({ devices: n }, 'cluster: device states taken over from their previous owner')
+          if (n > 0) {
+            log.info({ devices: n }, 'cluster: device states taken over from their previous owner')
+            // taken over without a state change: the site watch reads the states again (rare: a hand-over)
+            sites.setDevices(inventory.devices())
+          }
         },
         inventory: (devices) => cluster.handover.retain(new Set(devices.map((d) => d.device_id)))
       } satisfies Stage]),
