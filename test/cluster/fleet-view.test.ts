@@ -23,11 +23,16 @@ const msg = (s: number, owner: string, id: number, at: number, state: DeviceStat
   }]
 })
 
-t.test('an unchanged fleet keeps its version; a newer result or another state changes it', async (t) => {
+/** a fleet view of the two devices, fed these messages */
+function fleetOf (...messages: ResultMessage[]): FleetView {
   const fleet = new FleetView(0, factsOf)
   fleet.setDevices(devices)
-  fleet.add(msg(1, 'a', 1, 1000, 'up'))
-  fleet.add(msg(1, 'a', 2, 1000, 'up'))
+  for (const m of messages) fleet.add(m)
+  return fleet
+}
+
+t.test('an unchanged fleet keeps its version; a newer result or another state changes it', async (t) => {
+  const fleet = fleetOf(msg(1, 'a', 1, 1000, 'up'), msg(1, 'a', 2, 1000, 'up'))
   const v = fleet.version
   const g = fleet.groupsVersion
   const status = fleet.status()
@@ -57,10 +62,7 @@ t.test('an unchanged fleet keeps its version; a newer result or another state ch
 })
 
 t.test('last_seen is the newest successful result, whatever order the results come in', async (t) => {
-  const fleet = new FleetView(0, factsOf)
-  fleet.setDevices(devices)
-  fleet.add(msg(3, 'b', 1, 3000, 'up'))
-  fleet.add(msg(4, 'b', 1, 4000, 'down'))
+  const fleet = fleetOf(msg(3, 'b', 1, 3000, 'up'), msg(4, 'b', 1, 4000, 'down'))
   const v = fleet.version
   fleet.add(msg(2, 'a', 1, 2000, 'up'))
   t.equal(fleet.status().devices.offline[0].last_seen, new Date(3000).toISOString(), 'a late older success does not move last_seen back')
@@ -72,11 +74,8 @@ t.test('last_seen is the newest successful result, whatever order the results co
 })
 
 t.test('fleet groups are made again only when the groups version changes', async (t) => {
-  const fleet = new FleetView(0, factsOf)
-  fleet.setDevices(devices)
+  const fleet = fleetOf(msg(1, 'a', 1, 1000, 'up'), msg(1, 'a', 2, 1000, 'up'))
   const groups = new FleetGroups(fleet, { minDown: 3, ratio: 0.8, uplinkTypeIds: new Set() }, () => NOT_IN_MAINTENANCE)
-  fleet.add(msg(1, 'a', 1, 1000, 'up'))
-  fleet.add(msg(1, 'a', 2, 1000, 'up'))
   const g = groups.groups('location')
   t.match(g, [{ id: 1, total: 2, up: 2, down: 0 }])
   fleet.add(msg(1, 'a', 2, 1000, 'up'))
