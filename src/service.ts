@@ -284,11 +284,11 @@ export function createService (opts: ServiceOptions): Service {
         name: 'cluster hand-over states',
         ordered: true,
         cycle: (cycle) => {
-          const n = cluster.handover.adoptBefore(cycle.rows, deviceStates)
-          if (n > 0) {
-            log.info({ devices: n }, 'cluster: device states taken over from their previous owner')
-            // taken over without a state change: the site watch reads the states again (rare: a hand-over)
-            sites.setDevices(inventory.devices())
+          const adopted = cluster.handover.adoptBefore(cycle.rows, deviceStates)
+          if (adopted.length > 0) {
+            log.info({ devices: adopted.length }, 'cluster: device states taken over from their previous owner')
+            // taken over without a state change: the site watch reads just these devices' states again
+            sites.refreshStates(adopted)
           }
         },
         inventory: (devices) => cluster.handover.retain(new Set(devices.map((d) => d.device_id)))

@@ -7,8 +7,9 @@ import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import pino from 'pino'
 import knexFactory, { type Knex } from 'knex'
-import type { FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { buildServer, REDACT } from '../src/build.js'
+import configPlugin from '../src/plugins/config.js'
 
 export type TestContext = { teardown: (fn: () => unknown) => void }
 
@@ -69,6 +70,15 @@ export async function build (t: TestContext, env: Record<string, string> = {}): 
   const app = await buildServer({ env: full, loggerInstance: pino({ level: 'debug', redact: REDACT }, logs.stream) as any })
   t.teardown(() => app.close())
   return { app, logs, csvDir, env: full }
+}
+
+/** The settings the config plugin makes of `env` alone (nothing else of the app is built). */
+export async function loadConfig (env: Record<string, string>): Promise<Pick<FastifyInstance, 'config' | 'settings'>> {
+  const app = Fastify({ logger: false })
+  await app.register(configPlugin, { env })
+  await app.ready()
+  await app.close()
+  return { config: app.config, settings: app.settings }
 }
 
 /** A fresh MariaDB database with the real `inventaris` table, reached through the Unix socket. */

@@ -16,7 +16,7 @@ export class FleetGroups {
   private readonly cache: GroupsCache
   private index = new GroupIndex([])
   private indexed: Device[] | null = null
-  private seenVersion = -1
+  private seenVersion = ''
 
   constructor (private readonly fleet: FleetView, settings: SiteSettings, maintenanceOf: (d: Device) => MaintenanceStatus) {
     this.watch = new SiteWatch({ settings, stateOf: (id) => fleet.stateOf(id), maintenanceOf })
@@ -27,8 +27,9 @@ export class FleetGroups {
   }
 
   groups (by: GroupBy): Group[] {
-    if (this.fleet.version !== this.seenVersion) {
-      this.seenVersion = this.fleet.version
+    const v = this.fleet.groupsVersion
+    if (v !== this.seenVersion) {
+      this.seenVersion = v
       const devices = this.fleet.allDevices()
       // setDevices reads every device's state afresh; a pass without changes then decides the uplinks
       this.watch.setDevices(devices)

@@ -15,7 +15,8 @@ export type FleetRow = LatestRow & { owner: string }
  */
 export class FleetView {
   private readonly latest = new Map<number, { row: ResultRow, at: number, owner: string, st: ResultMessage['r'][number]['st'] }>()
-  private readonly lastSeen = new Map<number, string>()
+  /** each device's latest successful result (epoch ms and its timestamp), whatever the order they came in */
+  private readonly lastSeen = new Map<number, { at: number, timestamp: string }>()
   private readonly received = new Map<number, Set<number>>()
   private evaluatedUpTo: number
   private readonly missed = new Map<number, number>()
@@ -23,8 +24,24 @@ export class FleetView {
   /** former owners of each device (owner → epoch ms of its last result), kept when the owner changes */
   private readonly formerOwners = new Map<number, Map<string, number>>()
   private devices: Device[] = []
-  /** changes on every result and inventory change (what the fleet's groups are computed from) */
+  /**
+   * Changes when what /latest and /status show changes: a newer result of a device, another owner, an
+   * inventory change. A message that brings nothing new (the stream's latest message per partition
+   * again after the consumer restarts, a result older than the one kept) leaves it, and so the answers
+   * cached under it.
+   */
   version = 0
+  /**
+   * What the fleet's groups are computed from: changes when a device's published state changes (or the
+   * inventory), and at most once per cycle besides (the newest slot seen), so that what the groups take
+   * from outside the states (maintenance) shows within a cycle, as in the local groups.
+   */
+  get groupsVersion (): string {
+    return `${this.statesVersion}|${this.newestSlot}`
+  }
+
+  private statesVersion = 0
+  private newestSlot = -1
   private prepared: { rows: FleetRow[], status: StatusData & { devices: { online: Array<OnlineDevice & { owner: string }>, offline: Array<OfflineDevice & { owner: string }> } } } | null = null
 
   /**
@@ -39,16 +56,32 @@ export class FleetView {
     let set = this.received.get(msg.s)
     if (set === undefined) this.received.set(msg.s, set = new Set())
     set.add(msg.p)
+    if (msg.s > this.newestSlot) this.newestSlot = msg.s
+    let shown = false
+    let states = false
     for (const r of msg.r) {
-      const prev = this.latest.get(r.row.device_id)
+      const id = r.row.device_id
+      const prev = this.latest.get(id)
       if (prev === undefined || prev.at <= r.at) {
-        if (prev !== undefined && prev.owner !== msg.o) this.formerOwner(r.row.device_id, prev.owner, prev.at)
-        this.latest.set(r.row.device_id, { row: r.row, at: r.at, owner: msg.o, st: r.st })
-      } else if (prev.owner !== msg.o) this.formerOwner(r.row.device_id, msg.o, r.at)
-      if (r.row.ping_success) this.lastSeen.set(r.row.device_id, r.row.timestamp)
+        if (prev !== undefined && prev.owner !== msg.o) this.formerOwner(id, prev.owner, prev.at)
+        // the same result again (same time, same owner) changes nothing shown
+        if (prev === undefined || prev.at < r.at || prev.owner !== msg.o) shown = true
+        if (prev === undefined || prev.st.state !== r.st.state) states = true
+        this.latest.set(id, { row: r.row, at: r.at, owner: msg.o, st: r.st })
+      } else if (prev.owner !== msg.o) this.formerOwner(id, msg.o, r.at)
+      if (r.row.ping_success) {
+        const seen = this.lastSeen.get(id)
+        if (seen === undefined || seen.at < r.at) {
+          this.lastSeen.set(id, { at: r.at, timestamp: r.row.timestamp })
+          shown = true
+        }
+      }
     }
-    this.prepared = null
-    this.version++
+    if (states) this.statesVersion++
+    if (shown) {
+      this.prepared = null
+      this.version++
+    }
   }
 
   private formerOwner (id: number, owner: string, at: number): void {
@@ -62,8 +95,10 @@ export class FleetView {
     const ids = new Set(devices.map((d) => d.device_id))
     for (const id of this.latest.keys()) if (!ids.has(id)) this.latest.delete(id)
     for (const id of this.formerOwners.keys()) if (!ids.has(id)) this.formerOwners.delete(id)
+    for (const id of this.lastSeen.keys()) if (!ids.has(id)) this.lastSeen.delete(id)
     this.prepared = null
     this.version++
+    this.statesVersion++
   }
 
   /** the monitored devices of the fleet (the whole inventory: every instance reads it) */
@@ -135,7 +170,7 @@ export class FleetView {
     for (const d of this.devices) {
       const l = this.latest.get(d.device_id)
       if (l === undefined) continue
-      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen: this.lastSeen.get(d.device_id) ?? null, ...l.st, ...(facts.get(d.device_id) as DeviceFacts), owner: l.owner }
+      const base = { device_id: d.device_id, ip_address: l.row.ip_address, hostname: l.row.hostname, last_seen: this.lastSeen.get(d.device_id)?.timestamp ?? null, ...l.st, ...(facts.get(d.device_id) as DeviceFacts), owner: l.owner }
       if (l.row.ping_success) online.push({ ...base, response_time_ms: l.row.response_time_ms })
       else offline.push({ ...base, error_message: l.row.error_message })
     }

@@ -48,18 +48,18 @@ export class HandoverStates {
   /**
    * Before a cycle's results reach the device states: each device whose latest verdict came from
    * another owner, after anything this instance knows of it and before this result, takes it over.
-   * Answers how many were taken over.
+   * Answers the ids of the devices taken over (their states changed without a state change event).
    */
-  adoptBefore (rows: ReadonlyArray<{ row: ResultRow, at: number }>, states: AdoptingStates): number {
-    let n = 0
+  adoptBefore (rows: ReadonlyArray<{ row: ResultRow, at: number }>, states: AdoptingStates): number[] {
+    const adopted: number[] = []
     for (const { row, at } of rows) {
       const k = this.known.get(row.device_id)
       if (k === undefined || k.state.at >= at) continue
       const local = states.lastResultAt(row.device_id)
       if (local !== null && local >= k.state.at) continue
-      if (states.adopt(row.device_id, row.ip_address, row.hostname, k.state)) n++
+      if (states.adopt(row.device_id, row.ip_address, row.hostname, k.state)) adopted.push(row.device_id)
     }
-    return n
+    return adopted
   }
 
   /** Drops the devices that left the inventory. */

@@ -119,6 +119,17 @@ export class SiteWatch {
     for (const id of this.unreachable) if (!byId.has(id)) this.unreachable.delete(id)
   }
 
+  /**
+   * Some devices' states changed without a state change (a cluster hand-over takes the previous
+   * owner's verdicts over): reads just theirs again, not every device's as setDevices does.
+   */
+  refreshStates (deviceIds: Iterable<number>): void {
+    for (const id of deviceIds) {
+      const i = this.indexOf.get(id)
+      if (i !== undefined) this.raw[i] = STATE_CODE[this.opts.stateOf(id) ?? 'unknown']
+    }
+  }
+
   device (deviceId: number): Device | undefined {
     return this.byId.get(deviceId)
   }

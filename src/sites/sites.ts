@@ -21,6 +21,8 @@ export interface Sites {
   onChanges: (events: StateEvent[], at: number) => SiteOutcome & { notices: Notice[] }
   /** the monitored devices changed */
   setDevices: (devices: Device[]) => void
+  /** these devices' states changed without a state change event (SiteWatch.refreshStates) */
+  refreshStates: (deviceIds: number[]) => void
   /** a cycle changed what the groups show */
   cycle: () => void
   /** the state shown of a device: 'unreachable' for a down device behind down uplinks */
@@ -87,6 +89,10 @@ export function createSites (opts: SitesOptions): Sites {
     setDevices: (d) => {
       watch.setDevices(d)
       index = new GroupIndex(watch.rawStates().devices)
+      invalidate()
+    },
+    refreshStates: (ids) => {
+      watch.refreshStates(ids)
       invalidate()
     },
     cycle: invalidate,

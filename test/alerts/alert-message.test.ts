@@ -1,22 +1,7 @@
 import t from 'tap'
 import { BATCH_EVENTS_MAX, buildNoticePayload, buildPayload, formatDuration, isAlertable, noticeText, planMessages } from '../../src/alerts/alert-message.js'
-import type { StateEvent } from '../../src/state/device-state.js'
+import { AT, ev } from './channel-fixtures.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
-
-const AT = new Date(2026, 10, 25, 17, 4, 5, 123).getTime()
-const ev = (id: number, from: StateEvent['from'], to: StateEvent['to'], over: Partial<StateEvent> = {}): StateEvent => ({
-  device_id: id,
-  ip_address: `10.0.0.${id}`,
-  hostname: `sw-${id}`,
-  from,
-  to,
-  at: AT,
-  reason: to === 'down' ? '3 failed pings in a row; last error: No response (timeout)' : '2 replies in a row',
-  consecutive_failures: to === 'down' ? 3 : 0,
-  last_error: 'No response (timeout)',
-  down_since: to === 'down' ? AT - 2000 : null,
-  ...over
-})
 
 t.test('which changes alert: all but a first state of up', async (t) => {
   t.equal(isAlertable(ev(1, 'unknown', 'up')), false)

@@ -1,16 +1,9 @@
 import t from 'tap'
-import Fastify from 'fastify'
-import config from '../../src/plugins/config.js'
 import { secretValues, SECRET_SETTINGS } from '../../src/config/secrets.js'
 import { natsConnectOptions } from '../../src/cluster/nats-connection.js'
+import { loadConfig } from '../helper.js'
 
-async function load (env: Record<string, string>) {
-  const app = Fastify({ logger: false })
-  await app.register(config, { env })
-  await app.ready()
-  await app.close()
-  return app.config
-}
+const load = async (env: Record<string, string>) => (await loadConfig(env)).config
 
 t.test('cluster mode settings: static by default, NATS servers validated, secrets redacted', async (t) => {
   const d = await load({})

@@ -1,18 +1,11 @@
 import t, { type Test } from 'tap'
-import Fastify from 'fastify'
-import config from '../../src/plugins/config.js'
 import type { Config } from '../../src/config/env-schema.js'
 import { ConfigError } from '../../src/config/load-config.js'
 import { schemaFor, toConfigError, validateConfig } from '../../src/config/validate-config.js'
 import { parseTrustProxy, readTrustProxy } from '../../src/config/trust-proxy.js'
+import { loadConfig } from '../helper.js'
 
-async function load (env: Record<string, string>) {
-  const app = Fastify({ logger: false })
-  await app.register(config, { env })
-  await app.ready()
-  await app.close()
-  return { config: app.config, settings: app.settings }
-}
+const load = loadConfig
 
 const defaults: Config = (await load({})).config
 const withSettings = (over: Partial<Config>): Config => ({ ...defaults, ...over })

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process'
 import t from 'tap'
-import { connect } from '@nats-io/transport-node'
-import { createMysqlInventory, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
-import { NATS_SERVER, spawnInstance, type Instance } from './nats-cluster.js'
+import { createMysqlInventory, tempDir, waitFor, NETNS_SKIP } from '../helper.js'
+import { clusterEnv, spawnInstance, startNatsServer, type Instance } from './nats-cluster.js'
 
 // The fleet-wide answers of cluster mode beyond /status and /latest, for real: a single nats-server
 // with JetStream on a port of its own, two service processes (dist/src/server.js) on one small
@@ -33,33 +31,14 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 
 t.test('cluster mode: groups and device history across the fleet', { skip: NETNS_SKIP }, async (t) => {
   const dir = tempDir(t, 'mpm-cluster-fleet-')
-  const nats = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(NATS_PORT), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] })
-  nats.stderr?.resume()
-  t.teardown(() => { nats.kill('SIGKILL') })
-  const natsUrl = `nats://127.0.0.1:${NATS_PORT}`
-  const probe = await waitFor(async () => { try { return await connect({ servers: natsUrl, timeout: 1000 }) } catch { return null } }, 20_000, 'nats-server listening')
-  await waitFor(async () => {
-    try { return (await probe.request('$JS.API.INFO', undefined, { timeout: 1000 })).json<any>().error === undefined } catch { return false }
-  }, 20_000, 'JetStream ready')
-  await probe.close()
-
+  const natsUrl = await startNatsServer(t, dir, NATS_PORT)
   const { database } = await createMysqlInventory(t, ROWS)
-  const env = {
-    DB_CONNECTION: 'mysql',
-    DB_SOCKET: MYSQL_SOCKET,
-    DB_DATABASE: database,
-    PING_INTERVAL: String(INTERVAL_S),
-    PING_TIMEOUT: '0.5',
+  const env = clusterEnv({ database, servers: natsUrl, intervalS: INTERVAL_S, leaseS: LEASE_S }, {
     DOWN_AFTER_FAILURES: '2',
-    LOG_LEVEL: 'info',
-    CLUSTER_MODE: 'nats',
-    NATS_SERVERS: natsUrl,
-    CLUSTER_LEASE: String(LEASE_S),
     CLUSTER_PARTITIONS: '64',
     CLUSTER_PREFIX: 'mpmfleet',
-    CLUSTER_PEER_TIMEOUT: String(PEER_TIMEOUT_S),
-    HISTORY_HOURS: '1'
-  }
+    CLUSTER_PEER_TIMEOUT: String(PEER_TIMEOUT_S)
+  })
   const dirs = new Map<string, string>()
   const bases = new Map<string, string>()
   const launch = async (id: string): Promise<Instance> => {

@@ -3,9 +3,9 @@ import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { partitionOf } from '../../src/cluster/partition.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
-import { createMysqlInventory, readCsvFiles, tempDir, waitFor, MYSQL_SOCKET, NETNS_SKIP } from '../helper.js'
+import { createMysqlInventory, readCsvFiles, tempDir, waitFor, NETNS_SKIP } from '../helper.js'
 import { expressions, exposedNames, metricNames, PROMETHEUS_NAMES } from './grafana-dashboard.js'
-import { observerConnection, natsUrls, spawnInstance, startNatsCluster, type Instance } from './nats-cluster.js'
+import { clusterEnv, observerConnection, natsUrls, spawnInstance, startNatsCluster, type Instance } from './nats-cluster.js'
 
 // Cluster mode for real: a 3-node nats-server JetStream cluster, service processes (dist/src/server.js)
 // on one MariaDB inventory of 3,000 devices (10 % silent: 127.66.0.0/16 is dropped in the test
@@ -105,20 +105,7 @@ t.test('cluster mode on a 3-node NATS JetStream cluster', { skip: NETNS_SKIP }, 
     }
   })().catch(() => {})
 
-  const env = {
-    DB_CONNECTION: 'mysql',
-    DB_SOCKET: MYSQL_SOCKET,
-    DB_DATABASE: database,
-    PING_INTERVAL: String(INTERVAL_S),
-    PING_TIMEOUT: '0.5',
-    LOG_LEVEL: 'info',
-    CLUSTER_MODE: 'nats',
-    NATS_SERVERS: natsUrls(),
-    CLUSTER_REPLICAS: '3',
-    CLUSTER_LEASE: String(LEASE_S),
-    CLUSTER_PARTITIONS: String(PARTITIONS),
-    HISTORY_HOURS: '1'
-  }
+  const env = clusterEnv({ database, servers: natsUrls(), intervalS: INTERVAL_S, leaseS: LEASE_S }, { CLUSTER_REPLICAS: '3', CLUSTER_PARTITIONS: String(PARTITIONS) })
   const instances = new Map<string, Instance & { base: string, dir: string }>()
   const launch = async (id: string): Promise<Instance & { base: string, dir: string }> => {
     const cwd = tempDir(t, `mpm-${id}-`)

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { SERVER_JS, waitFor, type TestContext } from '../helper.js'
+import { MYSQL_SOCKET, SERVER_JS, waitFor, type TestContext } from '../helper.js'
 
 // A real 3-node nats-server JetStream cluster (Debian's nats-server 2.9) on ports of its own: the
 // machine may run a server on 4222. Every process started here is killed in the teardown.
@@ -45,17 +45,53 @@ export async function startNatsCluster (t: TestContext, dir: string): Promise<Na
   })
   t.teardown(() => { for (const n of nodes) n.child?.kill('SIGKILL') })
   for (const n of nodes) n.start()
-  // JetStream is ready when the cluster has a meta leader: a stream can be created then
-  const nc = await waitFor(async () => { try { return await connect({ servers: natsUrls().split(','), timeout: 1000 }) } catch { return null } }, 20_000, 'nats-server listening')
-  await waitFor(async () => {
-    try {
-      const r = await nc.request('$JS.API.INFO', undefined, { timeout: 1000 })
-      const info = r.json<any>()
-      return info.error === undefined ? true : null
-    } catch { return null }
-  }, 30_000, 'JetStream meta leader')
-  await nc.close()
+  await waitForJetStream(natsUrls())
   return nodes
+}
+
+/** One nats-server with JetStream on `port` (store under `dir`), ready for streams; answers its URL. */
+export async function startNatsServer (t: TestContext, dir: string, port: number): Promise<string> {
+  const nats = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+  nats.stderr?.resume()
+  t.teardown(() => { nats.kill('SIGKILL') })
+  const url = `nats://127.0.0.1:${port}`
+  await waitForJetStream(url)
+  return url
+}
+
+/** Waits until the servers listen and JetStream has a meta leader: a stream can be created then. */
+async function waitForJetStream (servers: string): Promise<void> {
+  const nc = await waitFor(async () => { try { return await connect({ servers: servers.split(','), timeout: 1000 }) } catch { return null } }, 20_000, 'nats-server listening')
+  try {
+    await waitFor(async () => {
+      try {
+        const info = (await nc.request('$JS.API.INFO', undefined, { timeout: 1000 })).json<any>()
+        return info.error === undefined ? true : null
+      } catch { return null }
+    }, 30_000, 'JetStream meta leader')
+  } finally {
+    await nc.close()
+  }
+}
+
+/**
+ * The settings every cluster-mode instance of these tests runs with: the MariaDB inventory `database`,
+ * NATS at `servers`, short timeouts; `extra` adds or overrides (CSV_OUTPUT_DIR is per instance).
+ */
+export function clusterEnv (o: { database: string, servers: string, intervalS: number, leaseS: number }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DB_CONNECTION: 'mysql',
+    DB_SOCKET: MYSQL_SOCKET,
+    DB_DATABASE: o.database,
+    PING_INTERVAL: String(o.intervalS),
+    PING_TIMEOUT: '0.5',
+    LOG_LEVEL: 'info',
+    CLUSTER_MODE: 'nats',
+    NATS_SERVERS: o.servers,
+    CLUSTER_LEASE: String(o.leaseS),
+    HISTORY_HOURS: '1',
+    ...extra
+  }
 }
 
 export interface Instance {

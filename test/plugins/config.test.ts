@@ -1,18 +1,10 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Fastify from 'fastify'
-import config from '../../src/plugins/config.js'
 import { collectEnv } from '../../src/config/load-config.js'
-import { tempDir } from '../helper.js'
+import { loadConfig, tempDir } from '../helper.js'
 
-async function load (env: Record<string, string>) {
-  const app = Fastify({ logger: false })
-  await app.register(config, { env })
-  await app.ready()
-  await app.close()
-  return app.config
-}
+const load = async (env: Record<string, string>) => (await loadConfig(env)).config
 
 t.test('defaults are the documented ones', async (t) => {
   const c = await load({})

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
 import { NOT_IN_MAINTENANCE, type MaintenanceStatus } from '../../src/schemas/device-facts.js'
-import { computeGroups } from '../../src/sites/groups.js'
+import { computeGroups, STATE_CODE } from '../../src/sites/groups.js'
 import { SiteWatch } from '../../src/sites/site-watch.js'
 import type { DeviceState, StateEvent } from '../../src/state/device-state.js'
 
@@ -127,4 +127,20 @@ t.test('groups: worst first, counted by type and rack too', async (t) => {
   t.same(byType.map((x) => [x.id, x.total]), [[5, 6], [2, 1]])
   const byRack = computeGroups(devices, 'rack', (id) => states[id], () => NOT_IN_MAINTENANCE, { minDown: 3, ratio: 0.7 })
   t.same(byRack.map((x) => [x.name, x.total]).sort(), [['R1', 1], ['Tanpa rak', 6]])
+})
+
+t.test('refreshStates: states taken over without a change are read again for those devices only', async (t) => {
+  const devices = [dev(1, GEDUNG_A, SWITCH), ...range(2, 5).map((i) => dev(i, GEDUNG_A)), dev(9, GEDUNG_B)]
+  const s = setup(devices, { uplinks: [SWITCH.id] })
+  const codeOf = (id: number) => s.watch.rawStates().raw[devices.findIndex((d) => d.device_id === id)]
+  // a hand-over: the state machine holds devices 1-3 down now, and no state change said so
+  for (const id of [1, 2, 3, 9]) s.states.set(id, 'down')
+  t.equal(codeOf(2), STATE_CODE.up, 'control: without a refresh the watch still has the old state')
+  s.watch.refreshStates([1, 2, 3, 404])
+  t.same([1, 2, 3].map(codeOf), [STATE_CODE.down, STATE_CODE.down, STATE_CODE.down], 'the given devices are read again (an unknown id is passed over)')
+  t.equal(codeOf(9), STATE_CODE.up, 'a device not given is not read again')
+  // the next cycle's pass sees them: the uplink is down, so 2 and 3 are shown unreachable
+  s.watch.onChanges([], 2000)
+  t.equal(s.watch.shownState(2, 'down'), 'unreachable')
+  t.same([...s.watch.cutOff()], [GEDUNG_A.id])
 })
