@@ -3,6 +3,18 @@ export const FAIL = 0xFFFFFF
 /** the largest round-trip that can be kept, in hundredths of a millisecond (167 s) */
 export const RTT_MAX = FAIL - 1
 
+/** ip/hostname of a device's results from sequence number `fromSeq` on */
+export interface SeriesLabel { fromSeq: number, ip: string, hostname: string }
+
+/**
+ * Results a new ring holds before it first grows: 8 results are 64 bytes, which V8 keeps inside the
+ * typed array object on the JS heap (up to 64 bytes it does). A ring of 64 results (what it started with
+ * before) took an ArrayBuffer of its own: 512 bytes of data plus ~400 bytes of backing-store bookkeeping
+ * and the ArrayBuffer object, ~1.1 KB of RSS per device, measured, before a device had even its 9th
+ * result (50,000 devices: 55 MB at start, of the service's 250 MB). The rings grow by 4 from there.
+ */
+export const INITIAL_CAP = 8
+
 /**
  * One device's recent results in a ring: 8 bytes a result, side by side in one Uint32Array: the time
  * offset in ms from the store's base, then the round-trip time in hundredths of a millisecond (24 bits,
@@ -19,10 +31,15 @@ export class DeviceSeries {
   evicted = 0
   /** round-trip of the newest timed success ever pushed (hundredths), or -1: the jitter of the next one */
   lastOk = -1
-  /** ip/hostname by the sequence number from which they apply (changes are rare) */
-  readonly labels: Array<{ fromSeq: number, ip: string, hostname: string }> = []
+  /** ip/hostname of the newest results (null before the first push) */
+  private label: SeriesLabel | null = null
+  /**
+   * earlier labels that still apply to kept results, oldest first; null without any (changes are rare:
+   * no array per device for them, which cost ~170 bytes per device with its elements)
+   */
+  private older: SeriesLabel[] | null = null
 
-  constructor (private readonly maxCap: number, initialCap = 64) {
+  constructor (private readonly maxCap: number, initialCap = INITIAL_CAP) {
     this.d = new Uint32Array(Math.min(initialCap, maxCap) * 2)
   }
 
@@ -59,8 +76,11 @@ export class DeviceSeries {
   /** `rtt` in hundredths (at most RTT_MAX) or FAIL; `err` 0 to 255 */
   push (t: number, rtt: number, err: number, ip: string, hostname: string): void {
     const seq = this.evicted + this.len
-    const label = this.labels.at(-1)
-    if (label === undefined || label.ip !== ip || label.hostname !== hostname) this.labels.push({ fromSeq: seq, ip, hostname })
+    const label = this.label
+    if (label === null || label.ip !== ip || label.hostname !== hostname) {
+      if (label !== null) (this.older ??= []).push(label)
+      this.label = { fromSeq: seq, ip, hostname }
+    }
     if (this.len === this.cap) {
       if (this.cap < this.maxCap) this.grow()
       else this.evictFront(1)
@@ -91,16 +111,20 @@ export class DeviceSeries {
     return lo
   }
 
-  labelAt (i: number): { ip: string, hostname: string } {
+  /** the label of logical index i (the series must hold it) */
+  labelAt (i: number): SeriesLabel {
     const seq = this.evicted + i
+    const label = this.label as SeriesLabel
+    const older = this.older
+    if (seq >= label.fromSeq || older === null) return label
     let lo = 0
-    let hi = this.labels.length - 1
+    let hi = older.length - 1
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1
-      if (this.labels[mid].fromSeq <= seq) lo = mid
+      if (older[mid].fromSeq <= seq) lo = mid
       else hi = mid - 1
     }
-    return this.labels[lo]
+    return older[lo]
   }
 
   /** Shifts every stored time down by `delta` (the store moved its base forward). */
@@ -123,7 +147,11 @@ export class DeviceSeries {
     this.evicted += n
     if (this.len === 0) this.start = 0
     // labels that no longer apply to any kept result
-    while (this.labels.length > 1 && this.labels[1].fromSeq <= this.evicted) this.labels.shift()
+    const older = this.older
+    if (older !== null) {
+      while (older.length > 0 && (older.length > 1 ? older[1].fromSeq : (this.label as SeriesLabel).fromSeq) <= this.evicted) older.shift()
+      if (older.length === 0) this.older = null
+    }
   }
 
   private grow (): void {

@@ -35,6 +35,15 @@ const BROTLI_QUALITY = 5
  */
 const SYNC_BELOW = 16 * 1024
 
+/*
+ * The bytes of answers kept, codings included. The whole service should stay within 250 MB of RSS at
+ * 50,000 devices (issue 17), where a full /status answer is ~10 MB (190 KB at 1,000 devices, scaled;
+ * not measured at 50,000) and its codings a tenth of it: this holds
+ * the big answers of a cycle several times over. Entries of an older cycle count until their URL is
+ * asked again or the bound pushes them out; at 128 MB (before) the cache alone could take half the budget.
+ */
+const CACHE_MAX_BYTES = 32 * 1024 * 1024
+
 const gzipAsync = promisify(gzip)
 const brotliAsync = promisify(brotliCompress)
 
@@ -82,7 +91,7 @@ const size = (e: Entry) => e.identity.length + (Buffer.isBuffer(e.gzip) ? e.gzip
  * all of it. (@fastify/compress would compress each response again for every request.)
  */
 export default fp(async (app) => {
-  const cache = new LRUCache<string, Entry>({ maxSize: 128 * 1024 * 1024, sizeCalculation: size })
+  const cache = new LRUCache<string, Entry>({ maxSize: CACHE_MAX_BYTES, sizeCalculation: size })
   /*
    * What a cached answer was made from. Asked on every request: plain numbers, no status objects.
    * - cycles and inventory loads: the data of every route;

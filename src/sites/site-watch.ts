@@ -1,5 +1,6 @@
 import type { DeviceBrief, SiteNotice } from '../alerts/notice.js'
 import type { Device, NamedRef } from '../inventory/filter-inventory.js'
+import { DeviceIndex } from '../inventory/device-index.js'
 import type { MaintenanceStatus } from '../schemas/device-facts.js'
 import type { DeviceState, StateEvent } from '../state/device-state.js'
 import { STATE_CODE } from './groups.js'
@@ -60,14 +61,14 @@ const brief = (d: Device): DeviceBrief => ({ device_id: d.device_id, ip_address:
  */
 export class SiteWatch {
   private list: Device[] = []
-  private byId = new Map<number, Device>()
+  /** device id → index in `list` (no Map per device: see DeviceIndex) */
+  private index = new DeviceIndex([])
   private places: Place[] = []
   /** the place (index in `places`) of each device, -1 without a location */
   private placeOf = new Int32Array(0)
   private isUplink = new Uint8Array(0)
   /** the machine's state of each device (STATE_CODE), kept from the changes: no lookup per device per cycle */
   private raw = new Uint8Array(0)
-  private indexOf = new Map<number, number>()
   /** down locations by location id */
   private readonly down = new Map<number, DownSite>()
   /** devices shown `unreachable` now */
@@ -84,14 +85,11 @@ export class SiteWatch {
     const places: Place[] = []
     const placeOf = new Int32Array(devices.length)
     const isUplink = new Uint8Array(devices.length)
-    const byId = new Map<number, Device>()
-    const indexOf = new Map<number, number>()
+    const index = new DeviceIndex(devices)
     // the only full read of the states: at start, after the read-back and on inventory changes
     const raw = new Uint8Array(devices.length)
     for (let i = 0; i < devices.length; i++) {
       const d = devices[i]
-      byId.set(d.device_id, d)
-      indexOf.set(d.device_id, i)
       raw[i] = STATE_CODE[this.opts.stateOf(d.device_id) ?? 'unknown']
       const id = d.location.id
       if (id === null) {
@@ -109,14 +107,13 @@ export class SiteWatch {
       if (d.type.id !== null && uplinkTypes.has(d.type.id)) isUplink[i] = 1
     }
     this.list = devices
-    this.byId = byId
-    this.indexOf = indexOf
+    this.index = index
     this.raw = raw
     this.places = places
     this.placeOf = placeOf
     this.isUplink = isUplink
     for (const id of this.down.keys()) if (!placeIndex.has(id)) this.down.delete(id)
-    for (const id of this.unreachable) if (!byId.has(id)) this.unreachable.delete(id)
+    for (const id of this.unreachable) if (!index.has(id)) this.unreachable.delete(id)
   }
 
   /**
@@ -131,7 +128,8 @@ export class SiteWatch {
   }
 
   device (deviceId: number): Device | undefined {
-    return this.byId.get(deviceId)
+    const i = this.index.indexOf(deviceId)
+    return i === -1 ? undefined : this.list[i]
   }
 
   /** The devices (the list given to setDevices) and their machine states as STATE_CODE, by index. */
@@ -164,8 +162,8 @@ export class SiteWatch {
     const list = this.list
     const raw = this.raw
     for (const e of changes) {
-      const i = this.indexOf.get(e.device_id)
-      if (i !== undefined) raw[i] = STATE_CODE[e.to]
+      const i = this.index.indexOf(e.device_id)
+      if (i !== -1) raw[i] = STATE_CODE[e.to]
     }
     const placeOf = this.placeOf
     const isUplink = this.isUplink
@@ -228,7 +226,7 @@ export class SiteWatch {
         to: e.to === 'down' && unreachable.has(e.device_id) ? 'unreachable' as const : e.to
       }
       events.push(shown)
-      const loc = this.byId.get(e.device_id)?.location.id ?? null
+      const loc = this.device(e.device_id)?.location.id ?? null
       const siteCovered = loc !== null && (wasDown.has(loc) || this.down.has(loc))
       if (siteCovered) covered.push(shown)
       else if (shown.to !== 'unreachable' && shown.from !== 'unreachable') alert.push(shown)
@@ -246,7 +244,7 @@ export class SiteWatch {
       const e = this.synthetic(id, 'unreachable', 'down', 'an uplink of its location is up again; the device still does not answer', at)
       if (e === null) continue
       events.push(e)
-      const loc = this.byId.get(id)?.location.id ?? null
+      const loc = this.device(id)?.location.id ?? null
       if (loc === null || (!wasDown.has(loc) && !this.down.has(loc))) alert.push(e)
       else covered.push(e)
     }
@@ -268,7 +266,7 @@ export class SiteWatch {
   }
 
   private synthetic (id: number, from: DeviceState, to: DeviceState, reason: string, at: number): StateEvent | null {
-    const d = this.byId.get(id)
+    const d = this.device(id)
     if (d === undefined) return null
     return { device_id: id, ip_address: d.ip_address, hostname: d.hostname, from, to, at, reason, consecutive_failures: 0, last_error: null, down_since: null }
   }

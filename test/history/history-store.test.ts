@@ -1,6 +1,6 @@
 import t from 'tap'
 import { HistoryStore } from '../../src/history/history-store.js'
-import { DeviceSeries, FAIL, RTT_MAX } from '../../src/history/device-series.js'
+import { DeviceSeries, FAIL, INITIAL_CAP, RTT_MAX } from '../../src/history/device-series.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 import { CsvWriter } from '../../src/storage/csv-writer.js'
 import { readHistory } from '../../src/storage/history-reader.js'
@@ -161,4 +161,47 @@ t.test('a round-trip beyond what an entry holds is kept as the largest it holds'
   const x = r(1, T0, 200_000)
   store.add(x.row, x.at)
   t.equal(store.deviceRows(1, T0, T0, 10)[0].response_time_ms, RTT_MAX / 100)
+})
+
+t.test('device series: a new ring is small and grows by 4; the labels of kept results survive eviction, the others go', async (t) => {
+  const s = new DeviceSeries(40)
+  t.equal(s.cap, INITIAL_CAP)
+  t.equal(s.bytes(), INITIAL_CAP * 8, '64 bytes: V8 keeps them inside the typed array object')
+  // seq 0-2: a/x, 3-5: b/x, 6-8: b/y
+  for (let i = 0; i < 9; i++) s.push(i, i, 0, i < 3 ? 'a' : 'b', i < 6 ? 'x' : 'y')
+  t.equal(s.cap, INITIAL_CAP * 4, 'grown once, by 4')
+  t.same([0, 2, 3, 5, 6, 8].map((i) => s.labelAt(i)), [
+    { fromSeq: 0, ip: 'a', hostname: 'x' }, { fromSeq: 0, ip: 'a', hostname: 'x' },
+    { fromSeq: 3, ip: 'b', hostname: 'x' }, { fromSeq: 3, ip: 'b', hostname: 'x' },
+    { fromSeq: 6, ip: 'b', hostname: 'y' }, { fromSeq: 6, ip: 'b', hostname: 'y' }
+  ])
+  s.trimBefore(4) // seq 4.. kept: a/x no longer applies
+  t.same(s.labelAt(0), { fromSeq: 3, ip: 'b', hostname: 'x' })
+  t.same(s.labelAt(2), { fromSeq: 6, ip: 'b', hostname: 'y' })
+  s.trimBefore(7)
+  t.same([0, 1].map((i) => s.labelAt(i)), [{ fromSeq: 6, ip: 'b', hostname: 'y' }, { fromSeq: 6, ip: 'b', hostname: 'y' }], 'only the newest label left')
+  // back to an earlier label: a new one, not the old one reused
+  s.push(9, 1, 0, 'a', 'x')
+  t.same(s.labelAt(2), { fromSeq: 9, ip: 'a', hostname: 'x' })
+  t.same(s.labelAt(1), { fromSeq: 6, ip: 'b', hostname: 'y' })
+  // evict everything up to the newest label: the older ones go
+  s.trimBefore(9)
+  t.equal(s.len, 1)
+  t.same(s.labelAt(0), { fromSeq: 9, ip: 'a', hostname: 'x' })
+  // a full ring at maxCap overwrites the oldest, labels follow
+  const full = new DeviceSeries(4, 4)
+  for (let i = 0; i < 6; i++) full.push(i, i, 0, `ip${i}`, 'h')
+  t.equal(full.cap, 4)
+  t.same([0, 1, 2, 3].map((i) => full.labelAt(i).ip), ['ip2', 'ip3', 'ip4', 'ip5'])
+})
+
+t.test('store: a renamed device keeps each result with the name it had', async (t) => {
+  const store = new HistoryStore({ hours: 1, intervalSeconds: 5 })
+  for (let i = 0; i < 20; i++) {
+    const x = r(1, T0 + i * 5000, 1)
+    store.add({ ...x.row, hostname: i < 12 ? 'old' : 'new', ip_address: i < 5 ? '10.0.0.1' : '10.0.0.2' }, x.at)
+  }
+  const rows = store.deviceRows(1, T0, T0 + 100_000, 100).reverse()
+  t.equal(rows.length, 20)
+  t.same(rows.map((x) => `${x.ip_address}/${x.hostname}`), Array.from({ length: 20 }, (_, i) => `${i < 5 ? '10.0.0.1' : '10.0.0.2'}/${i < 12 ? 'old' : 'new'}`))
 })

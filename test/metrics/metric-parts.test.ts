@@ -70,3 +70,35 @@ t.test('the response time histogram', async (t) => {
   const check = await promtoolCheck(text)
   t.equal(check.code, 0, check.output)
 })
+
+t.test('per-device values are kept by device across an inventory change; a moved device starts again', async (t) => {
+  const g = new DeviceGauges('x_')
+  const loc = (id: number) => ({ id, name: `L${id}` })
+  const [a, b, c] = [makeDevice({ device_id: 1, ip_address: '10.0.0.1', hostname: 'h1', family: 4, location: loc(1) }), dev(2), dev(3)]
+  g.setDevices([a, b, c])
+  g.update([row(a, true, 2), row(b, true, 3), row(c, false)])
+  const before = g.render()
+  t.match(before, /x_device_up\{device_id="1",ip="10.0.0.1",hostname="h1",location_id="1",type_id=""\} 1\n/)
+  // a new device before the others (positions shift), device 1 moves to another location, 2 and 3 unchanged
+  const z = dev(0)
+  g.setDevices([z, { ...a, location: loc(7) }, b, c])
+  const text = g.render()
+  t.same(samples(text, 'x_device_up').map((s) => [s.labels.device_id, s.value]), [['2', 1], ['3', 0]], 'kept at their new positions; the moved one and the new one wait for a result')
+  t.same(samples(text, 'x_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]), [['2', 0.003]])
+  g.update([row(z, true, 1), row({ ...a, location: loc(7) }, true, 4)])
+  const after = g.render()
+  t.same(samples(after, 'x_device_up').map((s) => [s.labels.device_id, s.labels.location_id, s.value]), [['0', '', 1], ['1', '7', 1], ['2', '', 1], ['3', '', 0]], 'in the order of the device list')
+  t.same(samples(after, 'x_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]), [['0', 0.001], ['1', 0.004], ['2', 0.003]], 'a row without a time keeps none')
+  t.equal((await promtoolCheck(after)).code, 0)
+})
+
+t.test('label values are escaped in both families', async (t) => {
+  const g = new DeviceGauges('x_')
+  const d = dev(1, 'h.example', 'a"b\\c')
+  g.setDevices([d])
+  g.update([row(d, true, 1)])
+  const text = g.render()
+  t.match(text, /x_device_up\{device_id="1",ip="h.example",hostname="a\\"b\\\\c",location_id="",type_id=""\} 1\n/)
+  t.match(text, /x_device_response_time_seconds\{device_id="1",ip="h.example",hostname="a\\"b\\\\c",location_id="",type_id=""\} 0.001\n/)
+  t.same(samples(text, 'x_device_up').map((s) => s.labels.hostname), ['a"b\\c'])
+})
