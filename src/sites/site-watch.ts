@@ -122,8 +122,8 @@ export class SiteWatch {
    */
   refreshStates (deviceIds: Iterable<number>): void {
     for (const id of deviceIds) {
-      const i = this.indexOf.get(id)
-      if (i !== undefined) this.raw[i] = STATE_CODE[this.opts.stateOf(id) ?? 'unknown']
+      const i = this.index.indexOf(id)
+      if (i !== -1) this.raw[i] = STATE_CODE[this.opts.stateOf(id) ?? 'unknown']
     }
   }
 
