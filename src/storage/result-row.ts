@@ -45,10 +45,11 @@ function textField (s: string): string {
  * service's data, read back at start, and an escape would change the values (see README, CSV files).
  */
 export function formatCsvRows (rows: ResultRow[]): string {
+  // a success's error is '': no pattern test for it (most rows of most cycles)
   let out = ''
   for (const r of rows) {
     out += r.timestamp + ',' + String(r.device_id) + ',' + textField(r.ip_address) + ',' + textField(r.hostname) + ',' +
-      (r.ping_success ? 'true' : 'false') + ',' + (r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2)) + ',' + textField(r.error_message) + '\n'
+      (r.ping_success ? 'true' : 'false') + ',' + (r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2)) + ',' + (r.error_message === '' ? '' : textField(r.error_message)) + '\n'
   }
   return out
 }
