@@ -9,8 +9,8 @@
  * uses, makes sendmsg fail at once with EPERM instead: cheaper than a real dead device.)
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { availableParallelism, release, tmpdir } from 'node:os'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { availableParallelism, loadavg, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,8 @@ interface BenchConfig {
   profileDir?: string
   /** extra node flags for the service (experiments: --max-semi-space-size=..., --single-threaded-gc) */
   nodeFlags?: string[]
+  /** the service's entry point: this build's dist/src/server.js unless --baseline names another build */
+  server?: string
 }
 
 interface BenchResult {
@@ -55,6 +57,8 @@ interface BenchResult {
   cpu_s_per_cycle: number | null
   /** the service's CPU per cycle by thread (main, ping worker threads, other threads) and its child processes */
   cpu_split: Record<string, number> | null
+  /** the same by thread name (V8's GC helpers, libuv's pool, the ping workers ...), threads of one name summed */
+  cpu_threads: Record<string, number> | null
   peak_rss_mb: number | null
   peak_tree_rss_mb: number | null
   rows_written: number | null
@@ -72,7 +76,9 @@ const NFT_RULES = `table inet mpm_bench {
 }
 `
 
-function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, sitesOnly: boolean } {
+interface Args { configs: BenchConfig[], json: boolean, sitesOnly: boolean, baseline?: string, rounds: number }
+
+function parseArgs (argv: string[]): Args {
   const opts = new Map<string, string>()
   let json = false
   let sitesOnly = false
@@ -87,7 +93,7 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, si
     if (value === undefined) usage(1, `${a} needs a value`)
     opts.set(m[1], value)
   }
-  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch', 'profile', 'flags'].includes(k)) usage(1, `unknown option --${k}`)
+  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch', 'profile', 'flags', 'baseline', 'rounds'].includes(k)) usage(1, `unknown option --${k}`)
   const num = (k: string, d: number) => {
     const v = opts.get(k)
     if (v === undefined) return d
@@ -98,13 +104,18 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, si
   if (num('cycles', 10) < 2) usage(1, '--cycles must be at least 2 (the first one is not counted for CPU)')
   const base = { down: opts.has('down') ? Number(opts.get('down')) : 0.1, cycles: num('cycles', 10), timeoutS: num('timeout', 3), batch: num('batch', FPING_DEFAULT_BATCH), ...(opts.has('profile') ? { profileDir: opts.get('profile') } : {}), ...(opts.has('flags') ? { nodeFlags: (opts.get('flags') ?? '').split(' ').filter((f) => f !== '') } : {}) }
   if (!(base.down >= 0 && base.down < 1)) usage(1, '--down is a share between 0 and 1')
+  const ab = opts.has('baseline') ? { baseline: baselineServer(opts.get('baseline') ?? '') } : {}
+  const rounds = num('rounds', 3)
+  if (!Number.isInteger(rounds)) usage(1, '--rounds takes a whole number')
   const custom = ['devices', 'backend', 'interval', 'workers'].some((k) => opts.has(k))
+  if (opts.has('baseline') && !custom) usage(1, '--baseline needs --devices (and takes the fping backend)')
   if (!custom) {
     // the default comparison
     const w = num('workers', 200)
     return {
       json,
       sitesOnly,
+      rounds,
       configs: [
         { ...base, kind: 'ping', devices: 1000, intervalS: 5, workers: w },
         { ...base, kind: 'fping', devices: 1000, intervalS: 5, workers: 20 },
@@ -124,7 +135,15 @@ function parseArgs (argv: string[]): { configs: BenchConfig[], json: boolean, si
   for (const n of devices) {
     for (const kind of kinds) configs.push({ ...base, kind, devices: n, intervalS: num('interval', 5), workers: num('workers', 20) })
   }
-  return { json, sitesOnly, configs }
+  if (ab.baseline !== undefined && !configs.some((c) => c.kind !== 'bare')) usage(1, '--baseline compares service builds: --backend must name fping or ping')
+  return { json, sitesOnly, configs, rounds, ...ab }
+}
+
+/** --baseline DIR: a build's root (holding dist/src/server.js), or that file itself */
+function baselineServer (dir: string): string {
+  const file = dir.endsWith('.js') ? dir : join(dir, 'dist', 'src', 'server.js')
+  if (!existsSync(file)) usage(1, `--baseline: no ${file}`)
+  return file
 }
 
 function usage (code: number, problem?: string): never {
@@ -133,6 +152,8 @@ function usage (code: number, problem?: string): never {
                           [--timeout 3] [--interval 5] [--workers MAX_PING_WORKERS] [--batch FPING_BATCH_SIZE] [--json]
        npm run bench -- --sites      (only the site detection + groups figure; needs no root)
                           [--profile DIR (node --cpu-prof of the service's threads into DIR)] [--flags "NODE FLAGS" for the service]
+                          [--baseline DIR [--rounds 3]]: before/after; DIR is another build (/work/baseline), run in
+                          turns with this one and bare fping, --rounds times each; prints every run and the medians
 Without --devices/--backend/--interval/--workers: ping vs fping backend vs bare fping at 1,000 devices,
 then fping backend and bare fping at 10,000 (interval 5) and 50,000 (interval 10). Every run ends with
 the per-cycle main-thread cost of site detection + groups at 50,000 devices in 1,000 locations.
@@ -169,6 +190,7 @@ function emptyResult (c: BenchConfig, fleet: FleetDevice[]): BenchResult {
     cycles_with_misclassified: 0,
     cpu_s_per_cycle: null,
     cpu_split: null,
+    cpu_threads: null,
     peak_rss_mb: null,
     peak_tree_rss_mb: null,
     rows_written: null,
@@ -203,7 +225,7 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
     }
     // cwd: the temporary directory, so that no developer .env is read
     const prof = c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]
-    const child = spawn(process.execPath, [...(c.nodeFlags ?? []), ...prof, SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...(c.nodeFlags ?? []), ...prof, c.server ?? SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
     const pid = child.pid ?? 0
     const sampler = new TreeRssSampler(pid)
     const durations: number[] = []
@@ -244,10 +266,14 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
           // ping worker threads name themselves mpm-ping (workers/ping-worker.ts); the rest: libuv's
           // pool (zlib, fs), V8's GC helpers, the history reader
           const split: Record<string, number> = { main: 0, 'ping threads': 0, 'other threads': 0 }
+          const byName: Record<string, number> = {}
           for (const [name, s] of threads) {
             const key = name === 'main' ? 'main' : name === 'mpm-ping' ? 'ping threads' : 'other threads'
-            split[key] += (s - (threadsStart.get(name) ?? 0)) / n
+            const d = (s - (threadsStart.get(name) ?? 0)) / n
+            split[key] += d
+            byName[name] = d
           }
+          r.cpu_threads = byName
           split['child processes'] = (cpu.children - childrenStart) / n
           r.cpu_split = split
         }
@@ -346,6 +372,75 @@ async function runBare (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchResu
   return r
 }
 
+type Side = 'bare' | 'before' | 'after'
+interface AbRun { round: number, side: Side, load: [number, number], result: BenchResult }
+interface AbSummary { devices: number, runs: AbRun[], medians: Record<string, number | null> }
+
+/**
+ * Before/after in one run: the baseline build, this build and bare fping in turns, `rounds` times,
+ * the order rotated each round so that none of them always runs first or after the same neighbour.
+ * The ratio is taken per round (each service build against the bare fping of its round) and then
+ * the median of those: bare fping's own CPU swings with the machine's load, and a ratio against a
+ * bare figure from another moment mixes that swing into it.
+ */
+async function runAlternated (configs: BenchConfig[], baseline: string, rounds: number): Promise<{ baseline: string, rounds: number, summaries: AbSummary[] }> {
+  const summaries: AbSummary[] = []
+  for (const n of [...new Set(configs.map((c) => c.devices))]) {
+    const service = configs.find((c) => c.devices === n && c.kind !== 'bare')
+    if (service === undefined) continue
+    const bare: BenchConfig = { ...service, kind: 'bare' }
+    const sides: Array<[Side, BenchConfig]> = [['bare', bare], ['before', { ...service, server: baseline }], ['after', service]]
+    const fleet = makeFleet(n, service.down)
+    const runs: AbRun[] = []
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < sides.length; k++) {
+        const [side, c] = sides[(k + round) % sides.length]
+        process.stderr.write(`bench: round ${round + 1}/${rounds}, ${side}: ${label(c)}, ${n} devices, ${c.cycles} cycles ...\n`)
+        const load0 = loadavg()[0]
+        const r = c.kind === 'bare' ? await runBare(c, fleet) : await runService(c, fleet)
+        for (const p of r.problems) process.stderr.write(`bench:   problem: ${p}\n`)
+        runs.push({ round, side, load: [load0, loadavg()[0]], result: r })
+      }
+    }
+    const of = (side: Side, pick: (r: BenchResult) => number | null | undefined) => median(runs.filter((x) => x.side === side).map((x) => pick(x.result)).filter((v): v is number => typeof v === 'number'))
+    const ratio = (side: Side) => median([...Array(rounds).keys()].map((round) => {
+      const cpu = (s: Side) => runs.find((x) => x.round === round && x.side === s)?.result.cpu_s_per_cycle ?? null
+      const a = cpu(side)
+      const b = cpu('bare')
+      return a === null || b === null || b === 0 ? null : a / b
+    }).filter((v): v is number => v !== null))
+    const medians: Record<string, number | null> = { 'bare CPU s': of('bare', (r) => r.cpu_s_per_cycle) }
+    for (const side of ['before', 'after'] as const) {
+      medians[`${side} CPU s`] = of(side, (r) => r.cpu_s_per_cycle)
+      medians[`${side} ratio`] = ratio(side)
+      for (const k of ['main', 'ping threads', 'other threads', 'child processes']) medians[`${side} ${k}`] = of(side, (r) => r.cpu_split?.[k])
+      medians[`${side} cycle max s`] = of(side, (r) => r.duration_max_s)
+      medians[`${side} peak RSS MB`] = of(side, (r) => r.peak_rss_mb)
+    }
+    summaries.push({ devices: n, runs, medians })
+  }
+  return { baseline, rounds, summaries }
+}
+
+function formatAlternated (ab: { baseline: string, rounds: number, summaries: AbSummary[] }): string {
+  const out = [`before: ${ab.baseline}; after: ${SERVER}; ${ab.rounds} rounds, order rotated each round; load: 1-minute average at the start and end of each run`]
+  for (const s of ab.summaries) {
+    out.push('', `${s.devices} devices:`, '| round | side | load | CPU s/cycle | main | ping threads | other threads | child processes | cycle max s | overruns | misclassified | peak RSS MB |', '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for (const x of s.runs) {
+      const r = x.result
+      const split = (k: string) => fmt(r.cpu_split?.[k] ?? null, 3)
+      out.push(`| ${x.round + 1} | ${x.side} | ${x.load[0].toFixed(1)}–${x.load[1].toFixed(1)} | ${fmt(r.cpu_s_per_cycle, 3)} | ${split('main')} | ${split('ping threads')} | ${split('other threads')} | ${x.side === 'bare' ? fmt(r.cpu_s_per_cycle, 3) : split('child processes')} | ${fmt(r.duration_max_s)} | ${r.overruns} | ${r.misclassified} (${r.cycles_with_misclassified} cycles) | ${fmt(r.peak_rss_mb, 0)} |`)
+    }
+    for (const side of ['before', 'after'] as const) {
+      const names = new Set(s.runs.flatMap((x) => x.side === side ? Object.keys(x.result.cpu_threads ?? {}) : []))
+      const per = [...names].map((name) => [name, median(s.runs.filter((x) => x.side === side).map((x) => x.result.cpu_threads?.[name] ?? 0)) ?? 0] as const)
+      out.push(`${side}, CPU s per cycle by thread name (medians): ` + per.filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '))
+    }
+    out.push('medians: ' + Object.entries(s.medians).map(([k, v]) => `${k} ${v === null ? '-' : v.toFixed(/ratio/.test(k) ? 2 : 3)}`).join(', '))
+  }
+  return out.join('\n')
+}
+
 function fmt (v: number | null, digits = 2): string {
   return v === null ? '-' : v.toFixed(digits)
 }
@@ -374,7 +469,7 @@ function table (results: BenchResult[]): string {
 }
 
 async function main (): Promise<void> {
-  const { configs, json, sitesOnly } = parseArgs(process.argv.slice(2))
+  const { configs, json, sitesOnly, baseline, rounds } = parseArgs(process.argv.slice(2))
   if (sitesOnly) {
     const r = benchSites()
     process.stdout.write(json ? JSON.stringify({ sites: r }, null, 2) + '\n' : formatSitesBench(r) + '\n')
@@ -394,6 +489,11 @@ async function main (): Promise<void> {
   const fpingVersion = spawnSync('fping', ['-v'], { encoding: 'utf8' }).stdout.trim()
   const about = `node ${process.version}, ${availableParallelism()} CPUs, Linux ${release()}, ${fpingVersion || 'fping not found'}`
   process.stderr.write(`bench: ${about}\n`)
+  if (baseline !== undefined) {
+    const ab = await runAlternated(configs, baseline, rounds)
+    process.stdout.write(json ? JSON.stringify({ about, ...ab }, null, 2) + '\n' : `${about}\n${formatAlternated(ab)}\n`)
+    return
+  }
   const results: BenchResult[] = []
   for (const c of configs) {
     const fleet = makeFleet(c.devices, c.down)

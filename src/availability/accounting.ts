@@ -75,7 +75,17 @@ interface Track {
   cat: Category | null
   pending: Pending[]
   outage: Outage | null
+  /**
+   * The rollup row this device's last result went to, its hour and the generation of `hours` it
+   * belongs to: nearly every result goes to the same row as the one before, and two map lookups
+   * (hour, then device) per result were a third of this stage's time at 10,000 devices
+   */
+  acc: Rollup | null
+  accHour: number
+  accGen: number
 }
+
+const newTrack = (cat: Category | null, outage: Outage | null): Track => ({ cat, pending: [], outage, acc: null, accHour: NaN, accGen: -1 })
 
 /** a streak longer than this without a verdict is taken as the current category (bounds memory) */
 const PENDING_MAX = 10_000
@@ -104,6 +114,8 @@ export class Accounting {
   private readonly tracks = new Map<number, Track>()
   private hours = new Map<number, Map<number, Rollup>>()
   private changed = new Set<Outage>()
+  /** bumped when `hours` is handed out and replaced: a track's cached rollup row is then stale */
+  private gen = 0
   private readonly maintenanceOf: (id: number) => boolean
   private readonly causeOf: (id: number, c: Category, at: number) => Cause
 
@@ -114,23 +126,27 @@ export class Accounting {
 
   /** Outages still open from before a restart: they go on, not a second one. */
   resume (open: Outage[]): void {
-    for (const o of open) this.tracks.set(o.device_id, { cat: o.cause === 'unreachable' ? 'unreachable' : 'down', pending: [], outage: { ...o } })
+    for (const o of open) this.tracks.set(o.device_id, newTrack(o.cause === 'unreachable' ? 'unreachable' : 'down', { ...o }))
   }
 
   /** One result, after the state tracker has seen it. */
   add (r: AccountingResult): void {
-    const id = r.device_id
+    this.addResult(r.device_id, r.at, r.success, r.rtt_ms)
+  }
+
+  /** The same as add, without a result object (the live path: one call per result, 10,000s per cycle). */
+  addResult (id: number, at: number, success: boolean, rttMs: number | null): void {
     let t = this.tracks.get(id)
     if (t === undefined) {
-      t = { cat: null, pending: [], outage: null }
+      t = newTrack(null, null)
       this.tracks.set(id, t)
     }
     const maint = this.maintenanceOf(id)
-    const acc = this.rollup(r.at, id)
+    const acc = this.rollupOf(t, at, id)
     acc.sent++
-    if (r.success) {
+    if (success) {
       acc.answered++
-      const ms = r.rtt_ms ?? 0
+      const ms = rttMs ?? 0
       acc.rtt_sum += ms
       if (ms < acc.rtt_min) acc.rtt_min = ms
       if (ms > acc.rtt_max) acc.rtt_max = ms
@@ -139,24 +155,24 @@ export class Accounting {
     const view = this.deps.stateOf(id)
     const next = categoryOf(view)
     if (next !== null && next !== t.cat) {
-      const first = t.pending.length > 0 ? t.pending[0].at : r.at
+      const first = t.pending.length > 0 ? t.pending[0].at : at
       if (t.outage !== null) this.endOutage(t, first)
       if (next !== 'up') {
         const start = next === 'down' && view?.down_since != null && t.cat !== 'unreachable' ? Math.min(view.down_since, first) : first
-        t.outage = { device_id: id, start, end: null, cause: this.causeOf(id, next, r.at), maintenance: false, ...this.deps.refsOf(id) }
+        t.outage = { device_id: id, start, end: null, cause: this.causeOf(id, next, at), maintenance: false, ...this.deps.refsOf(id) }
       }
       t.cat = next
       this.settle(t, id)
-      this.count(t, id, r.at, maint)
+      this.count(t, id, at, maint)
       if (t.outage !== null) this.changed.add(t.outage)
       return
     }
-    const consistent = t.cat !== null && (r.success ? t.cat === 'up' : t.cat !== 'up')
+    const consistent = t.cat !== null && (success ? t.cat === 'up' : t.cat !== 'up')
     if (consistent || t.pending.length >= PENDING_MAX) {
       this.settle(t, id)
-      this.count(t, id, r.at, maint, acc)
+      this.count(t, id, at, maint, acc)
     } else {
-      t.pending.push({ at: r.at, maint })
+      t.pending.push({ at, maint })
     }
   }
 
@@ -172,6 +188,7 @@ export class Accounting {
     const out: Rollup[] = []
     for (const m of this.hours.values()) for (const r of m.values()) out.push(r)
     this.hours = new Map()
+    this.gen++
     return out
   }
 
@@ -210,7 +227,7 @@ export class Accounting {
   }
 
   private count (t: Track, id: number, at: number, maint: boolean, rollup?: Rollup): void {
-    const acc = rollup ?? this.rollup(at, id)
+    const acc = rollup ?? this.rollupOf(t, at, id)
     const s = this.deps.intervalS
     if (t.outage !== null && maint && !t.outage.maintenance) {
       t.outage.maintenance = true
@@ -222,8 +239,18 @@ export class Accounting {
     else acc.down_s += s
   }
 
-  private rollup (at: number, id: number): Rollup {
+  /** the device's rollup row of the hour of `at`, through the track's cache */
+  private rollupOf (t: Track, at: number, id: number): Rollup {
     const hour = Math.floor(at / HOUR_MS) * HOUR_MS
+    if (t.acc !== null && t.accHour === hour && t.accGen === this.gen) return t.acc
+    const r = this.rollup(hour, id)
+    t.acc = r
+    t.accHour = hour
+    t.accGen = this.gen
+    return r
+  }
+
+  private rollup (hour: number, id: number): Rollup {
     let m = this.hours.get(hour)
     if (m === undefined) {
       m = new Map()

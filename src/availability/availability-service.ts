@@ -247,7 +247,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     ordered: true,
     cycle: (cycle) => {
       for (const { row, at } of cycle.rows) {
-        acc.add({ device_id: row.device_id, at, success: row.ping_success, rtt_ms: row.response_time_ms })
+        acc.addResult(row.device_id, at, row.ping_success, row.response_time_ms)
         if (at > lastAt) lastAt = at
       }
       if (flushing === null) writeOutages()

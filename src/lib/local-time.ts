@@ -4,9 +4,15 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0')
 let cachedSecond = NaN
 let cachedHead = ''
 let cachedZone = ''
+// and arrive in bursts (fping answers thousands of loopback or LAN devices within a few ms, in the
+// order they were sent, which is the order the cycle formats them in): the last string is kept too
+let cachedMs = NaN
+let cachedIso = ''
+const MILLIS = Array.from({ length: 1000 }, (_, i) => pad(i, 3))
 
 /** ISO 8601 in local time with milliseconds and the UTC offset, e.g. 2026-11-25T17:04:05.123+07:00 */
 export function formatLocalIso (ms: number): string {
+  if (ms === cachedMs) return cachedIso
   const second = Math.floor(ms / 1000)
   if (second !== cachedSecond) {
     const full = formatLocalIsoUncached(second * 1000)
@@ -14,7 +20,12 @@ export function formatLocalIso (ms: number): string {
     cachedHead = full.slice(0, 20)
     cachedZone = full.slice(23)
   }
-  return cachedHead + pad(ms - second * 1000, 3) + cachedZone
+  const millis = ms - second * 1000
+  // a whole number of ms in 0..999 from the table; anything else (fractions) as before
+  const iso = cachedHead + (MILLIS[millis] ?? pad(millis, 3)) + cachedZone
+  cachedMs = ms
+  cachedIso = iso
+  return iso
 }
 
 function formatLocalIsoUncached (ms: number): string {

@@ -23,23 +23,22 @@ export function targetKey (device: Device): string {
  * of the pinging machinery itself becomes a failed row with the reason, never a missing one.
  */
 export async function runCycle (devices: Device[], pingMany: PingMany, now: () => number = Date.now): Promise<CycleResult> {
-  const targets = new Map<string, PingTarget>()
-  for (const d of devices) {
-    const key = targetKey(d)
-    if (!targets.has(key)) targets.set(key, { target: key, family: d.family })
-  }
+  const plan = planOf(devices)
   let outcomes: Map<string, TargetOutcome>
   let failure = ''
   try {
-    outcomes = await pingMany([...targets.values()])
+    // a copy: the plan is kept for the next cycle, whatever the pinger does with its argument
+    outcomes = await pingMany(plan.targets.slice())
   } catch (err: any) {
     outcomes = new Map()
     failure = `Ping worker failed: ${String(err?.message ?? err).slice(0, 200)}`
   }
   const rows: CycleResult['rows'] = []
   let up = 0
-  for (const d of devices) {
-    const o = outcomes.get(targetKey(d))
+  const keys = plan.keys
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i]
+    const o = outcomes.get(keys[i])
     const at = o?.at ?? now()
     const success = o?.success === true
     if (success) up++
@@ -56,5 +55,49 @@ export async function runCycle (devices: Device[], pingMany: PingMany, now: () =
       }
     })
   }
-  return { rows, up, down: devices.length - up, targets: targets.size }
+  return { rows, up, down: devices.length - up, targets: plan.targets.length }
+}
+
+/** What a device list is pinged as: each device's target key, and the distinct targets in first-seen order. */
+interface Plan {
+  /** the devices, addresses and families the plan was made from (checked each cycle) */
+  devices: Device[]
+  ips: string[]
+  families: Array<4 | 6 | 0>
+  keys: string[]
+  targets: PingTarget[]
+}
+
+// The monitor pings the same device list (the same array) every cycle until the inventory changes:
+// its keys and distinct targets are worked out once for it, not per cycle (a Map of 10,000 targets
+// and 10,000 objects each cycle). The check below is one pass of identity comparisons, so a list
+// changed in place, or a device whose address changed, gets a new plan.
+const plans = new WeakMap<Device[], Plan>()
+
+function planOf (devices: Device[]): Plan {
+  const cached = plans.get(devices)
+  if (cached !== undefined && samePlan(cached, devices)) return cached
+  const plan: Plan = { devices: devices.slice(), ips: [], families: [], keys: [], targets: [] }
+  const seen = new Set<string>()
+  for (const d of devices) {
+    const key = targetKey(d)
+    plan.ips.push(d.ip_address)
+    plan.families.push(d.family)
+    plan.keys.push(key)
+    if (!seen.has(key)) {
+      seen.add(key)
+      plan.targets.push({ target: key, family: d.family })
+    }
+  }
+  plans.set(devices, plan)
+  return plan
+}
+
+function samePlan (p: Plan, devices: Device[]): boolean {
+  if (p.devices.length !== devices.length) return false
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i]
+    if (d !== p.devices[i] || d.ip_address !== p.ips[i] || d.family !== p.families[i]) return false
+  }
+  return true
 }

@@ -249,8 +249,15 @@ export class CsvWriter<T = ResultRow> {
 
 /** The rows with those of each local date together (older dates first), each date's rows in their order. */
 function groupByDate<T> (rows: Array<Pending<T>>): Array<Pending<T>> {
+  // the common case (every row of one date, or dates in order) without an array of keys per flush
+  let inOrder = true
+  for (let i = 1, prev = rows.length > 0 ? localDateKey(rows[0].at) : ''; i < rows.length && inOrder; i++) {
+    const k = localDateKey(rows[i].at)
+    inOrder = k >= prev
+    prev = k
+  }
+  if (inOrder) return rows
   const keys = rows.map((r) => localDateKey(r.at))
-  if (keys.every((k, i) => i === 0 || k >= keys[i - 1])) return rows
   const order = keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b)
   return order.map((i) => rows[i])
 }
@@ -261,10 +268,11 @@ async function appendAtomically (path: string, header: string, lines: string): P
   let size = 0
   try {
     size = (await fh.stat()).size
-    const text = (size === 0 ? header : '') + lines
-    const { bytesWritten } = await fh.write(text)
+    // encoded once: writing the string encodes it, and measuring it for the check below was a second pass over every byte
+    const bytes = Buffer.from((size === 0 ? header : '') + lines)
+    const { bytesWritten } = await fh.write(bytes)
     // a short write (disk full) would leave half a row: undo it like any other failure
-    if (bytesWritten !== Buffer.byteLength(text)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' })
+    if (bytesWritten !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' })
     return size + bytesWritten
   } catch (err) {
     await fh.truncate(size).catch(() => {})

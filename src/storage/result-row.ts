@@ -24,7 +24,7 @@ const NEEDS_QUOTES = /[",\r\n\ufeff]|^ | $/
 const QUOTE = /"/g
 
 /** One field as papaparse's unparse writes it (test/storage/result-row.test.ts holds them to it). */
-function field (s: string): string {
+export function csvField (s: string): string {
   return NEEDS_QUOTES.test(s) ? '"' + s.replace(QUOTE, '""') + '"' : s
 }
 
@@ -32,9 +32,11 @@ function field (s: string): string {
 // eslint-disable-next-line no-control-regex
 const PLAIN = /[\u0000-\u001f\u007f",\ufeff]|^ | $/
 
-function textField (s: string): string {
-  return PLAIN.test(s) ? field(clean(s)) : s
+/** A text field cleaned of control characters, then as papaparse's unparse writes it. */
+export function csvTextField (s: string): string {
+  return PLAIN.test(s) ? csvField(clean(s)) : s
 }
+const textField = csvTextField
 
 /**
  * CSV lines (each ending in \n) for rows, quoted exactly as papaparse's unparse quotes them (the
@@ -45,10 +47,11 @@ function textField (s: string): string {
  * service's data, read back at start, and an escape would change the values (see README, CSV files).
  */
 export function formatCsvRows (rows: ResultRow[]): string {
+  // a success's error is '': no pattern test for it (most rows of most cycles)
   let out = ''
   for (const r of rows) {
     out += r.timestamp + ',' + String(r.device_id) + ',' + textField(r.ip_address) + ',' + textField(r.hostname) + ',' +
-      (r.ping_success ? 'true' : 'false') + ',' + (r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2)) + ',' + textField(r.error_message) + '\n'
+      (r.ping_success ? 'true' : 'false') + ',' + (r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2)) + ',' + (r.error_message === '' ? '' : textField(r.error_message)) + '\n'
   }
   return out
 }

@@ -173,3 +173,33 @@ t.test('unreachable time is reported apart and left out of the availability', as
   t.equal(e.outages, 0, 'the uplink\'s outage is what counts')
   t.match(store.outages({ fromMs: T0, toMs: T0 + 3 * H, limit: 5 }), [{ cause: 'unreachable', start: T0 + H, end: T0 + 2 * H }])
 })
+
+t.test('rollup rows taken in the middle of an hour, and results across an hour edge, count each result once in its own hour', async (t) => {
+  // the accounting keeps each device's current rollup row at hand: taking the rows (a flush) and a
+  // new hour must each start a new row, and a failure streak begun before the edge and settled
+  // after it must go to the rows of the hours its results fell in
+  const sim = new Sim()
+  const edge = T0 + H
+  sim.run(1, T0, edge - 10_000, () => true)
+  sim.run(2, T0, edge - 10_000, () => true)
+  const first = sim.acc.takeRollups()
+  t.same(first.map((r) => [r.device_id, r.hour, r.sent, r.up_s]), [[1, T0, 718, 3590], [2, T0, 718, 3590]])
+  // device 1: two failures before the edge, one after (down at the third: all three count as down,
+  // in their hours); device 2: up on
+  sim.result(1, edge - 10_000, false)
+  sim.result(2, edge - 10_000, true)
+  sim.result(1, edge - 5000, false)
+  sim.result(2, edge - 5000, true)
+  sim.result(1, edge, false)
+  sim.result(2, edge, true)
+  const rows = sim.acc.takeRollups().map((r) => [r.device_id, r.hour, r.sent, r.answered, r.up_s, r.down_s])
+  t.same(rows.sort((a, b) => a[1] - b[1] || a[0] - b[0]), [
+    [1, T0, 2, 0, 0, 10],
+    [2, T0, 2, 2, 10, 0],
+    [1, edge, 1, 0, 0, 5],
+    [2, edge, 1, 1, 5, 0]
+  ])
+  t.same(sim.acc.takeRollups(), [], 'nothing left after a take')
+  sim.result(2, edge + 5000, true)
+  t.same(sim.acc.takeRollups().map((r) => [r.device_id, r.hour, r.sent, r.up_s]), [[2, edge, 1, 5]], 'a row after a take starts at zero')
+})

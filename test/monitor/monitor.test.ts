@@ -34,6 +34,35 @@ t.test('a failing pool still gives every device a failed row with the reason', a
   t.same(r.rows.map((x) => [x.row.ping_success, x.row.error_message]), [[false, 'Ping worker failed: worker exploded'], [false, 'Ping worker failed: worker exploded']])
 })
 
+t.test('runCycle on the same device list again: a device added, replaced or re-addressed in place is pinged as it is now', async (t) => {
+  // the targets of a list are worked out once and kept for that array; each change below must show
+  const asked: string[][] = []
+  const ping = async (targets: Array<{ target: string }>) => {
+    asked.push(targets.map((x) => x.target))
+    targets.length = 0 // the pinger may do what it likes with its argument
+    return new Map<string, TargetOutcome>()
+  }
+  const devices = [dev(1, '127.0.0.1'), dev(2, '127.0.0.2')]
+  await runCycle(devices, ping)
+  await runCycle(devices, ping)
+  devices.push(dev(3, '127.0.0.1'), dev(4, '127.0.0.4'))
+  await runCycle(devices, ping)
+  devices[0] = dev(1, '127.0.0.9')
+  await runCycle(devices, ping)
+  devices[1].ip_address = 'LOCALHOST'
+  devices[1].family = 0
+  const r = await runCycle(devices, ping)
+  t.same(asked, [
+    ['127.0.0.1', '127.0.0.2'],
+    ['127.0.0.1', '127.0.0.2'],
+    ['127.0.0.1', '127.0.0.2', '127.0.0.4'],
+    ['127.0.0.9', '127.0.0.2', '127.0.0.1', '127.0.0.4'],
+    ['127.0.0.9', 'localhost', '127.0.0.1', '127.0.0.4']
+  ])
+  t.same(r.rows.map((x) => [x.row.device_id, x.row.ip_address]), [[1, '127.0.0.9'], [2, 'LOCALHOST'], [3, '127.0.0.1'], [4, '127.0.0.4']])
+  t.equal(r.targets, 4)
+})
+
 // The scheduler tests run on a fake clock: the monitor's time reads and timers, and the fake ping's
 // duration, are all on it, so every time is exact and nothing waits for real time to pass.
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0)

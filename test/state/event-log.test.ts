@@ -1,10 +1,13 @@
 import t from 'tap'
+import fc from 'fast-check'
+import Papa from 'papaparse'
 import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { localDateKey } from '../../src/lib/local-time.js'
 import { EventLog, scanEvents } from '../../src/state/event-log.js'
 import { formatEventRows, parseEventRecord, toEventRow, type EventRow } from '../../src/state/event-row.js'
 import { listCsvFiles } from '../../src/storage/csv-files.js'
+import { cleanCsvText } from '../../src/storage/result-row.js'
 import { tempDir, waitFor } from '../helper.js'
 
 const silent = { info () {}, warn () {}, error () {} }
@@ -113,4 +116,17 @@ t.test('events that could not be written are retried on a timer: no new event is
   t.same((await readAll(dir)).rows.map((r) => r.device_id), [1, 2, 3], 'in order, each once')
   t.same(log.unwritten(), [])
   await log.close()
+})
+
+t.test('event lines are exactly what papaparse unparse wrote for the cleaned fields (the format of the files written before)', async (t) => {
+  // the earlier writer: control characters to spaces in the texts, then unparse without forced quotes
+  const unparse = (rows: EventRow[]) => rows.length === 0
+    ? ''
+    : Papa.unparse(rows.map((r) => [r.at, String(r.device_id), cleanCsvText(r.ip_address), cleanCsvText(r.hostname), r.from, r.to, cleanCsvText(r.reason)]), { header: false, newline: '\n', quotes: false }) + '\n'
+  // texts built from the characters that matter to quoting and cleaning, and some ordinary ones
+  const text = fc.array(fc.constantFrom('a', 'Z', '0', ' ', ',', '"', '\n', '\r', '\t', '\u0000', '\u007f', '\ufeff', '=', ';', 'é', '日'), { maxLength: 12 }).map((cs) => cs.join(''))
+  const state = fc.constantFrom('unknown', 'up', 'down', 'flapping', 'unreachable') as fc.Arbitrary<EventRow['from']>
+  const row = fc.record({ at: fc.integer({ min: 0, max: 4_000_000_000_000 }).map((ms) => toEventRow({ device_id: 1, ip_address: '', hostname: '', from: 'up', to: 'down', at: ms, reason: '', consecutive_failures: 0, last_error: null, down_since: null }).at), device_id: fc.nat(), ip_address: text, hostname: text, from: state, to: state, reason: text })
+  fc.assert(fc.property(fc.array(row, { maxLength: 6 }), (rows) => formatEventRows(rows) === unparse(rows)), { numRuns: 2000 })
+  t.pass('2000 random event lists written alike')
 })
