@@ -21,6 +21,8 @@ export interface RebuildTask {
   chunkRows: number
   /** messages sent and not yet acknowledged, at most */
   maxInFlight: number
+  /** the store's file: the worker checkpoints its WAL meanwhile (null: an in-memory store) */
+  checkpointFile: string | null
 }
 
 /** An outage as the worker sends it (the main thread fills in location, type and rack). */

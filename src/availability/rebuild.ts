@@ -58,11 +58,14 @@ export async function rebuildFromCsv (o: RebuildOptions): Promise<RebuildResult>
   // nothing to read: the outages open at the stop go on as they are
   if (files.length === 0) return { ...result, open: o.open ?? [] }
   const refs: Array<[number, DeviceRefs]> = (o.devices?.() ?? []).map((id) => [id, o.refsOf(id)])
-  const task: RebuildTask = { files, fromMs: o.fromMs, toMs: o.toMs - 1, settings: o.settings, intervalS: o.intervalS, open: o.open ?? [], windows: o.windows ?? [], refs, chunkRows: o.chunkRows ?? 250, maxInFlight: 2 }
+  const task: RebuildTask = { files, fromMs: o.fromMs, toMs: o.toMs - 1, settings: o.settings, intervalS: o.intervalS, open: o.open ?? [], windows: o.windows ?? [], refs, chunkRows: o.chunkRows ?? 250, maxInFlight: 2, checkpointFile: o.store.file === ':memory:' ? null : o.store.file }
   const withRefs = (x: RebuiltOutage): Outage => ({ ...x, ...o.refsOf(x.device_id) })
   let parsed = 0
   const started = o.now()
   const progress = setInterval(() => o.log.info({ rows: parsed, rollups: result.rollups, outages: result.outages, elapsed_s: Math.round((o.now() - started) / 1000) }, 'rebuilding availability rollups from CSV'), 5000)
+  // the worker checkpoints the WAL meanwhile (workers/availability-rebuild.ts): no commit here does
+  const autocheckpoint = o.store.db.pragma('wal_autocheckpoint', { simple: true }) as number
+  if (task.checkpointFile !== null) o.store.db.pragma('wal_autocheckpoint = 0')
   const worker = new Worker(WORKER_FILE, { workerData: task })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -118,6 +121,7 @@ export async function rebuildFromCsv (o: RebuildOptions): Promise<RebuildResult>
   } finally {
     clearInterval(progress)
     await worker.terminate()
+    o.store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`)
   }
   return result
 }
