@@ -168,6 +168,11 @@ export async function rebuildWhileServing (root: string, work: string, dir: stri
   }
   if (rebuildMs < 0) throw new Error('the service did not log the end of its rebuild')
   const sum = (f: (s: { health: Slice, route: Slice }) => number) => slices.reduce((n, s) => n + f(s), 0)
-  const fmt = (k: 'health' | 'route') => `${sum((s) => s[k].requests)} answers, ${sum((s) => s[k].errors)} errors, p99 median of slices ${pct(slices.map((s) => s[k].p99), 0.5)} ms, worst slice p99 ${Math.max(...slices.map((s) => s[k].p99))} ms (per 5-s slice ${slices.map((s) => s[k].p99).join(' ')}), max ${Math.max(...slices.map((s) => s[k].max))} ms`
+  // a slice without one answer has no p99 (autocannon says 0): shown as "none", left out of the median
+  const fmt = (k: 'health' | 'route') => {
+    const answered = slices.filter((s) => s[k].requests > 0).map((s) => s[k].p99)
+    const median = answered.length === 0 ? 'none' : `${pct(answered, 0.5)} ms`
+    return `${sum((s) => s[k].requests)} answers, ${sum((s) => s[k].errors)} errors, ${slices.length - answered.length} of ${slices.length} slices without an answer, p99 median of slices ${median}, worst slice p99 ${Math.max(0, ...answered)} ms (per 5-s slice ${slices.map((s) => s[k].requests > 0 ? String(s[k].p99) : 'none').join(' ')}), max ${Math.max(...slices.map((s) => s[k].max))} ms`
+  }
   return `[${root}] rebuild of ${days} days x ${devices} devices from CSV at start (empty store): ${(rebuildMs / 1000).toFixed(1)} s for ${rows} rows (${Math.round(rows / (rebuildMs / 1000) / 1000)} k rows/s, ${progressLines} progress lines); event loop during the rebuild: p99 ${r1(during.percentile(99) / 1e6)} ms, max stall ${r1(during.max / 1e6)} ms (start with its read-back: max ${r1(startStall / 1e6)} ms); meanwhile (10 connections each, ${slices.length} slices) /api/health: ${fmt('health')}; /api/ping/availability?window=24h&group_by=location: ${fmt('route')}; load average ${loadAverage()}`
 }
