@@ -1,6 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { formatLocalIso } from '../src/lib/local-time.js'
+import { feedResultFiles } from '../src/storage/result-files-feed.js'
 import { ResultColumnsParser, type ResultBatch } from '../src/storage/result-columns.js'
 import { batchBuffers, type HistoryReaderAck, type HistoryReaderData, type HistoryReaderMessage } from '../src/storage/history-reader.js'
 
@@ -44,45 +44,8 @@ async function send (): Promise<void> {
   }
 }
 
-const CHUNK = 1024 * 1024
 async function main (): Promise<void> {
-  const buf = Buffer.allocUnsafe(CHUNK)
-  for (const path of data.files) {
-    let fd: number
-    try {
-      fd = openSync(path, 'r')
-    } catch (err: any) {
-      // removed by retention meanwhile
-      if (err.code === 'ENOENT') continue
-      throw err
-    }
-    try {
-      let have = 0
-      for (;;) {
-        const got = readSync(fd, buf, have, CHUNK - have, null)
-        const end = have + got
-        if (got === 0) {
-          // the file's last line without a line end (a torn tail, or a clean end)
-          if (end > 0) parser.feedBytes(buf, 0, end)
-          break
-        }
-        const nl = buf.lastIndexOf(10, end - 1)
-        if (nl === -1) {
-          if (end === CHUNK) { parser.feedBytes(buf, 0, end); have = 0 } else have = end
-          continue
-        }
-        parser.feedBytes(buf, 0, nl + 1)
-        have = end - nl - 1
-        buf.copy(buf, 0, nl + 1, end)
-        await send()
-      }
-    } finally {
-      closeSync(fd)
-    }
-    await send()
-  }
-  parser.flush()
-  await send()
+  await feedResultFiles(data.files, parser, send)
   await inFlightBelow(1)
   const msg: HistoryReaderMessage = { type: 'end', rows: parser.rows, malformed: parser.malformed, last: [...parser.lastResults(formatLocalIso).values()] }
   port!.postMessage(msg)

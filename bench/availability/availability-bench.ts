@@ -6,10 +6,12 @@
  *    locations: p50/p99 under autocannon, beside a bare node:http server sending the same bytes.
  * 3. The cycle's extra main-thread cost of outages + rollups at --devices devices, and the flush.
  * 4. Rebuilding --rebuild-days of rollups from CSV for --rebuild-devices devices at the real app's start
- *    (empty store): time, the event loop's longest stall, and the API's answers meanwhile (autocannon).
+ *    (empty store): rows, time, rows/s, the event loop's p99 and longest stall during it, and the API's
+ *    answers meanwhile (autocannon); `--compare /work/baseline` runs another checkout's build beside it,
+ *    alternately (`--rounds`); `--delete-csv` removes the generated CSV afterwards.
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { pathToFileURL } from 'node:url'
 import { seedStore } from './seed-store.js'
-import { cycleCost, loadAverage, rebuildWhileServing, storeSize } from './costs.js'
+import { cycleCost, loadAverage, rebuildWhileServing, storeSize, writeCsv } from './costs.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -29,7 +31,13 @@ const { values: args } = parseArgs({
     cycles: { type: 'string', default: '200' },
     'rebuild-devices': { type: 'string', default: '1000' },
     'rebuild-days': { type: 'string', default: '30' },
-    only: { type: 'string', default: 'size,route,cycle,rebuild' }
+    only: { type: 'string', default: 'size,route,cycle,rebuild' },
+    // a second checkout (e.g. /work/baseline, with its dist/) whose rebuild runs beside this one's, alternately
+    compare: { type: 'string', default: '' },
+    // how many times each checkout's rebuild runs (alternating when --compare is given)
+    rounds: { type: 'string', default: '1' },
+    // delete the generated CSV afterwards (30 days x 1,000 devices is ~28 GB)
+    'delete-csv': { type: 'boolean', default: false }
   }
 })
 const N = Number(args.devices)
@@ -95,7 +103,21 @@ async function main (): Promise<void> {
   if (only.has('size')) console.log(storeSize(work))
   if (only.has('route')) await route()
   if (only.has('cycle')) console.log(await cycleCost(ROOT, work, N, Number(args.cycles)))
-  if (only.has('rebuild')) console.log(await rebuildWhileServing(ROOT, work, Number(args['rebuild-devices']), Number(args['rebuild-days']), log))
+  if (only.has('rebuild')) {
+    const devices = Number(args['rebuild-devices'])
+    const days = Number(args['rebuild-days'])
+    const dir = join(work, `csv-${devices}x${days}d`)
+    const g0 = Date.now()
+    log(`writing ${devices} devices x ${days} days of CSV in ${dir} (cached for the hour) ...`)
+    writeCsv(dir, devices, days, Math.floor(Date.now() / 3_600_000) * 3_600_000)
+    log(`  CSV ready in ${((Date.now() - g0) / 1000).toFixed(1)} s, load average ${loadAverage()}`)
+    const roots = args.compare === '' ? [ROOT] : [ROOT, String(args.compare)]
+    try {
+      for (let r = 0; r < Number(args.rounds); r++) for (const root of roots) console.log(await rebuildWhileServing(root, work, dir, devices, days, log))
+    } finally {
+      if (args['delete-csv'] === true) rmSync(dir, { recursive: true, force: true })
+    }
+  }
 }
 
 main().catch((err) => {

@@ -7,6 +7,8 @@ import { Accounting, HOUR_MS, type AccountingDeps, type DeviceRefs, type Outage,
 import { queryAvailability, wholeHours, type AvailabilityAnswer, type AvailabilityQuery } from './availability-query.js'
 import { AvailabilityStore, DAY_MS, GROUPS_META, type OutageFilter } from './availability-store.js'
 import { rebuildFromCsv } from './rebuild.js'
+import { continueRebuilt, type LiveSince } from './rebuild-merge.js'
+import type { MaintenanceWindow } from '../maintenance/maintenance-rule.js'
 
 export interface AvailabilityOptions {
   file: string
@@ -21,6 +23,8 @@ export interface AvailabilityOptions {
   /** issue 13 plugs its maintenance module and site detection in here; defaults: none, own failure */
   maintenanceOf?: AccountingDeps['maintenanceOf']
   causeOf?: AccountingDeps['causeOf']
+  /** the stored maintenance windows (issue 13's window store): the rebuild from CSV counts their time as maintenance */
+  maintenanceWindows?: () => MaintenanceWindow[]
   /** rows written per turn of the event loop while flushing */
   chunkRows?: number
   /** ms between flushes (besides each hour boundary); default one minute */
@@ -93,6 +97,8 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   let previousSeen: number | null = null
   let rebuild: Promise<void> = Promise.resolve()
   let rebuilding = false
+  // what the live record saw while the rebuild ran (to join an outage open across the restart)
+  let live: LiveSince | null = null
   let timer: NodeJS.Timeout | null = null
   let generation = 0
   let outageWrites = 0
@@ -250,6 +256,12 @@ export function createAvailability (o: AvailabilityOptions): Availability {
         acc.addResult(row.device_id, at, row.ping_success, row.response_time_ms)
         if (at > lastAt) lastAt = at
       }
+      if (live !== null) {
+        for (const { row, at } of cycle.rows) {
+          live.seen.add(row.device_id)
+          if (row.ping_success && !live.firstOk.has(row.device_id)) live.firstOk.set(row.device_id, at)
+        }
+      }
       if (flushing === null) writeOutages()
       const hour = Math.floor(lastAt / HOUR_MS)
       if (hour !== hourOfLast) {
@@ -278,23 +290,48 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       const seen = storeOf().getMeta('last_seen')
       previousSeen = seen === null ? null : Number(seen)
       const open = storeOf().openOutages()
-      acc.resume(open)
       if (previousSeen !== null) o.log.info({ from: new Date(previousSeen).toISOString(), to: new Date(now).toISOString(), open_outages: open.length }, 'not monitored while the service was stopped')
       storeOf().setMeta('last_seen', String(now))
       if (storeOf().getMeta(GROUPS_META) === null) backfill = backfillGroups()
       const flushedUntil = storeOf().getMeta('flushed_until')
       const from = flushedUntil === null ? now - o.days * DAY_MS : Number(flushedUntil) + 1
       if (from < now) {
+        // the outages open at the stop go on in the rebuild (which may see them end before the stop);
+        // the live record takes them, or the ones that followed, once it is done (continueRebuilt)
         rebuilding = true
+        live = { seen: new Set(), firstOk: new Map() }
         const t0 = o.now()
-        rebuild = rebuildFromCsv({ dir: o.csvDir, fromMs: from, toMs: now, settings: o.stateSettings, intervalS: o.intervalS, refsOf, store: storeOf(), log: o.log, now: o.now })
-          .then((r) => {
+        rebuild = rebuildFromCsv({
+          dir: o.csvDir,
+          fromMs: from,
+          toMs: now,
+          settings: o.stateSettings,
+          intervalS: o.intervalS,
+          refsOf,
+          devices: () => [...refs.keys()],
+          store: storeOf(),
+          log: o.log,
+          now: o.now,
+          open,
+          windows: o.maintenanceWindows?.() ?? [],
+          // one writer: the rebuild's short transactions wait for a flush's to end
+          // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
+          writable: async () => { while (flushing !== null) await flushing }
+        })
+          .then(async (r) => {
+            // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
+            while (flushing !== null) await flushing
+            const joined = continueRebuilt(r.open, acc, storeOf(), live as LiveSince)
+            outageWrites++
             publish(o.now())
-            if (r.rows > 0) o.log.info({ rows: r.rows, rollups: r.rollups, duration_ms: o.now() - t0 }, 'availability rollups rebuilt from CSV')
+            if (r.rows > 0) o.log.info({ rows: r.rows, rollups: r.rollups, outages: r.outages, open_outages: joined.length, malformed: r.malformed, duration_ms: o.now() - t0 }, 'availability rollups rebuilt from CSV')
           })
-          .catch((err) => fail(err, 'could not rebuild availability rollups from CSV'))
-          .finally(() => { rebuilding = false })
-      }
+          .catch((err) => {
+            acc.resume(open)
+            fail(err, 'could not rebuild availability rollups from CSV')
+          })
+          .finally(() => { rebuilding = false; live = null })
+      } else acc.resume(open)
       timer = setInterval(() => { flush().catch(() => {}) }, o.flushEveryMs ?? 60_000)
       timer.unref()
     },

@@ -237,6 +237,15 @@ export class AvailabilityStore {
     else this.db.transaction(run)()
   }
 
+  /** the device's outages that began after `afterMs`, oldest first (the rebuild joins a restart's outage to the one before it) */
+  outagesAfter (deviceId: number, afterMs: number): Outage[] {
+    return (this.db.prepare('SELECT * FROM outages WHERE device_id = ? AND start_at > ? ORDER BY start_at').all(deviceId, afterMs) as any[]).map(toOutage)
+  }
+
+  deleteOutage (deviceId: number, start: number): void {
+    this.db.prepare('DELETE FROM outages WHERE device_id = ? AND start_at = ?').run(deviceId, start)
+  }
+
   openOutages (): Outage[] {
     return (this.db.prepare('SELECT * FROM outages WHERE end_at IS NULL').all() as any[]).map(toOutage)
   }
