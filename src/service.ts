@@ -262,7 +262,9 @@ export function createService (opts: ServiceOptions): Service {
       const loc = sites.device(id)?.location.id ?? null
       return loc !== null && sites.downSites().some((s) => s.location.id === loc) ? 'site' : 'down'
     },
-    overdue: () => maintenance.overdue().map((d) => ({ device_id: d.device_id, hostname: d.hostname, ip_address: d.ip_address, location: d.location, until: d.maintenance_until ?? '' }))
+    overdue: () => maintenance.overdue().map((d) => ({ device_id: d.device_id, hostname: d.hostname, ip_address: d.ip_address, location: d.location, until: d.maintenance_until ?? '' })),
+    // hours rebuilt from CSV: time inside a stored window (those over are kept a week) is maintenance
+    maintenanceWindows: () => maintenance.storedWindows()
   })
 
   // ── The data path: what happens to every finished cycle, replayed history batch and inventory

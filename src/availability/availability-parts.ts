@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { Alerts } from '../alerts/alerts.js'
+import type { MaintenanceWindow } from '../maintenance/maintenance-rule.js'
 import type { Config } from '../config/env-schema.js'
 import type { InventoryService } from '../inventory/inventory-service.js'
 import type { Log } from '../lib/log.js'
@@ -28,6 +29,8 @@ export interface AvailabilityPartsOptions {
   causeOf?: AccountingDeps['causeOf']
   /** issue 13: overdue maintenance for the shift reports (default: none) */
   overdue?: () => OverdueDevice[]
+  /** the stored maintenance windows, past ones included: the rebuild from CSV counts their time as maintenance */
+  maintenanceWindows?: () => MaintenanceWindow[]
 }
 
 export interface AvailabilityParts {
@@ -61,7 +64,8 @@ export function createAvailabilityParts (o: AvailabilityPartsOptions): Availabil
     // in place, no snapshot object per result
     stateOf: (id) => o.deviceStates.view(id),
     maintenanceOf,
-    ...(o.causeOf !== undefined ? { causeOf: o.causeOf } : {})
+    ...(o.causeOf !== undefined ? { causeOf: o.causeOf } : {}),
+    ...(o.maintenanceWindows !== undefined ? { maintenanceWindows: o.maintenanceWindows } : {})
   })
   const reports = new ReportScheduler({
     times: parseReportTimes(c.REPORT_TIMES),

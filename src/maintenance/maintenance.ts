@@ -57,6 +57,8 @@ export interface Maintenance {
   stage: Stage
   /** Active and future windows, soonest first. */
   windows: () => WindowView[]
+  /** Every stored window, those over included (kept AUDIT_KEEP_MS after their end): the availability rebuild counts past maintenance from them. */
+  storedWindows: () => MaintenanceWindow[]
   /** Stores a window (400 BadMaintenance for a bad request, 503 NotStored when the file cannot be written). */
   create: (req: WindowRequest) => Promise<WindowView>
   /** Ends a window now (404 UnknownWindow when there is no such active or future window). */
@@ -245,6 +247,11 @@ export function createMaintenance (opts: MaintenanceOptions): Maintenance {
       load()
       const t = now()
       return liveWindows(t).sort((a, b) => a.start - b.start || a.id - b.id).map((w) => view(w, t))
+    },
+    storedWindows: () => {
+      load()
+      // a copy: the rebuild's worker gets it as a message, and the store's own list stays its own
+      return [...store.windows()]
     },
     create: async (req) => {
       load()

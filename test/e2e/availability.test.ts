@@ -1,5 +1,5 @@
 import t from 'tap'
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { build, tempDir } from '../helper.js'
@@ -157,6 +157,10 @@ t.test('the API answers while a started service rebuilds its record from CSV fil
     if (buf.length > 50_000 || at + 5000 >= end || localDateKey(at + 5000) !== localDateKey(at)) { writeSync(fdOf(at), buf.join('')); buf.length = 0 }
   }
   for (const fd of fds.values()) closeSync(fd)
+  // a maintenance window over (stored, as the maintenance routes keep it) for devices 7 and 60 in the
+  // second-last hour: the rebuilt time in it is maintenance, and device 60's outage there overlapped it
+  const win = { id: 1, scope: { device_ids: [7, 60] }, start: end - 2 * H, end: end - H, reason: 'switch swap', created_at: end - 3 * H, ended_at: null }
+  writeFileSync(join(csvDir, 'maintenance_windows.json'), JSON.stringify({ version: 1, next_id: 2, windows: [win], overdue_announced_day: null }))
 
   const { app, logs } = await build(t, { CSV_OUTPUT_DIR: csvDir, PING_INTERVAL: '5', DOWN_AFTER_FAILURES: '3', UP_AFTER_SUCCESSES: '2', AVAILABILITY_DAYS: '30', HISTORY_HOURS: '1' })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -194,4 +198,12 @@ t.test('the API answers while a started service rebuilds its record from CSV fil
   const o = await get(app, '/api/ping/outages?hours=24&device_id=40&limit=100')
   t.equal(o.body.count, 12)
   t.match(o.body.data[0], { start: formatLocalIso(end - H), end: formatLocalIso(end - H + 10 * 60_000), cause: 'down' })
+  // the stored window: an hour of maintenance, left out of the availability; the outage in it marked
+  const span = `from=${new Date(from).toISOString()}&to=${new Date(end).toISOString()}`
+  const m = await get(app, `/api/ping/availability?${span}&device_id=7`)
+  t.match(m.body.data, [{ key: 7, maintenance_s: 3600, up_s: 11 * 3600, down_s: 0 }], 'device 7: the window\'s hour is maintenance')
+  const m60 = await get(app, `/api/ping/availability?${span}&device_id=60`)
+  t.match(m60.body.data, [{ key: 60, maintenance_s: 3600, down_s: 11 * 600, up_s: 11 * 3000 }], 'device 60: its outage in the window counted as maintenance')
+  const o60 = await get(app, '/api/ping/outages?hours=24&device_id=60&limit=100')
+  t.same(o60.body.data.filter((x: { maintenance: boolean }) => x.maintenance).map((x: { start: string }) => x.start), [formatLocalIso(end - 2 * H)], 'the outage in the window overlapped maintenance')
 })
