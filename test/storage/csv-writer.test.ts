@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { CsvWriter, repairTornTail } from '../../src/storage/csv-writer.js'
@@ -56,6 +56,22 @@ t.test('rollover at MAX_CSV_RECORDS continues in _2, _3; a restart continues the
   t.same(parse(join(dir, `ping_results_${key}.csv`)).slice(1).map((r) => r[1]), ['1', '2', '3', '4'])
   t.same(parse(join(dir, `ping_results_${key}_2.csv`)).slice(1).map((r) => r[1]), ['5', '6', '7', '8'])
   t.same(parse(join(dir, `ping_results_${key}_3.csv`)).map((r) => r[1]), ['device_id', '9', '10'])
+})
+
+t.test('a restart counts the rows of a day file larger than the longest string V8 makes (512 MB)', async (t) => {
+  const dir = tempDir(t)
+  const key = localDateKey(at0)
+  const file = join(dir, `ping_results_${key}.csv`)
+  // the header, 600 MB without a newline (sparse: nothing written to the disk), then 3 rows
+  writeFileSync(file, CSV_HEADER)
+  truncateSync(file, 600 * 1024 * 1024)
+  appendFileSync(file, '\n' + formatCsvRows([row(1, at0 + 1).row, row(2, at0 + 2).row]))
+  const w = new CsvWriter({ dir, maxRecords: 4, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+  await w.init()
+  // 3 data lines (the long one and two rows) counted: the fourth row fills the file, the fifth opens _2
+  await w.write([3, 4].map((i) => row(i, at0 + 2 + i)))
+  t.same(readdirSync(dir).sort(), [`ping_results_${key}.csv`, `ping_results_${key}_2.csv`])
+  t.same(parse(join(dir, `ping_results_${key}_2.csv`)).map((r) => r[1]), ['device_id', '4'])
 })
 
 t.test('rows land in the file of their own local date', async (t) => {
