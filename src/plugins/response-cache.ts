@@ -19,18 +19,19 @@ declare module 'fastify' {
 }
 
 /*
- * Levels, from `npm run bench:api -- --only levels` (its "compression levels" table: the real answers
- * at 1,000 and 10,000 devices, sync, median of 5 runs; 2026-12-02, load average ~15 on 2 cores, so the
- * times are high and noisy, the sizes exact). The two largest answers:
- *   /status @10,000 (3.5 MB):  gzip 1: 122 KB in 9 ms   gzip 6: 93 KB in 51 ms   gzip 9: 90 KB in 130 ms
- *     br 1: 69 KB in 9 ms   br 4: 65 KB in 38 ms   br 5: 48 KB in 59 ms   br 6: 48 KB in 81 ms
- *     br 9: 46 KB in 241 ms   br 11: 40 KB in 41 s
- *   /status @1,000 (351 KB):  gzip 6: 10.0 KB   gzip 9: 9.7 KB   br 4: 5.9 KB   br 5: 5.3 KB   br 9: 5.4 KB
- * All the measured answers together: gzip 1/6/9 3.15/2.60/2.51 % of identity; br 4/5/6/9/11
- * 1.60/1.32/1.32/1.27/1.10 % (br 11 in 87 s). gzip 6 (zlib's default) and brotli 5 are the knees:
- * brotli 5 is a quarter smaller than 4 on the status (the dashboard's per-cycle download) and 6 gains
- * nothing; 9 gains 3 % for four times the CPU, 11 a sixth for minutes. Each answer is compressed once
- * per cycle, so a millisecond more buys bytes on every download of it, up to that knee.
+ * Levels, from `npm run bench:api` (its "compression levels" table: the real answers at 1,000 and
+ * 10,000 devices, sync, median of up to 5 runs; 2026-12-02 14:35 UTC, load average 3.6–8 on 2 shared
+ * cores). The largest answer, /status at 10,000 devices (3.5 MB):
+ *   gzip 1: 120 KB in 4 ms    gzip 6: 93 KB in 21 ms    gzip 9: 90 KB in 50 ms
+ *   br 1: 68 KB in 2 ms   br 4: 62 KB in 13 ms   br 5: 46 KB in 20 ms   br 6: 46 KB in 25 ms
+ *   br 9: 44 KB in 82 ms   br 11: 40 KB in 13.8 s
+ * /status at 1,000 (351 KB): gzip 6 10.0 KB in 2.2 ms, gzip 9 9.6 KB; br 4 6.0 KB, br 5 5.5 KB in
+ * 2.1 ms, br 9 5.5 KB in 18 ms. All the measured answers together: gzip 1/6/9 3.09/2.59/2.50 % of
+ * identity; br 4/5/6/9/11 1.56/1.32/1.32/1.24/1.08 % (11 in 27 s). gzip 6 (zlib's default) and
+ * brotli 5 are the knees: brotli 5 is a quarter smaller than 4 on the status (the dashboard's
+ * per-cycle download) and 6 gains nothing; 9 gains 4 % for four times the CPU, 11 a seventh for
+ * seconds per answer. Each answer is compressed once per cycle, so a millisecond more buys bytes on
+ * every download of it, up to that knee.
  */
 const GZIP_LEVEL = 6
 const BROTLI_QUALITY = 5
