@@ -8,16 +8,25 @@ const $ = (id) => document.getElementById(id)
 
 // sparkline and loss column: one request for all devices (not one per device)
 const OVERVIEW = 'api/ping/overview?minutes=60&points=30'
-// its points are 2 minutes wide: every 30 s is still four refreshes a point, and at 10,000 devices
-// it is the largest answer the page downloads (~360 KB brotli-coded; see README, Compression)
-const OVERVIEW_EVERY_MS = 30_000
+// its points are 2 minutes wide, and at 10,000 devices it is the largest answer the page downloads
+// (~380 KB brotli-coded: 30 response times per device do not compress much): asked once a point, at
+// the first new cycle after it, not every 30 s (that was 63 KB per cycle at 10,000 devices, more than
+// the status itself; npm run bench:api prints the dashboard's bytes per cycle)
+const OVERVIEW_EVERY_MS = 120_000
 // without a new cycle, the device list is still re-read now and then (inventory reloads)
 const STATUS_EVERY_MS = 30_000
 // availability comes from a store the service writes once a minute: asked once a minute (not per
-// cycle), and an answer that did not change comes back as a 304. Each device window is ~140 KB
-// brotli-coded at 10,000 devices, the per-location one a few KB.
+// cycle), and an answer that did not change comes back as a 304. Only the column shown is asked for
+// (fields=): the other 12 fields are bytes nobody sees (npm run bench:api prints the dashboard's
+// bytes per cycle both ways)
 const AVAILABILITY_EVERY_MS = 60_000
-const AVAILABILITY = { av24: 'window=24h&group_by=device', av7: 'window=7d&group_by=device', av30: 'window=30d&group_by=device', loc30: 'window=30d&group_by=location' }
+const AV_FIELDS = 'fields=availability_percent'
+const AVAILABILITY = {
+  av24: `window=24h&group_by=device&${AV_FIELDS}`,
+  av7: `window=7d&group_by=device&${AV_FIELDS}`,
+  av30: `window=30d&group_by=device&${AV_FIELDS}`,
+  loc30: `window=30d&group_by=location&${AV_FIELDS}`
+}
 
 const state = {
   service: null,
@@ -325,9 +334,12 @@ async function poll () {
       await loadStatus()
       state.lastCycle = cycle
     }
-    if (Date.now() - state.overviewAt >= OVERVIEW_EVERY_MS) await loadOverview()
+    // the cycle's other answers: only once a new cycle brought new data (or for the first time), and
+    // not every cycle; without a new cycle they would come back as 304s, but even those are requests
+    const fresh = (at, every) => (newCycle || at === 0) && Date.now() - at >= every
+    if (fresh(state.overviewAt, OVERVIEW_EVERY_MS)) await loadOverview()
     // not awaited: a slow 30-day answer must not hold up the next cycle's status
-    if (Date.now() - state.availabilityAt >= AVAILABILITY_EVERY_MS) loadAvailability().catch(() => {})
+    if (fresh(state.availabilityAt, AVAILABILITY_EVERY_MS)) loadAvailability().catch(() => {})
     if (newCycle) detail.onCycle()
   } catch (err) {
     if (err.status === 0) {

@@ -11,7 +11,12 @@
  *    Prints requests/s, p50/p99 latency and errors per route and case, the monitor's overruns during
  *    the load, and the answer sizes (identity, gzip, br).
  * 4. The bytes a dashboard left open downloads per cycle, at this inventory and (a second, unloaded
- *    service with --dashboard-hours of history) at --dashboard-devices.
+ *    service with --dashboard-hours of history) at --dashboard-devices: as public/app.js asks now, and
+ *    as it asked before issue 17's last changes (all availability fields, overview every 30 s), from
+ *    the same answers of the same run.
+ * 5. Compression levels: size and time of gzip 1/6/9 and brotli 1/4/5/6/9/11 on the real answers at
+ *    both inventories (median of --level-runs); the levels in src/plugins/response-cache.ts cite this.
+ *    `--only levels` runs steps 1, 2, 4 and 5 only (no load, no availability costs).
  *
  * Run inside a private network namespace (npm run bench:api does that): live pings go to loopback only.
  */
@@ -28,6 +33,7 @@ import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { csvFileName } from '../../src/storage/csv-files.js'
 import { seedStore } from '../availability/seed-store.js'
 import { cycleCost, loadAverage, storeSize } from '../availability/costs.js'
+import { levelsSummary, levelsTable, measureLevels, type LevelRow } from './compression-levels.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -48,14 +54,20 @@ const { values: args } = parseArgs({
     'avail-cycles': { type: 'string', default: '200' },
     /** issue 14: rollups rebuilt from CSV at start for these devices and days, the API loaded meanwhile (0: skip) */
     'rebuild-devices': { type: 'string', default: '1000' },
-    'rebuild-days': { type: 'string', default: '30' }
+    'rebuild-days': { type: 'string', default: '30' },
+    /** `levels`: the compression levels (and sizes, dashboard bytes) only */
+    only: { type: 'string', default: '' },
+    'level-runs': { type: 'string', default: '5' }
   }
 })
 const DEVICES = Number(args.devices)
 const HOURS = Number(args.hours)
 const CONNECTIONS = Number(args.connections)
 const DURATION = Number(args.duration)
-const ROUNDS = Number(args.rounds)
+const ONLY_LEVELS = args.only === 'levels'
+if (args.only !== '' && !ONLY_LEVELS) throw new Error(`--only: only "levels" is known, not ${args.only}`)
+const ROUNDS = ONLY_LEVELS ? 0 : Number(args.rounds)
+const LEVEL_RUNS = Number(args['level-runs'])
 const MAX_RECORDS = Number(args['max-records'])
 const INTERVAL_MS = 5000
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -268,14 +280,19 @@ async function sizesOf (url: string): Promise<Sizes> {
   return { identity, gzip, br }
 }
 
-// what public/app.js fetches, in a dashboard left open with no device dialog: it polls twice per cycle
-// (health and service status, both small and not cached), the status once per new cycle, the overview
-// every 30 s; a status refetch without a new cycle (every 30 s) is a 304
+// what public/app.js fetches, in a dashboard left open with no device dialog, while the monitor runs:
+// twice per cycle health and service status (small, not cached); at each new cycle the status and the
+// location groups; at the first new cycle 120 s after the last, the overview; 60 s after the last, the
+// four availability answers, only the column shown (fields=). (Without a new cycle, status and groups
+// are re-read every 30 s and come back as 304s: no such refresh while cycles come every 5 s.)
 const DASHBOARD_OVERVIEW = '/api/ping/overview?minutes=60&points=30'
+const AV_FIELDS = 'fields=availability_percent'
+const DASHBOARD_AVAILABILITY = ['window=24h&group_by=device', 'window=7d&group_by=device', 'window=30d&group_by=device', 'window=30d&group_by=location']
 /** status line and headers of one answer, about what the service sends */
 const HEADER_BYTES = 350
 
-interface Dashboard { devices: number, per_cycle_bytes: number, parts: Record<string, { bytes: number, per_cycle: number }> }
+interface Part { bytes: number, per_cycle: number }
+interface Dashboard { devices: number, per_cycle_bytes: number, parts: Record<string, Part>, before_per_cycle_bytes: number, before_parts: Record<string, Part> }
 
 async function dashboardBytes (base: string, devices: number, intervalS = 5): Promise<Dashboard> {
   const wire = async (path: string): Promise<number> => {
@@ -285,18 +302,62 @@ async function dashboardBytes (base: string, devices: number, intervalS = 5): Pr
   }
   const st = await getRaw(base + '/api/ping/status', { 'accept-encoding': BROWSER_AE })
   const notModified = await getRaw(base + '/api/ping/status', { 'accept-encoding': BROWSER_AE, 'if-none-match': st.headers.etag ?? '' })
-  const parts: Dashboard['parts'] = {
+  if (notModified.status !== 304) throw new Error(`status with its own ETag: ${notModified.status}, not 304`)
+  const sum = async (paths: string[]) => (await Promise.all(paths.map(wire))).reduce((a, b) => a + b, 0)
+  const common: Record<string, Part> = {
     'health (2 per cycle)': { bytes: await wire('/api/health'), per_cycle: 2 },
     'service/status (2 per cycle)': { bytes: await wire('/api/ping/service/status'), per_cycle: 2 },
     'status (new cycle)': { bytes: st.body.length + HEADER_BYTES, per_cycle: 1 },
-    'status 304 (every 30 s)': { bytes: notModified.body.length + HEADER_BYTES, per_cycle: intervalS / 30 },
-    'overview (every 30 s)': { bytes: await wire(DASHBOARD_OVERVIEW), per_cycle: intervalS / 30 }
+    'groups?by=location (new cycle)': { bytes: await wire('/api/ping/groups?by=location'), per_cycle: 1 }
   }
-  if (notModified.status !== 304) throw new Error(`status with its own ETag: ${notModified.status}, not 304`)
-  const per = Object.values(parts).reduce((n, p) => n + p.bytes * p.per_cycle, 0)
-  return { devices, per_cycle_bytes: Math.round(per), parts }
+  const overview = await wire(DASHBOARD_OVERVIEW)
+  const parts: Record<string, Part> = {
+    ...common,
+    'overview (every 120 s)': { bytes: overview, per_cycle: intervalS / 120 },
+    'availability x4, fields=availability_percent (every 60 s)': { bytes: await sum(DASHBOARD_AVAILABILITY.map((q) => `/api/ping/availability?${q}&${AV_FIELDS}`)), per_cycle: intervalS / 60 }
+  }
+  // the same answers as public/app.js asked for them before: every field, overview every 30 s
+  const beforeParts: Record<string, Part> = {
+    ...common,
+    'overview (every 30 s)': { bytes: overview, per_cycle: intervalS / 30 },
+    'availability x4, all fields (every 60 s)': { bytes: await sum(DASHBOARD_AVAILABILITY.map((q) => `/api/ping/availability?${q}`)), per_cycle: intervalS / 60 }
+  }
+  const per = (ps: Record<string, Part>) => Math.round(Object.values(ps).reduce((n, p) => n + p.bytes * p.per_cycle, 0))
+  return { devices, per_cycle_bytes: per(parts), parts, before_per_cycle_bytes: per(beforeParts), before_parts: beforeParts }
 }
 
+/**
+ * The answers the levels are measured on, identity bytes as the service sends them (measured later,
+ * once the services are stopped: seconds of brotli 11 would block this process's sockets meanwhile).
+ * The availability store is the same 10,000 devices in 500 locations for both services, so its device
+ * windows are taken once, at the larger inventory.
+ */
+async function levelAnswers (base: string, mid: number, hours: number, devices: number, withDeviceWindows: boolean): Promise<Array<{ answer: string, body: Buffer }>> {
+  const paths = [
+    '/api/ping/status',
+    '/api/ping/latest?limit=1000',
+    `/api/ping/device/${mid}?hours=1`,
+    `/api/ping/devices/${mid}/timeline?hours=${hours}&bucket=300`,
+    '/api/ping/availability?window=90d&group_by=location',
+    ...(withDeviceWindows ? ['/api/ping/availability?window=24h&group_by=device', `/api/ping/availability?window=24h&group_by=device&${AV_FIELDS}`] : [])
+  ]
+  const out: Array<{ answer: string, body: Buffer }> = []
+  for (const p of paths) {
+    const r = await getRaw(base + p)
+    if (r.status !== 200 || r.headers['content-encoding'] !== undefined) throw new Error(`${p}: ${r.status} ${r.headers['content-encoding'] ?? ''}`)
+    out.push({ answer: `${p} @${devices}`, body: r.body })
+  }
+  return out
+}
+
+function measureAll (answers: Array<{ answer: string, body: Buffer }>): LevelRow[] {
+  return answers.map(({ answer, body }) => {
+    log(`compression levels: ${answer} (${body.length} bytes), up to ${LEVEL_RUNS} runs per level ...`)
+    return measureLevels(answer, body, LEVEL_RUNS)
+  })
+}
+
+const dashNOf = () => Number(args['dashboard-devices'])
 const kb = (b: number) => (b / 1024).toFixed(1)
 
 async function main (): Promise<void> {
@@ -350,30 +411,34 @@ async function main (): Promise<void> {
       }
     }
     const dashboards = [await dashboardBytes(base, DEVICES)]
+    const levelBodies = await levelAnswers(base, mid, HOURS, DEVICES, dashNOf() <= 0 || dashNOf() === DEVICES)
     const rssEnd = rssMb(svc.pid)
     await svc.stop()
-    const dashN = Number(args['dashboard-devices'])
+    const dashN = dashNOf()
     if (dashN > 0 && dashN !== DEVICES) {
       log(`dashboard bytes at ${dashN} devices: a second service with ${args['dashboard-hours']} h of history ...`)
       const big = await startService(dashN, Number(args['dashboard-hours']))
       try {
         dashboards.push(await dashboardBytes(big.base, dashN))
+        levelBodies.push(...await levelAnswers(big.base, Math.ceil(dashN / 2) + 2, Number(args['dashboard-hours']), dashN, true))
         sizes.push(...await Promise.all(['/api/ping/status', '/api/ping/latest?limit=1000', DASHBOARD_OVERVIEW].map(async (r) => ({ route: `${r} @${dashN}`, ...await sizesOf(big.base + r) }))))
       } finally {
         await big.stop()
       }
     }
 
+    const levels = measureAll(levelBodies)
+
     // issue 14: store size, the cycle's extra cost, the rebuild from CSV with the API loaded meanwhile
     const avail: string[] = [storeSize(join(tmpdir(), 'mpm-bench-api-avail-size'))]
     log(avail[0])
-    const aN = Number(args['avail-devices'])
+    const aN = ONLY_LEVELS ? 0 : Number(args['avail-devices'])
     if (aN > 0) {
       log(`cycle extra cost of outages + rollups at ${aN} devices ...`)
       avail.push(await cycleCost(ROOT, join(tmpdir(), 'mpm-bench-api-avail-cycle'), aN, Number(args['avail-cycles'])))
       log(avail[avail.length - 1])
     }
-    const rN = Number(args['rebuild-devices'])
+    const rN = ONLY_LEVELS ? 0 : Number(args['rebuild-devices'])
     const rH = Number(args['rebuild-days']) * 24
     if (rN > 0 && rH > 0) {
       log(`rebuild of ${rH / 24} days x ${rN} devices of rollups from CSV at start, /api/health and /api/ping/status loaded meanwhile ...`)
@@ -422,6 +487,7 @@ async function main (): Promise<void> {
       })),
       sizes,
       dashboards,
+      levels,
       availability: avail
     }
     if (args.json) {
@@ -442,12 +508,17 @@ async function main (): Promise<void> {
       console.log('| route | identity KB | gzip KB | br KB | identity / br |')
       console.log('| --- | ---: | ---: | ---: | ---: |')
       for (const s of result.sizes) console.log(`| \`GET ${s.route}\` | ${kb(s.identity)} | ${kb(s.gzip)} | ${kb(s.br)} | ${(s.identity / s.br).toFixed(1)} |`)
-      console.log('\na dashboard left open (public/app.js, no device dialog), bytes on the wire per 5-second cycle:\n')
       console.log('\navailability (issue 14):\n')
       for (const a of result.availability) console.log(`- ${a}`)
-      console.log('')
+      console.log(`\ncompression levels (brotli in text mode with the size hint, as the service; sync, one at a time, median of up to ${LEVEL_RUNS} runs after a warm-up; load average ${loadAverage()}):\n`)
+      console.log(levelsTable(result.levels))
+      console.log('\nall these answers together, per level:\n')
+      console.log(levelsSummary(result.levels))
+      console.log('\na dashboard left open (public/app.js, no device dialog), bytes on the wire per 5-second cycle, now and as it asked before (same answers):\n')
+      const parts = (ps: Record<string, Part>) => Object.entries(ps).map(([k, p]) => `${k}: ${kb(p.bytes)} KB × ${p.per_cycle.toFixed(3)}`).join('; ')
       for (const d of result.dashboards) {
-        console.log(`${d.devices} devices: ${kb(d.per_cycle_bytes)} KB per cycle (${Object.entries(d.parts).map(([k, p]) => `${k}: ${kb(p.bytes)} KB × ${p.per_cycle.toFixed(2)}`).join('; ')})`)
+        console.log(`${d.devices} devices: ${kb(d.per_cycle_bytes)} KB per cycle (${parts(d.parts)})`)
+        console.log(`${d.devices} devices, before: ${kb(d.before_per_cycle_bytes)} KB per cycle (${parts(d.before_parts)})`)
       }
     }
   } catch (err) {

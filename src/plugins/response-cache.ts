@@ -19,12 +19,19 @@ declare module 'fastify' {
 }
 
 /*
- * Levels, measured on a 190 KB /status answer of 1,000 devices (Node 20, this 2-core VM, one core):
- *   gzip 1: 14.4 KB in 0.4 ms   gzip 6: 12.2 KB in 0.9 ms   gzip 9: 11.7 KB in 2.9 ms
- *   br 1: 12.9 KB in 0.7 ms     br 4: 10.3 KB in 1.1 ms     br 5: 8.9 KB in 1.4 ms
- *   br 6: 8.9 KB in 2.0 ms      br 9: 8.2 KB in 16 ms       br 11: 6.4 KB in 450 ms
- * gzip 6 (zlib's default) and brotli 5 are the knees: each answer is compressed once per cycle, so a
- * millisecond more buys bytes on every download of it, but brotli 11 would cost a tenth of a cycle.
+ * Levels, from `npm run bench:api` (its "compression levels" table: the real answers at 1,000 and
+ * 10,000 devices, sync, median of up to 5 runs; 2026-12-02 14:35 UTC, load average 3.6–8 on 2 shared
+ * cores). The largest answer, /status at 10,000 devices (3.5 MB):
+ *   gzip 1: 120 KB in 4 ms    gzip 6: 93 KB in 21 ms    gzip 9: 90 KB in 50 ms
+ *   br 1: 68 KB in 2 ms   br 4: 62 KB in 13 ms   br 5: 46 KB in 20 ms   br 6: 46 KB in 25 ms
+ *   br 9: 44 KB in 82 ms   br 11: 40 KB in 13.8 s
+ * /status at 1,000 (351 KB): gzip 6 10.0 KB in 2.2 ms, gzip 9 9.6 KB; br 4 6.0 KB, br 5 5.5 KB in
+ * 2.1 ms, br 9 5.5 KB in 18 ms. All the measured answers together: gzip 1/6/9 3.09/2.59/2.50 % of
+ * identity; br 4/5/6/9/11 1.56/1.32/1.32/1.24/1.08 % (11 in 27 s). gzip 6 (zlib's default) and
+ * brotli 5 are the knees: brotli 5 is a quarter smaller than 4 on the status (the dashboard's
+ * per-cycle download) and 6 gains nothing; 9 gains 4 % for four times the CPU, 11 a seventh for
+ * seconds per answer. Each answer is compressed once per cycle, so a millisecond more buys bytes on
+ * every download of it, up to that knee.
  */
 const GZIP_LEVEL = 6
 const BROTLI_QUALITY = 5

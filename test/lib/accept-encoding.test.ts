@@ -34,7 +34,35 @@ t.test('Accept-Encoding per RFC 9110 §12.5.3', async (t) => {
     ['gzip;q=1.000', 'gzip', '1.000 is a qvalue'],
     [',, gzip ,', 'gzip', 'empty list elements are ignored'],
     ['gzip;level=9', 'gzip', 'a parameter other than q is ignored'],
-    ['gzip;q=0.1, gzip;q=0.9, br;q=0.5', 'gzip', 'a coding named twice: the larger weight']
+    ['gzip;q=0.1, gzip;q=0.9, br;q=0.5', 'gzip', 'a coding named twice: the larger weight'],
+    // §12.5.3 on identity: acceptable by default unless "identity;q=0", or "*;q=0" without a more
+    // specific entry for identity
+    ['identity;q=0', 'identity', 'identity excluded and no coding named: nothing acceptable, identity all the same (no 406)'],
+    ['*;q=0, identity', 'identity', 'an explicit identity entry beats *;q=0'],
+    ['*;q=0, identity;q=0.5, gzip;q=0.4', 'identity', 'identity named above gzip'],
+    ['*, identity;q=0', 'br', '* with identity excluded: a coding'],
+    ['*;q=0.5, identity;q=0', 'br', '* at q=0.5 covers br, identity excluded'],
+    ['*;q=0.3, gzip;q=0.4', 'gzip', 'a named coding above * beats the codings * stands for'],
+    ['*;q=0.5, br;q=0.4', 'gzip', '* stands for gzip (not named) at 0.5, above br named at 0.4'],
+    ['br;q=0, gzip;q=0', 'identity', 'both codings excluded, identity not named: identity by default'],
+    // names are case-insensitive (§8.4.1), the parameter name too (§5.6.6)
+    ['BR', 'br', 'BR is br'],
+    ['Identity;Q=0, GZIP', 'gzip', 'Identity, Q and GZIP in any case'],
+    ['X-GZIP;q=0.5, br;q=0.4', 'gzip', 'X-GZIP is gzip'],
+    // OWS is spaces and horizontal tabs (§5.6.3)
+    ['gzip;\tq=0.5,\tbr;q=0.4', 'gzip', 'tabs around the parameter and the element'],
+    ['  ', 'identity', 'white space only: an empty list'],
+    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (§12.4.2)
+    ['gzip;q=1., br;q=0.', 'gzip', '"1." and "0." are qvalues (0 excludes br)'],
+    ['gzip;q=1.001, br;q=0.1', 'br', '1.001 is not a qvalue: gzip dropped'],
+    ['gzip;q=.5, br;q=0.1', 'br', '.5 is not a qvalue (a digit first)'],
+    ['gzip;q=-1, br;q=0.1', 'br', 'a negative weight is not a qvalue'],
+    ['gzip;q=, br;q=0.1', 'br', 'an empty q is not a qvalue'],
+    ['gzip;foo=bar;q=0.2, br;q=0.1', 'gzip', 'q after another parameter still counts'],
+    // unknown codings (§12.5.3: a coding the server does not know is not acceptable to send, ignored)
+    ['zstd;q=1, br;q=0.1', 'br', 'an unknown coding at a higher q does not win'],
+    ['deflate', 'identity', 'deflate only: not offered, identity'],
+    ['compress;q=0, identity;q=0', 'identity', 'only unknown and excluded ones: identity all the same']
   ]
   for (const [header, want, why] of cases) t.equal(chooseEncoding(header), want, `${JSON.stringify(header)}: ${why}`)
 })

@@ -84,6 +84,15 @@ t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) =
       const none = await get(b, path, { 'accept-encoding': 'br;q=0, gzip;q=0' })
       t.equal(none.headers['content-encoding'], undefined, 'q=0 excludes')
       t.ok(none.body.equals(plain.body))
+      // RFC 9110 §12.5.3 through real HTTP: the header as a client writes it, the answer as sent
+      const star = await get(b, path, { 'accept-encoding': 'br;q=0, *;q=0.5' })
+      t.equal(star.headers['content-encoding'], 'gzip', '* stands for gzip, br excluded by name')
+      t.ok(gunzipSync(star.body).equals(plain.body))
+      t.equal((await get(b, path, { 'accept-encoding': 'GZIP;Q=1' })).headers['content-encoding'], 'gzip', 'names and q in any case')
+      const noIdentity = await get(b, path, { 'accept-encoding': 'identity;q=0' })
+      t.equal(noIdentity.status, 200, 'nothing acceptable: the identity answer all the same, not a 406')
+      t.equal(noIdentity.headers['content-encoding'], undefined)
+      t.equal(noIdentity.headers.etag, tag, 'with the identity tag')
 
       const hit = await get(b, path, { 'if-none-match': tag })
       t.equal(hit.status, 304, 'the matching tag: 304')
