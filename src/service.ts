@@ -220,7 +220,7 @@ export function createService (opts: ServiceOptions): Service {
       cycleDevices = cluster.devicesFor(inventory.devices(), slot)
       return cycleDevices
     },
-    ping: (targets, signal) => pingEngine.pingAll(targets, signal),
+    ping: (targets, signal) => pingEngine.pingColumns(targets, signal),
     onCycle: (cycle, info) => pipeline.cycle(cycle, info),
     log,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})

@@ -12,7 +12,7 @@ try { writeFileSync('/proc/thread-self/comm', 'mpm-ping') } catch {}
  * at most `concurrency` at once.
  */
 export default async function pingBatch (task: PingTask | FpingTask): Promise<PingTaskResult> {
-  if ('kind' in task && task.kind === 'fping') return encodeOutcomes(await fpingBatch(task))
+  if ('kind' in task && task.kind === 'fping') return await fpingBatch(task)
   const t = task as PingTask
   const opts = { command: t.command, flavor: t.flavor, timeoutMs: t.timeoutMs }
   const results = await mapLimit(t.targets, t.concurrency, (target, i) => pingOne(opts, target, t.families[i]))

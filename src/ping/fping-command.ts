@@ -48,8 +48,9 @@ export class FpingOutputParser {
   private generalError = ''
   private readonly targets: Set<string>
 
+  /** targets: a Set is kept as it is (not copied; the caller does not change it afterwards) */
   constructor (targets: Iterable<string>) {
-    this.targets = new Set(targets)
+    this.targets = targets instanceof Set ? targets : new Set(targets)
   }
 
   line (line: string, stream: 'stdout' | 'stderr', now: number = Date.now()): void {
@@ -74,6 +75,11 @@ export class FpingOutputParser {
     } else if (this.generalError === '') {
       this.generalError = l.slice(0, 200)
     }
+  }
+
+  /** The first reply of an address (the common case, read without building an outcome). */
+  aliveAt (address: string): { rtt: number | null, at: number } | undefined {
+    return this.alive.get(address)
   }
 
   /** The outcome for each target once fping has ended. */

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import { fpingPacingMs } from './fping-command.js'
 import { judgeCheck, type PingProgramCheck } from './ping-program.js'
 import { mapLimit } from './run-ping.js'
-import { decodeOutcomes, type FpingTask, type PingBackend, type PingFlavor, type PingTask, type PingTaskResult, type TargetOutcome } from './types.js'
+import { decodeOutcomes, mergeOutcomes, type FpingTask, type PingBackend, type PingFlavor, type PingTask, type PingTaskResult, type TargetOutcome } from './types.js'
 
 // run the worker from source (.ts) under the test loader, from dist/ (.js) when built
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
@@ -101,11 +101,22 @@ export class PingEngine {
   async pingAll (targets: PingTarget[], signal?: AbortSignal): Promise<Map<string, TargetOutcome>> {
     const out = new Map<string, TargetOutcome>()
     if (targets.length === 0) return out
-    const tasks: Array<PingTask | FpingTask> = this.currentBackend === 'fping' ? this.fpingTasks(targets) : this.pingTasks(targets)
-    const run = (task: PingTask | FpingTask) => this.pool.run(task, { signal }).then((r) => decodeOutcomes(task.targets, r, out))
-    if (this.currentBackend === 'fping') await mapLimit(tasks, this.opts.parallel ? this.opts.maxInFlight : 1, run)
-    else await Promise.all(tasks.map(run))
+    decodeOutcomes(targets.map((t) => t.target), await this.pingColumns(targets, signal), out)
     return out
+  }
+
+  /**
+   * The outcomes of the targets as one table of columns in the targets' order (what the monitor's
+   * cycle reads, by index): no object and no Map entry per target on the main thread.
+   */
+  async pingColumns (targets: PingTarget[], signal?: AbortSignal): Promise<PingTaskResult> {
+    if (targets.length === 0) return mergeOutcomes(0, [])
+    const tasks: Array<{ offset: number, task: PingTask | FpingTask }> = this.currentBackend === 'fping' ? this.fpingTasks(targets) : this.pingTasks(targets)
+    const run = ({ offset, task }: { offset: number, task: PingTask | FpingTask }) => this.pool.run(task, { signal }).then((r: PingTaskResult) => ({ offset, r }))
+    const parts = this.currentBackend === 'fping'
+      ? await mapLimit(tasks, this.opts.parallel ? this.opts.maxInFlight : 1, run)
+      : await Promise.all(tasks.map(run))
+    return mergeOutcomes(targets.length, parts)
   }
 
   /**
@@ -124,43 +135,47 @@ export class PingEngine {
     return await check()
   }
 
-  private pingTasks (targets: PingTarget[]): PingTask[] {
+  /** Tasks over consecutive slices of the targets, each with the index of its first target. */
+  private pingTasks (targets: PingTarget[]): Array<{ offset: number, task: PingTask }> {
     const base = { timeoutMs: this.opts.timeoutMs, command: this.opts.command, flavor: this.opts.flavor }
     if (!this.opts.parallel) {
-      return [{ ...base, targets: targets.map((t) => t.target), families: targets.map((t) => t.family), concurrency: 1 }]
+      return [{ offset: 0, task: { ...base, targets: targets.map((t) => t.target), families: targets.map((t) => t.family), concurrency: 1 } }]
     }
     // k tasks, each with a share of the in-flight budget; shares add up to maxInFlight exactly
-    const tasks: PingTask[] = []
+    const tasks: Array<{ offset: number, task: PingTask }> = []
     const k = Math.min(this.threads, targets.length)
     const per = Math.ceil(targets.length / k)
     for (let i = 0; i < k; i++) {
       const slice = targets.slice(i * per, (i + 1) * per)
       if (slice.length === 0) continue
       const concurrency = Math.floor(this.opts.maxInFlight / k) + (i < this.opts.maxInFlight % k ? 1 : 0)
-      tasks.push({ ...base, targets: slice.map((t) => t.target), families: slice.map((t) => t.family), concurrency: Math.max(1, concurrency) })
+      tasks.push({ offset: i * per, task: { ...base, targets: slice.map((t) => t.target), families: slice.map((t) => t.family), concurrency: Math.max(1, concurrency) } })
     }
     return tasks
   }
 
   /** As few batches as the batch size allows, of even size. */
-  private fpingTasks (targets: PingTarget[]): FpingTask[] {
+  private fpingTasks (targets: PingTarget[]): Array<{ offset: number, task: FpingTask }> {
     const batchSize = Math.max(1, this.opts.fpingBatchSize ?? FPING_DEFAULT_BATCH)
     const k = Math.ceil(targets.length / batchSize)
     const per = Math.ceil(targets.length / k)
-    const tasks: FpingTask[] = []
+    const tasks: Array<{ offset: number, task: FpingTask }> = []
     for (let i = 0; i < k; i++) {
       const slice = targets.slice(i * per, (i + 1) * per)
       if (slice.length === 0) continue
       const pacingMs = fpingPacingMs(slice.length, this.opts.intervalMs ?? 0, this.opts.timeoutMs)
       tasks.push({
-        kind: 'fping',
-        targets: slice.map((t) => t.target),
-        families: slice.map((t) => t.family),
-        timeoutMs: this.opts.timeoutMs,
-        pacingMs,
-        // sending takes about pacing + 0.12 ms per probe; twice that, the timeout and a grace
-        deadlineMs: Math.ceil(this.opts.timeoutMs + 2 * slice.length * (pacingMs + 0.15) + FPING_KILL_GRACE_MS),
-        command: this.fpingCommand
+        offset: i * per,
+        task: {
+          kind: 'fping',
+          targets: slice.map((t) => t.target),
+          families: slice.map((t) => t.family),
+          timeoutMs: this.opts.timeoutMs,
+          pacingMs,
+          // sending takes about pacing + 0.12 ms per probe; twice that, the timeout and a grace
+          deadlineMs: Math.ceil(this.opts.timeoutMs + 2 * slice.length * (pacingMs + 0.15) + FPING_KILL_GRACE_MS),
+          command: this.fpingCommand
+        }
       })
     }
     return tasks

@@ -61,6 +61,76 @@ export interface PingTaskResult {
   errors: string[]
 }
 
+/**
+ * Fills PingTaskResult columns one target at a time, without an outcome object per target (the fping
+ * path: 10,000 targets a cycle, nearly all of them the same few shapes). Error texts are indexed as
+ * they come; a batch has a handful of distinct ones.
+ */
+export class OutcomeColumnsBuilder {
+  readonly r: PingTaskResult
+  private readonly index = new Map<string, number>([['', 0]])
+
+  constructor (n: number) {
+    this.r = { success: new Uint8Array(n), rtt: new Float64Array(n), at: new Float64Array(n), error: new Uint32Array(n), errors: [''] }
+  }
+
+  ok (i: number, at: number, rttMs: number | null): void {
+    this.r.success[i] = 1
+    this.r.rtt[i] = rttMs ?? NaN
+    this.r.at[i] = at
+  }
+
+  failed (i: number, at: number, message: string): void {
+    this.r.rtt[i] = NaN
+    this.r.at[i] = at
+    this.r.error[i] = this.errorIndex(message)
+  }
+
+  set (i: number, o: PingOutcome & { at: number }): void {
+    this.r.success[i] = o.success ? 1 : 0
+    this.r.rtt[i] = o.response_time_ms ?? NaN
+    this.r.at[i] = o.at
+    this.r.error[i] = this.errorIndex(o.error_message)
+  }
+
+  private errorIndex (message: string): number {
+    let e = this.index.get(message)
+    if (e === undefined) {
+      e = this.r.errors.length
+      this.r.errors.push(message)
+      this.index.set(message, e)
+    }
+    return e
+  }
+}
+
+/**
+ * The columns of several tasks, each covering the targets [offset, offset + its length) of one list,
+ * as one table over the whole list: what the monitor reads the cycle's rows from, by target index,
+ * instead of a Map of outcome objects keyed by target.
+ */
+export function mergeOutcomes (n: number, parts: Array<{ offset: number, r: PingTaskResult }>): PingTaskResult {
+  if (parts.length === 1 && parts[0].offset === 0 && parts[0].r.success.length === n) return parts[0].r
+  const out: PingTaskResult = { success: new Uint8Array(n), rtt: new Float64Array(n).fill(NaN), at: new Float64Array(n).fill(NaN), error: new Uint32Array(n), errors: [''] }
+  const index = new Map<string, number>([['', 0]])
+  for (const { offset, r } of parts) {
+    out.success.set(r.success, offset)
+    out.rtt.set(r.rtt, offset)
+    out.at.set(r.at, offset)
+    const map = r.errors.map((m) => {
+      let e = index.get(m)
+      if (e === undefined) {
+        e = out.errors.length
+        out.errors.push(m)
+        index.set(m, e)
+      }
+      return e
+    })
+    for (let i = 0; i < r.error.length; i++) out.error[offset + i] = map[r.error[i]]
+  }
+  return out
+}
+
 /** Outcomes of a task's targets (in its order) as columns. */
 export function encodeOutcomes (outcomes: TargetOutcome[]): PingTaskResult {
   const n = outcomes.length

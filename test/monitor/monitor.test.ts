@@ -3,7 +3,7 @@ import FakeTimers from '@sinonjs/fake-timers'
 import { Monitor, type CycleInfo } from '../../src/monitor/monitor.js'
 import { runCycle } from '../../src/monitor/cycle.js'
 import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
-import type { TargetOutcome } from '../../src/ping/types.js'
+import { encodeOutcomes, mergeOutcomes, type TargetOutcome } from '../../src/ping/types.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 
 const silent = { info () {}, warn () {}, error () {} }
@@ -27,6 +27,30 @@ t.test('runCycle pings each address once and gives every device exactly one row'
   ])
   t.equal(r.up, 4)
   t.equal(r.down, 1)
+})
+
+t.test('runCycle reads the engine\'s columns (pingColumns) into the same rows as outcomes by target', async (t) => {
+  const devices = [dev(1, '127.0.0.1'), dev(2, '127.0.0.1'), dev(3, 'LocalHost', 0), dev(4, '127.66.0.1'), dev(5, '::1', 6), dev(6, 'nowhere.invalid', 0)]
+  const outcome = (target: string): TargetOutcome => target === '127.66.0.1'
+    ? { target, at: 2003, success: false, response_time_ms: null, error_message: 'No response (timeout)' }
+    : target === 'nowhere.invalid'
+      ? { target, at: 2004, success: false, response_time_ms: null, error_message: 'Unknown host' }
+      : { target, at: target === '::1' ? 2001 : 2000, success: true, response_time_ms: target === '::1' ? 0 : 0.456, error_message: '' }
+  const byMap = await runCycle(devices, async (targets) => new Map(targets.map((x) => [x.target, outcome(x.target)])))
+  // two tasks, as the engine splits a list, each answered in its own order; the last target has no result
+  const byColumns = await runCycle(devices, async (targets) => {
+    const first = targets.slice(0, 2).map((x) => outcome(x.target))
+    const second = targets.slice(2, targets.length - 1).map((x) => outcome(x.target))
+    const merged = mergeOutcomes(targets.length, [{ offset: 2, r: structuredClone(encodeOutcomes(second)) }, { offset: 0, r: structuredClone(encodeOutcomes(first)) }])
+    merged.at[targets.length - 1] = NaN
+    return merged
+  }, () => 2005)
+  const missing = { ...byMap.rows[5], at: 2005, row: { ...byMap.rows[5].row, timestamp: formatLocalIso(2005), error_message: 'No result from ping worker' } }
+  t.same(byColumns.rows, [...byMap.rows.slice(0, 5), missing])
+  t.same(byColumns.rows.map((x) => x.row.response_time_ms), [0.46, 0.46, 0.46, null, 0, null], 'a zero round-trip stays 0, a failure null')
+  t.equal(byColumns.up, 4)
+  t.equal(byColumns.down, 2)
+  t.equal(byColumns.targets, 5)
 })
 
 t.test('a failing pool still gives every device a failed row with the reason', async (t) => {
