@@ -52,6 +52,34 @@ const DOWN = STATE_CODE.down
 const brief = (d: Device): DeviceBrief => ({ device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname })
 
 /**
+ * The per-location counts of one cycle, one pass over the devices. A function of its own: the pass is
+ * the hot loop V8 compiles on the stack (OSR) while it runs, and inside onChanges that compile took
+ * the whole of onChanges with it, cold paths included (68 ms of TurboFan time on a compiler thread
+ * for the 10,000-device cycle that brought 1,000 changes, traced with --trace-opt).
+ */
+function countPlaces (list: Device[], raw: Uint8Array, placeOf: Int32Array, isUplink: Uint8Array, np: number, maintenanceOf: (device: Device) => MaintenanceStatus) {
+  const total = new Int32Array(np)
+  const downs = new Int32Array(np)
+  const uplinks = new Int32Array(np)
+  const uplinksDown = new Int32Array(np)
+  const isDown = new Uint8Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const p = placeOf[i]
+    if (p < 0) continue
+    const down = raw[i] === DOWN ? 1 : 0
+    isDown[i] = down
+    if (isUplink[i] === 1) {
+      uplinks[p]++
+      uplinksDown[p] += down
+    }
+    if (maintenanceOf(list[i]).active) continue
+    total[p]++
+    downs[p] += down
+  }
+  return { total, downs, uplinks, uplinksDown, isDown }
+}
+
+/**
  * Locations as one thing: a location whose devices are down together is one alert (site_down /
  * site_up) instead of one per device, and devices behind the down uplinks of their location are
  * `unreachable` rather than `down` (not alerted: the uplinks' alerts or the site alert say it).
@@ -165,28 +193,9 @@ export class SiteWatch {
       const i = this.index.indexOf(e.device_id)
       if (i !== -1) raw[i] = STATE_CODE[e.to]
     }
-    const placeOf = this.placeOf
     const isUplink = this.isUplink
     const np = this.places.length
-    const total = new Int32Array(np)
-    const downs = new Int32Array(np)
-    const uplinks = new Int32Array(np)
-    const uplinksDown = new Int32Array(np)
-    const isDown = new Uint8Array(list.length)
-    for (let i = 0; i < list.length; i++) {
-      const p = placeOf[i]
-      if (p < 0) continue
-      const d = list[i]
-      const down = raw[i] === DOWN ? 1 : 0
-      isDown[i] = down
-      if (isUplink[i] === 1) {
-        uplinks[p]++
-        uplinksDown[p] += down
-      }
-      if (maintenanceOf(d).active) continue
-      total[p]++
-      downs[p] += down
-    }
+    const { total, downs, uplinks, uplinksDown, isDown } = countPlaces(list, raw, this.placeOf, isUplink, np, maintenanceOf)
 
     const wasDown = new Set(this.down.keys())
     const notices: SiteNotice[] = []
