@@ -37,6 +37,25 @@ export interface Metrics {
   setDevices: (devices: Device[]) => void
 }
 
+/**
+ * A cycle's replies into the histogram and its failures by reason, counted here per cycle and added
+ * to the counters once: a cycle may carry 50,000 rows. A function of its own: V8 compiles a running
+ * loop (OSR) with the whole function around it, and inside addCycle that took the counters' and the
+ * gauges' code with it.
+ */
+function countCycle (rows: CycleResult['rows'], rtt: ResponseTimeHistogram): Partial<Record<FailureReason, number>> {
+  const failed: Partial<Record<FailureReason, number>> = {}
+  for (const { row } of rows) {
+    if (row.ping_success) {
+      if (row.response_time_ms !== null) rtt.observe(row.response_time_ms / 1000)
+    } else {
+      const reason = failureReason(row.error_message)
+      failed[reason] = (failed[reason] ?? 0) + 1
+    }
+  }
+  return failed
+}
+
 /** A counter whose value is read at scrape time from a counter the service keeps anyway. */
 function counterFrom (registry: Registry, name: string, help: string, read: () => number): Counter {
   return new Counter({
@@ -113,16 +132,7 @@ export function createMetrics (src: MetricSources): Metrics {
     exposition: async () => (await registry.metrics()) + '\n' + devices.render() + '\n' + rtt.render(),
     setDevices: (list) => devices.setDevices(list),
     addCycle: (cycle) => {
-      // counted here per cycle and added once: a cycle may carry 50,000 rows
-      const failed: Partial<Record<FailureReason, number>> = {}
-      for (const { row } of cycle.rows) {
-        if (row.ping_success) {
-          if (row.response_time_ms !== null) rtt.observe(row.response_time_ms / 1000)
-        } else {
-          const reason = failureReason(row.error_message)
-          failed[reason] = (failed[reason] ?? 0) + 1
-        }
-      }
+      const failed = countCycle(cycle.rows, rtt)
       pings.inc(cycle.rows.length)
       for (const [reason, n] of Object.entries(failed)) failures.inc({ reason }, n)
       devices.update(cycle.rows)

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { buildFpingCommand, FpingOutputParser } from './fping-command.js'
+import type { ProcessOutput } from './ping-command.js'
 import { runProcess } from './run-ping.js'
 import { ERR_RESOLVE_FAILED, ERR_UNKNOWN_HOST, OutcomeColumnsBuilder, type FpingTask, type PingTaskResult } from './types.js'
 
@@ -29,8 +30,16 @@ export async function fpingBatch (task: FpingTask): Promise<PingTaskResult> {
   const out = addresses.length === 0
     ? { code: 0, killed: false }
     : await runProcess(cmd.file, cmd.args, task.deadlineMs, { input: addresses.join('\n') + '\n', onLine: (line, stream) => parser.line(line, stream) })
-  const end = Date.now()
-  // straight into the columns the main thread gets (no outcome object per target): most targets answered
+  return outcomeColumns(task, addressOf, failed, parser, cmd.file, out, Date.now())
+}
+
+/**
+ * Each target's outcome, straight into the columns the main thread gets (no outcome object per
+ * target): most targets answered. A function of its own, not a loop inside fpingBatch: V8 compiles a
+ * running loop (OSR) with the whole function around it, and the async fpingBatch made that compile
+ * 20+ ms of TurboFan time per warm-up instead of a few (traced with --trace-opt).
+ */
+function outcomeColumns (task: FpingTask, addressOf: Map<string, string>, failed: Map<string, string>, parser: FpingOutputParser, command: string, out: Pick<ProcessOutput, 'code' | 'killed' | 'spawnError'>, end: number): PingTaskResult {
   const cols = new OutcomeColumnsBuilder(task.targets.length)
   for (let i = 0; i < task.targets.length; i++) {
     const target = task.targets[i]
@@ -44,7 +53,7 @@ export async function fpingBatch (task: FpingTask): Promise<PingTaskResult> {
       cols.ok(i, alive.at, alive.rtt ?? 0)
       continue
     }
-    const o = parser.outcome(address, cmd.file, out)
+    const o = parser.outcome(address, command, out)
     cols.set(i, { success: o.success, response_time_ms: o.response_time_ms, error_message: o.error_message, at: o.at ?? end })
   }
   return cols.r

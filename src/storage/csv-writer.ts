@@ -122,7 +122,8 @@ export class CsvWriter<T = ResultRow> {
 
   /** Queues rows (with their epoch ms, which picks the file) and writes them; resolves when this flush ended. */
   write (rows: Array<{ row: T, at: number }>): Promise<void> {
-    for (const r of rows) this.pending.push(r)
+    // one native copy, not a JS loop of pushes (a loop V8 compiles on the stack, with write() around it, every warm-up)
+    this.pending = this.pending.concat(rows)
     const overflow = this.pending.length - this.opts.bufferMaxRows
     if (overflow > 0) {
       this.pending.splice(0, overflow)
