@@ -115,7 +115,7 @@ export class HourRollups {
   /** RTT_BINS counts per row */
   hist: Uint32Array
 
-  constructor (readonly hour: number, slots: number, capacity: number) {
+  constructor (public hour: number, slots: number, capacity: number) {
     this.rowOf = new Int32Array(Math.max(slots, 16)).fill(-1)
     const c = Math.max(capacity, 16)
     this.deviceId = new Float64Array(c)
@@ -129,6 +129,24 @@ export class HourRollups {
     this.rttMin = new Float64Array(c)
     this.rttMax = new Float64Array(c)
     this.hist = new Uint32Array(c * RTT_BINS)
+  }
+
+  /** rows for as many devices as it was made for */
+  get capacity (): number {
+    return this.deviceId.length
+  }
+
+  /** Empties it for another hour (a flush's rows, once written: fresh memory costs a page fault per 4 KiB). */
+  reset (hour: number): void {
+    this.hour = hour
+    this.rowOf.fill(-1)
+    const n = this.n
+    this.n = 0
+    this.refs = []
+    for (const a of [this.upS, this.downS, this.unreachableS, this.maintenanceS, this.rttSum]) a.fill(0, 0, n)
+    this.sent.fill(0, 0, n)
+    this.answered.fill(0, 0, n)
+    this.hist.fill(0, 0, n * RTT_BINS)
   }
 
   /** the row of a slot, -1 when it has none yet */
@@ -185,13 +203,19 @@ export class RollupSet {
   readonly size: number
   private readonly starts: number[] = []
 
-  constructor (private readonly hours: HourRollups[]) {
+  constructor (private readonly hours: HourRollups[], private readonly onRelease: (h: HourRollups[]) => void = () => {}) {
     let n = 0
     for (const h of hours) {
       this.starts.push(n)
       n += h.n
     }
     this.size = n
+  }
+
+  /** The rows were written (or given up): their columns may be reused. No rows after this. */
+  release (): void {
+    this.onRelease(this.hours)
+    this.hours.length = 0
   }
 
   /** rows [from, to) of the set, in hour order, then in the order the devices first had a result */
@@ -227,6 +251,8 @@ export class Accounting {
   /** nearly always null: results waiting for a verdict */
   private pending: Array<Pending[] | null> = []
   private hours = new Map<number, HourRollups>()
+  /** the columns of the last flush, released after it wrote them: the next hours reuse them */
+  private spare: HourRollups[] = []
   /** the hour the last result went to: nearly every result goes to the same one */
   private current: HourRollups | null = null
   private changed = new Set<Outage>()
@@ -312,7 +338,7 @@ export class Accounting {
 
   /** The same, as a set whose rows are made a chunk at a time (a flush of 50,000 rows at once was ~25 MB of objects). */
   takeRollupSet (): RollupSet {
-    const set = new RollupSet([...this.hours.values()])
+    const set = new RollupSet([...this.hours.values()], (hours) => { this.spare = hours.slice(0, 2) })
     this.hours = new Map()
     this.current = null
     return set
@@ -375,8 +401,14 @@ export class Accounting {
     if (c !== null && c.hour === hour) return c
     let h = this.hours.get(hour)
     if (h === undefined) {
-      // as many rows as the last hour had devices: one allocation per hour and flush, not a doubling series
-      h = new HourRollups(hour, this.slotCount, this.slots.size)
+      const spare = this.spare.pop()
+      if (spare !== undefined && spare.capacity >= this.slots.size) {
+        spare.reset(hour)
+        h = spare
+      } else {
+        // as many rows as there are devices: one allocation, not a doubling series
+        h = new HourRollups(hour, this.slotCount, this.slots.size)
+      }
       this.hours.set(hour, h)
     }
     this.current = h

@@ -233,6 +233,8 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     } catch (err) {
       storeOf().rollback()
       fail(err, 'could not write availability rollups')
+    } finally {
+      rows.release()
     }
     const now = o.now()
     if (now - lastPrune > DAY_MS) {

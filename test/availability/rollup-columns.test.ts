@@ -57,3 +57,15 @@ t.test('a device that left keeps its row of the hour (written at the next flush)
   acc.addResult(4, T0 + 15_000, true, 2)
   t.same(acc.takeRollups().map((r) => [r.device_id, r.sent, r.up_s]), [[4, 1, 5]])
 })
+
+t.test('columns released after a flush are reused for the next hour and start empty', async (t) => {
+  const sim = new Sim()
+  for (let id = 1; id <= 40; id++) sim.result(id, T0, true, 3 + id)
+  const set = sim.acc.takeRollupSet()
+  t.equal(set.rows(0, 40).length, 40)
+  set.release()
+  t.same(set.rows(0, 40), [], 'no rows after a release')
+  for (let id = 1; id <= 3; id++) sim.result(id, T0 + H, true, 2)
+  t.same(sim.acc.takeRollups().map((r) => [r.hour, r.device_id, r.sent, r.answered, r.rtt_sum, r.rtt_min, r.hist.reduce((a, b) => a + b, 0)]),
+    [[T0 + H, 1, 1, 1, 2, 2, 1], [T0 + H, 2, 1, 1, 2, 2, 1], [T0 + H, 3, 1, 1, 2, 2, 1]])
+})
