@@ -1,3 +1,4 @@
+import { IdSlots } from '../inventory/device-index.js'
 import { RTT_BINS, rttBin } from './rtt-bins.js'
 
 /** What a device's time is counted as. */
@@ -242,7 +243,7 @@ export class RollupSet {
  * Each device has a slot; its category, open outage and pending results are columns by slot.
  */
 export class Accounting {
-  private readonly slots = new Map<number, number>()
+  private readonly slots = new IdSlots()
   private readonly free: number[] = []
   private slotCount = 0
   private readonly idOf: number[] = []
@@ -353,12 +354,12 @@ export class Accounting {
 
   openOutage (deviceId: number): Outage | null {
     const s = this.slots.get(deviceId)
-    return s === undefined ? null : this.outage[s]
+    return s === -1 ? null : this.outage[s]
   }
 
   /** Forgets devices that left the inventory; their open outages end at `at`. */
   retain (ids: Set<number>, at: number): void {
-    for (const [id, s] of this.slots) {
+    for (const [id, s] of [...this.slots.entries()]) {
       if (ids.has(id)) continue
       if (this.outage[s] !== null) this.endOutage(s, at)
       this.slots.delete(id)
@@ -371,7 +372,7 @@ export class Accounting {
 
   private slotOf (id: number): number {
     let s = this.slots.get(id)
-    if (s !== undefined) return s
+    if (s !== -1) return s
     // a freed slot is reused only once no row of the hours not yet taken points at it
     s = this.free.length > 0 && this.hours.size === 0 ? this.free.pop() as number : this.slotCount++
     if (s === this.cat.length) {

@@ -1,4 +1,5 @@
 import type { Device } from '../inventory/filter-inventory.js'
+import { IdSlots } from '../inventory/device-index.js'
 import type { ResultRow } from '../storage/result-row.js'
 import type { DeviceStateSummary, FactFilter, LatestRow, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
 import type { DeviceFacts } from '../schemas/device-facts.js'
@@ -124,7 +125,7 @@ const nullIfNaN = (v: number): number | null => Number.isNaN(v) ? null : v
  * (the inventory's ip and hostname, the cycle's timestamp) and the rest 26 bytes a device.
  */
 export class LatestResults {
-  private readonly slots = new Map<number, number>()
+  private readonly slots = new IdSlots()
   private n = 0
   id = new Float64Array(0)
   /** epoch ms of the latest result */
@@ -145,7 +146,7 @@ export class LatestResults {
   }
 
   slotOf (deviceId: number): number {
-    return this.slots.get(deviceId) ?? -1
+    return this.slots.get(deviceId)
   }
 
   slotEntries (): IterableIterator<[number, number]> {
@@ -160,7 +161,7 @@ export class LatestResults {
   /** a row newer than (or as new as) what the device has replaces it; a reply also sets its last seen */
   remember (row: ResultRow, at: number): void {
     let s = this.slots.get(row.device_id)
-    if (s === undefined) {
+    if (s === -1) {
       s = this.add(row.device_id)
       this.at[s] = -Infinity
     }

@@ -1,3 +1,4 @@
+import { IdSlots } from '../inventory/device-index.js'
 import type { AdoptedState, DeviceState, DeviceStateSnapshot, Observation, StateEvent, StateSettings } from './device-state.js'
 
 type Stable = 'unknown' | 'up' | 'down'
@@ -39,7 +40,7 @@ class SlotView implements DeviceStateView {
  * heap. The texts are references to the strings the results carried.
  */
 export class StateTable {
-  private readonly slots = new Map<number, number>()
+  private readonly slots = new IdSlots()
   private readonly free: number[] = []
   private n = 0
   private ids = new Float64Array(16)
@@ -69,7 +70,7 @@ export class StateTable {
   /** Takes over another instance's verdict for a device (see DeviceStateMachine.adopt). */
   adopt (deviceId: number, ip: string, hostname: string, k: AdoptedState): boolean {
     const known = this.slots.get(deviceId)
-    if (known !== undefined) return this.adoptAt(known, k)
+    if (known !== -1) return this.adoptAt(known, k)
     if (k.state !== 'up' && k.state !== 'down' && k.state !== 'flapping') return false
     return this.adoptAt(this.slotOf(deviceId, ip, hostname), k)
   }
@@ -77,19 +78,19 @@ export class StateTable {
   /** The device's state, read in place when asked; undefined when it has none. */
   get (deviceId: number): DeviceStateView | undefined {
     const s = this.slots.get(deviceId)
-    return s === undefined ? undefined : new SlotView(this, s)
+    return s === -1 ? undefined : new SlotView(this, s)
   }
 
   /** the visible state without a view object (per-cycle passes over every device) */
   stateOf (deviceId: number): DeviceState | undefined {
     const s = this.slots.get(deviceId)
-    return s === undefined ? undefined : VISIBLE[this.visible[s]]
+    return s === -1 ? undefined : VISIBLE[this.visible[s]]
   }
 
   /** Drops every device not in `ids` (removed from the inventory); returns how many left. */
   retain (ids: Set<number>): number {
     let removed = 0
-    for (const [id, s] of this.slots) {
+    for (const [id, s] of [...this.slots.entries()]) {
       if (ids.has(id)) continue
       this.slots.delete(id)
       this.changes[s] = null
@@ -105,7 +106,7 @@ export class StateTable {
   }
 
   snapshots (): DeviceStateSnapshot[] {
-    return [...this.slots.values()].map((s) => this.snapshotAt(s))
+    return [...this.slots.entries()].map(([, s]) => this.snapshotAt(s))
   }
 
   idAt (s: number): number { return this.ids[s] }
@@ -132,7 +133,7 @@ export class StateTable {
   /** the slot of a device, a fresh (unknown) one on its first result */
   slotOf (deviceId: number, ip = '', hostname = ''): number {
     const known = this.slots.get(deviceId)
-    if (known !== undefined) return known
+    if (known !== -1) return known
     const s = this.free.length > 0 ? this.free.pop() as number : this.n++
     if (s >= this.ids.length) this.grow(this.ids.length * 2)
     this.slots.set(deviceId, s)
