@@ -72,6 +72,9 @@ export interface AccountingDeps {
 /** A result whose seconds wait until its run is decided (a failure while up, a reply while down). */
 interface Pending { at: number, maint: boolean }
 
+/** columns grow by half: doubling left up to half of them unused (65,536 rows for 50,000 devices) */
+const GROWTH = 1.5
+
 /** a device's category as a column value (0: no verdict yet) */
 const CAT: Array<Category | null> = [null, 'up', 'down', 'unreachable']
 const catCode = (c: Category | null): number => c === null ? 0 : c === 'up' ? 1 : c === 'down' ? 2 : 3
@@ -163,7 +166,7 @@ export class HourRollups {
       this.rowOf = grown
     }
     const r = this.n++
-    if (r === this.deviceId.length) this.grow(r * 2)
+    if (r === this.deviceId.length) this.grow(Math.ceil(r * GROWTH))
     this.rowOf[slot] = r
     this.deviceId[r] = deviceId
     this.refs.push(refs)

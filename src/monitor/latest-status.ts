@@ -115,6 +115,9 @@ export class LatestStatus {
   }
 }
 
+/** columns grow by half: doubling left up to half of them unused (65,536 rows for 50,000 devices) */
+const GROWTH = 1.5
+
 const nullIfNaN = (v: number): number | null => Number.isNaN(v) ? null : v
 
 /**
@@ -212,7 +215,7 @@ export class LatestResults {
 
   private add (deviceId: number): number {
     const s = this.n++
-    if (s === this.id.length) this.grow(Math.max(64, s * 2))
+    if (s === this.id.length) this.grow(Math.max(64, Math.ceil(s * GROWTH)))
     this.slots.set(deviceId, s)
     this.id[s] = deviceId
     this.seenAt[s] = -Infinity

@@ -1,6 +1,9 @@
 import { IdSlots } from '../inventory/device-index.js'
 import type { AdoptedState, DeviceState, DeviceStateSnapshot, Observation, StateEvent, StateSettings } from './device-state.js'
 
+/** columns grow by half: doubling left up to half of them unused (65,536 rows for 50,000 devices) */
+const GROWTH = 1.5
+
 type Stable = 'unknown' | 'up' | 'down'
 const STABLE: Stable[] = ['unknown', 'up', 'down']
 const VISIBLE: DeviceState[] = ['unknown', 'up', 'down', 'flapping', 'unreachable']
@@ -135,7 +138,7 @@ export class StateTable {
     const known = this.slots.get(deviceId)
     if (known !== -1) return known
     const s = this.free.length > 0 ? this.free.pop() as number : this.n++
-    if (s >= this.ids.length) this.grow(this.ids.length * 2)
+    if (s >= this.ids.length) this.grow(Math.ceil(this.ids.length * GROWTH))
     this.slots.set(deviceId, s)
     this.ids[s] = deviceId
     this.stable[s] = 0
