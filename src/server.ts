@@ -1,3 +1,5 @@
+// first: V8's heap growth is set before the service allocates (see the file)
+import './heap-settings.js'
 import closeWithGrace from 'close-with-grace'
 import { collectEnv } from './config/load-config.js'
 import { buildServer, REDACT } from './build.js'

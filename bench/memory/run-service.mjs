@@ -24,7 +24,9 @@ const out = createWriteStream(outFile)
 const env = { PATH: process.env.PATH, NODE_ENV: 'production', DB_CONNECTION: 'sqlite', SQLITE_FILE: join(dir, 'inventaris.sqlite'), CSV_OUTPUT_DIR: join(dir, 'csv'), HOST: '127.0.0.1', PORT: process.env.DIAG_PORT ?? '0', PING_BACKEND: 'fping', PING_TIMEOUT: '3', PING_INTERVAL: interval, MAX_PING_WORKERS: '20', FPING_BATCH_SIZE: '50000', DEVICE_CHECK_INTERVAL: '86400', LOG_LEVEL: 'info', ...(process.env.DIAG_ENV ? JSON.parse(process.env.DIAG_ENV) : {}) }
 const child = spawn(process.execPath, [...flags, join(tree, 'dist/src/server.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
 const t0 = Date.now()
-const status = () => { try { const s = readFileSync(`/proc/${child.pid}/status`, 'utf8'); const g = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0) / 1024; return `rss ${g('VmRSS').toFixed(0)} hwm ${g('VmHWM').toFixed(0)} anon ${g('RssAnon').toFixed(0)} threads ${g('Threads') * 1024}` } catch { return 'gone' } }
+// own CPU seconds (utime + stime, all threads) and those of the waited-for children (fping)
+const cpu = () => { const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return `cpu ${((Number(f[11]) + Number(f[12])) / 100).toFixed(2)} children ${((Number(f[13]) + Number(f[14])) / 100).toFixed(2)}` }
+const status = () => { try { const s = readFileSync(`/proc/${child.pid}/status`, 'utf8'); const g = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0) / 1024; return `rss ${g('VmRSS').toFixed(0)} hwm ${g('VmHWM').toFixed(0)} anon ${g('RssAnon').toFixed(0)} threads ${g('Threads') * 1024} ${cpu()}` } catch { return 'gone' } }
 const timer = setInterval(() => out.write(`@${((Date.now() - t0) / 1000).toFixed(1)} ${status()}\n`), 500)
 child.stderr.on('data', (d) => out.write('ERR ' + d))
 for await (const line of createInterface({ input: child.stdout })) {

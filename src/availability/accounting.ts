@@ -1,3 +1,4 @@
+import { IdSlots } from '../inventory/device-index.js'
 import { RTT_BINS, rttBin } from './rtt-bins.js'
 
 /** What a device's time is counted as. */
@@ -71,21 +72,12 @@ export interface AccountingDeps {
 /** A result whose seconds wait until its run is decided (a failure while up, a reply while down). */
 interface Pending { at: number, maint: boolean }
 
-interface Track {
-  cat: Category | null
-  pending: Pending[]
-  outage: Outage | null
-  /**
-   * The rollup row this device's last result went to, its hour and the generation of `hours` it
-   * belongs to: nearly every result goes to the same row as the one before, and two map lookups
-   * (hour, then device) per result were a third of this stage's time at 10,000 devices
-   */
-  acc: Rollup | null
-  accHour: number
-  accGen: number
-}
+/** columns grow by half: doubling left up to half of them unused (65,536 rows for 50,000 devices) */
+const GROWTH = 1.5
 
-const newTrack = (cat: Category | null, outage: Outage | null): Track => ({ cat, pending: [], outage, acc: null, accHour: NaN, accGen: -1 })
+/** a device's category as a column value (0: no verdict yet) */
+const CAT: Array<Category | null> = [null, 'up', 'down', 'unreachable']
+const catCode = (c: Category | null): number => c === null ? 0 : c === 'up' ? 1 : c === 'down' ? 2 : 3
 
 /** a streak longer than this without a verdict is taken as the current category (bounds memory) */
 const PENDING_MAX = 10_000
@@ -103,19 +95,171 @@ export function categoryOf (v: StateView | undefined): Category | null {
 }
 
 /**
+ * One hour's rollup rows as columns, a row per device that had a result in it, found by the device's
+ * slot. An object per device-hour (17 fields, boxed doubles, its own Uint32Array for the bins) and a
+ * track object per device were 35 MB of heap at 50,000 devices (heap snapshot of the bench); these
+ * are ~190 bytes a device-hour, outside the JS heap, and the Rollup objects the store writes are made
+ * only when a flush takes the rows, a chunk at a time.
+ */
+export class HourRollups {
+  n = 0
+  /** slot → row, -1 when the device has none in this hour */
+  private rowOf: Int32Array
+  deviceId: Float64Array
+  refs: DeviceRefs[] = []
+  upS: Float64Array
+  downS: Float64Array
+  unreachableS: Float64Array
+  maintenanceS: Float64Array
+  sent: Uint32Array
+  answered: Uint32Array
+  rttSum: Float64Array
+  rttMin: Float64Array
+  rttMax: Float64Array
+  /** RTT_BINS counts per row */
+  hist: Uint32Array
+
+  constructor (public hour: number, slots: number, capacity: number) {
+    this.rowOf = new Int32Array(Math.max(slots, 16)).fill(-1)
+    const c = Math.max(capacity, 16)
+    this.deviceId = new Float64Array(c)
+    this.upS = new Float64Array(c)
+    this.downS = new Float64Array(c)
+    this.unreachableS = new Float64Array(c)
+    this.maintenanceS = new Float64Array(c)
+    this.sent = new Uint32Array(c)
+    this.answered = new Uint32Array(c)
+    this.rttSum = new Float64Array(c)
+    this.rttMin = new Float64Array(c)
+    this.rttMax = new Float64Array(c)
+    this.hist = new Uint32Array(c * RTT_BINS)
+  }
+
+  /** rows for as many devices as it was made for */
+  get capacity (): number {
+    return this.deviceId.length
+  }
+
+  /** Empties it for another hour (a flush's rows, once written: fresh memory costs a page fault per 4 KiB). */
+  reset (hour: number): void {
+    this.hour = hour
+    this.rowOf.fill(-1)
+    const n = this.n
+    this.n = 0
+    this.refs = []
+    for (const a of [this.upS, this.downS, this.unreachableS, this.maintenanceS, this.rttSum]) a.fill(0, 0, n)
+    this.sent.fill(0, 0, n)
+    this.answered.fill(0, 0, n)
+    this.hist.fill(0, 0, n * RTT_BINS)
+  }
+
+  /** the row of a slot, -1 when it has none yet */
+  find (slot: number): number {
+    return slot < this.rowOf.length ? this.rowOf[slot] : -1
+  }
+
+  /** a new, empty row for a slot */
+  add (slot: number, deviceId: number, refs: DeviceRefs): number {
+    if (slot >= this.rowOf.length) {
+      const grown = new Int32Array(Math.max(slot + 1, this.rowOf.length * 2)).fill(-1)
+      grown.set(this.rowOf)
+      this.rowOf = grown
+    }
+    const r = this.n++
+    if (r === this.deviceId.length) this.grow(Math.ceil(r * GROWTH))
+    this.rowOf[slot] = r
+    this.deviceId[r] = deviceId
+    this.refs.push(refs)
+    this.rttMin[r] = Infinity
+    this.rttMax[r] = -Infinity
+    return r
+  }
+
+  /** rows [from, to) as the store writes them */
+  rollups (from: number, to: number): Rollup[] {
+    const out: Rollup[] = []
+    for (let r = from; r < Math.min(to, this.n); r++) {
+      const refs = this.refs[r]
+      out.push({ hour: this.hour, device_id: this.deviceId[r], location_id: refs.location_id, type_id: refs.type_id, rack: refs.rack, up_s: this.upS[r], down_s: this.downS[r], unreachable_s: this.unreachableS[r], maintenance_s: this.maintenanceS[r], sent: this.sent[r], answered: this.answered[r], rtt_sum: this.rttSum[r], rtt_min: this.rttMin[r], rtt_max: this.rttMax[r], hist: this.hist.slice(r * RTT_BINS, (r + 1) * RTT_BINS) })
+    }
+    return out
+  }
+
+  private grow (capacity: number): void {
+    const f64 = (a: Float64Array) => { const b = new Float64Array(capacity); b.set(a); return b }
+    const u32 = (a: Uint32Array, k = 1) => { const b = new Uint32Array(capacity * k); b.set(a); return b }
+    this.deviceId = f64(this.deviceId)
+    this.upS = f64(this.upS)
+    this.downS = f64(this.downS)
+    this.unreachableS = f64(this.unreachableS)
+    this.maintenanceS = f64(this.maintenanceS)
+    this.rttSum = f64(this.rttSum)
+    this.rttMin = f64(this.rttMin)
+    this.rttMax = f64(this.rttMax)
+    this.sent = u32(this.sent)
+    this.answered = u32(this.answered)
+    this.hist = u32(this.hist, RTT_BINS)
+  }
+}
+
+/** Rollup rows taken from the accounting (see takeRollupSet), handed out a chunk at a time. */
+export class RollupSet {
+  readonly size: number
+  private readonly starts: number[] = []
+
+  constructor (private readonly hours: HourRollups[], private readonly onRelease: (h: HourRollups[]) => void = () => {}) {
+    let n = 0
+    for (const h of hours) {
+      this.starts.push(n)
+      n += h.n
+    }
+    this.size = n
+  }
+
+  /** The rows were written (or given up): their columns may be reused. No rows after this. */
+  release (): void {
+    this.onRelease(this.hours)
+    this.hours.length = 0
+  }
+
+  /** rows [from, to) of the set, in hour order, then in the order the devices first had a result */
+  rows (from: number, to: number): Rollup[] {
+    const out: Rollup[] = []
+    for (let k = 0; k < this.hours.length; k++) {
+      const h = this.hours[k]
+      const a = Math.max(from - this.starts[k], 0)
+      const b = Math.min(to - this.starts[k], h.n)
+      if (a < b) for (const r of h.rollups(a, b)) out.push(r)
+    }
+    return out
+  }
+}
+
+/**
  * Outages and hourly rollups from the results, one device at a time, in time order.
  *
  * The seconds of a result are those of the state it belongs to once its run is decided: the failures
  * that made a device down count as down from the first of them (as the outage does), and the replies
  * that brought it back as up from the first reply. A failure streak that ends before
  * DOWN_AFTER_FAILURES was up all along. So the rollups' down time and the outages' durations agree.
+ *
+ * Each device has a slot; its category, open outage and pending results are columns by slot.
  */
 export class Accounting {
-  private readonly tracks = new Map<number, Track>()
-  private hours = new Map<number, Map<number, Rollup>>()
+  private readonly slots = new IdSlots()
+  private readonly free: number[] = []
+  private slotCount = 0
+  private readonly idOf: number[] = []
+  private cat = new Uint8Array(64)
+  private outage: Array<Outage | null> = []
+  /** nearly always null: results waiting for a verdict */
+  private pending: Array<Pending[] | null> = []
+  private hours = new Map<number, HourRollups>()
+  /** the columns of the last flush, released after it wrote them: the next hours reuse them */
+  private spare: HourRollups[] = []
+  /** the hour the last result went to: nearly every result goes to the same one */
+  private current: HourRollups | null = null
   private changed = new Set<Outage>()
-  /** bumped when `hours` is handed out and replaced: a track's cached rollup row is then stale */
-  private gen = 0
   private readonly maintenanceOf: (id: number) => boolean
   private readonly causeOf: (id: number, c: Category, at: number) => Cause
 
@@ -126,7 +270,12 @@ export class Accounting {
 
   /** Outages still open from before a restart: they go on, not a second one. */
   resume (open: Outage[]): void {
-    for (const o of open) this.tracks.set(o.device_id, newTrack(o.cause === 'unreachable' ? 'unreachable' : 'down', { ...o }))
+    for (const o of open) {
+      const s = this.slotOf(o.device_id)
+      this.cat[s] = catCode(o.cause === 'unreachable' ? 'unreachable' : 'down')
+      this.outage[s] = { ...o }
+      this.pending[s] = null
+    }
   }
 
   /** One result, after the state tracker has seen it. */
@@ -136,43 +285,45 @@ export class Accounting {
 
   /** The same as add, without a result object (the live path: one call per result, 10,000s per cycle). */
   addResult (id: number, at: number, success: boolean, rttMs: number | null): void {
-    let t = this.tracks.get(id)
-    if (t === undefined) {
-      t = newTrack(null, null)
-      this.tracks.set(id, t)
-    }
+    const s = this.slotOf(id)
     const maint = this.maintenanceOf(id)
-    const acc = this.rollupOf(t, at, id)
-    acc.sent++
+    const h = this.hourOf(at)
+    const r = this.rowIn(h, s)
+    h.sent[r]++
     if (success) {
-      acc.answered++
+      h.answered[r]++
       const ms = rttMs ?? 0
-      acc.rtt_sum += ms
-      if (ms < acc.rtt_min) acc.rtt_min = ms
-      if (ms > acc.rtt_max) acc.rtt_max = ms
-      acc.hist[rttBin(ms)]++
+      h.rttSum[r] += ms
+      if (ms < h.rttMin[r]) h.rttMin[r] = ms
+      if (ms > h.rttMax[r]) h.rttMax[r] = ms
+      h.hist[r * RTT_BINS + rttBin(ms)]++
     }
     const view = this.deps.stateOf(id)
     const next = categoryOf(view)
-    if (next !== null && next !== t.cat) {
-      const first = t.pending.length > 0 ? t.pending[0].at : at
-      if (t.outage !== null) this.endOutage(t, first)
+    const cat = CAT[this.cat[s]]
+    const pending = this.pending[s]
+    if (next !== null && next !== cat) {
+      const first = pending !== null ? pending[0].at : at
+      if (this.outage[s] !== null) this.endOutage(s, first)
       if (next !== 'up') {
-        const start = next === 'down' && view?.down_since != null && t.cat !== 'unreachable' ? Math.min(view.down_since, first) : first
-        t.outage = { device_id: id, start, end: null, cause: this.causeOf(id, next, at), maintenance: false, ...this.deps.refsOf(id) }
+        const start = next === 'down' && view?.down_since != null && cat !== 'unreachable' ? Math.min(view.down_since, first) : first
+        this.outage[s] = { device_id: id, start, end: null, cause: this.causeOf(id, next, at), maintenance: false, ...this.deps.refsOf(id) }
       }
-      t.cat = next
-      this.settle(t, id)
-      this.count(t, id, at, maint)
-      if (t.outage !== null) this.changed.add(t.outage)
+      this.cat[s] = catCode(next)
+      this.settle(s)
+      this.count(s, at, maint)
+      const o = this.outage[s]
+      if (o !== null) this.changed.add(o)
       return
     }
-    const consistent = t.cat !== null && (success ? t.cat === 'up' : t.cat !== 'up')
-    if (consistent || t.pending.length >= PENDING_MAX) {
-      this.settle(t, id)
-      this.count(t, id, at, maint, acc)
+    const consistent = cat !== null && (success ? cat === 'up' : cat !== 'up')
+    if (consistent || (pending !== null && pending.length >= PENDING_MAX)) {
+      this.settle(s)
+      this.count(s, at, maint, h, r)
+    } else if (pending === null) {
+      this.pending[s] = [{ at, maint }]
     } else {
-      t.pending.push({ at, maint })
+      pending.push({ at, maint })
     }
   }
 
@@ -185,84 +336,117 @@ export class Accounting {
 
   /** Every rollup row accumulated since the last call, and forgets them (they are additive). */
   takeRollups (): Rollup[] {
-    const out: Rollup[] = []
-    for (const m of this.hours.values()) for (const r of m.values()) out.push(r)
+    const set = this.takeRollupSet()
+    return set.rows(0, set.size)
+  }
+
+  /** The same, as a set whose rows are made a chunk at a time (a flush of 50,000 rows at once was ~25 MB of objects). */
+  takeRollupSet (): RollupSet {
+    const set = new RollupSet([...this.hours.values()], (hours) => { this.spare = hours.slice(0, 2) })
     this.hours = new Map()
-    this.gen++
-    return out
+    this.current = null
+    return set
   }
 
   /** rows waiting to be written */
   get size (): number {
     let n = 0
-    for (const m of this.hours.values()) n += m.size
+    for (const h of this.hours.values()) n += h.n
     return n
   }
 
   openOutage (deviceId: number): Outage | null {
-    return this.tracks.get(deviceId)?.outage ?? null
+    const s = this.slots.get(deviceId)
+    return s === -1 ? null : this.outage[s]
   }
 
   /** Forgets devices that left the inventory; their open outages end at `at`. */
   retain (ids: Set<number>, at: number): void {
-    for (const [id, t] of this.tracks) {
+    for (const [id, s] of [...this.slots.entries()]) {
       if (ids.has(id)) continue
-      if (t.outage !== null) this.endOutage(t, at)
-      this.tracks.delete(id)
+      if (this.outage[s] !== null) this.endOutage(s, at)
+      this.slots.delete(id)
+      this.cat[s] = 0
+      this.pending[s] = null
+      // a row of this hour stays with the slot: it is written at the next flush, under the old id
+      this.free.push(s)
     }
   }
 
-  private endOutage (t: Track, end: number): void {
-    const o = t.outage as Outage
+  private slotOf (id: number): number {
+    let s = this.slots.get(id)
+    if (s !== -1) return s
+    // a freed slot is reused only once no row of the hours not yet taken points at it
+    s = this.free.length > 0 && this.hours.size === 0 ? this.free.pop() as number : this.slotCount++
+    if (s === this.cat.length) {
+      const grown = new Uint8Array(s * 2)
+      grown.set(this.cat)
+      this.cat = grown
+    }
+    this.slots.set(id, s)
+    this.idOf[s] = id
+    this.cat[s] = 0
+    this.outage[s] = null
+    this.pending[s] = null
+    return s
+  }
+
+  /** the slot's row in an hour, added on its first result there */
+  private rowIn (h: HourRollups, s: number): number {
+    const r = h.find(s)
+    if (r !== -1) return r
+    const id = this.idOf[s]
+    return h.add(s, id, this.deps.refsOf(id))
+  }
+
+  private hourOf (at: number): HourRollups {
+    const hour = Math.floor(at / HOUR_MS) * HOUR_MS
+    const c = this.current
+    if (c !== null && c.hour === hour) return c
+    let h = this.hours.get(hour)
+    if (h === undefined) {
+      const spare = this.spare.pop()
+      if (spare !== undefined && spare.capacity >= this.slots.size) {
+        spare.reset(hour)
+        h = spare
+      } else {
+        // as many rows as there are devices: one allocation, not a doubling series
+        h = new HourRollups(hour, this.slotCount, this.slots.size)
+      }
+      this.hours.set(hour, h)
+    }
+    this.current = h
+    return h
+  }
+
+  private endOutage (s: number, end: number): void {
+    const o = this.outage[s] as Outage
     o.end = Math.max(end, o.start)
     this.changed.add(o)
-    t.outage = null
+    this.outage[s] = null
   }
 
   /** the pending results take the (new) current category */
-  private settle (t: Track, id: number): void {
-    if (t.pending.length === 0) return
-    for (const p of t.pending) this.count(t, id, p.at, p.maint)
-    t.pending = []
+  private settle (s: number): void {
+    const pending = this.pending[s]
+    if (pending === null) return
+    this.pending[s] = null
+    for (const p of pending) this.count(s, p.at, p.maint)
   }
 
-  private count (t: Track, id: number, at: number, maint: boolean, rollup?: Rollup): void {
-    const acc = rollup ?? this.rollupOf(t, at, id)
-    const s = this.deps.intervalS
-    if (t.outage !== null && maint && !t.outage.maintenance) {
-      t.outage.maintenance = true
-      this.changed.add(t.outage)
+  private count (s: number, at: number, maint: boolean, hour?: HourRollups, row?: number): void {
+    const h = hour ?? this.hourOf(at)
+    const r = row ?? this.rowIn(h, s)
+    const sec = this.deps.intervalS
+    const o = this.outage[s]
+    if (o !== null && maint && !o.maintenance) {
+      o.maintenance = true
+      this.changed.add(o)
     }
-    if (maint) acc.maintenance_s += s
-    else if (t.cat === 'up') acc.up_s += s
-    else if (t.cat === 'unreachable') acc.unreachable_s += s
-    else acc.down_s += s
-  }
-
-  /** the device's rollup row of the hour of `at`, through the track's cache */
-  private rollupOf (t: Track, at: number, id: number): Rollup {
-    const hour = Math.floor(at / HOUR_MS) * HOUR_MS
-    if (t.acc !== null && t.accHour === hour && t.accGen === this.gen) return t.acc
-    const r = this.rollup(hour, id)
-    t.acc = r
-    t.accHour = hour
-    t.accGen = this.gen
-    return r
-  }
-
-  private rollup (hour: number, id: number): Rollup {
-    let m = this.hours.get(hour)
-    if (m === undefined) {
-      m = new Map()
-      this.hours.set(hour, m)
-    }
-    let r = m.get(id)
-    if (r === undefined) {
-      const refs = this.deps.refsOf(id)
-      // every field spelled out: a spread here made the objects slow to read and write (measured)
-      r = { hour, device_id: id, location_id: refs.location_id, type_id: refs.type_id, rack: refs.rack, up_s: 0, down_s: 0, unreachable_s: 0, maintenance_s: 0, sent: 0, answered: 0, rtt_sum: 0, rtt_min: Infinity, rtt_max: -Infinity, hist: new Uint32Array(RTT_BINS) }
-      m.set(id, r)
-    }
-    return r
+    const cat = this.cat[s]
+    if (maint) h.maintenanceS[r] += sec
+    else if (cat === 1) h.upS[r] += sec
+    else if (cat === 3) h.unreachableS[r] += sec
+    else h.downS[r] += sec
   }
 }

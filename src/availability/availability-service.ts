@@ -3,7 +3,7 @@ import type { Device } from '../inventory/filter-inventory.js'
 import type { Log } from '../lib/log.js'
 import type { Stage } from '../pipeline.js'
 import type { StateSettings } from '../state/device-state.js'
-import { Accounting, HOUR_MS, type AccountingDeps, type DeviceRefs, type Outage, type Rollup } from './accounting.js'
+import { Accounting, HOUR_MS, type AccountingDeps, type DeviceRefs, type Outage } from './accounting.js'
 import { queryAvailability, wholeHours, type AvailabilityAnswer, type AvailabilityQuery } from './availability-query.js'
 import { AvailabilityStore, DAY_MS, GROUPS_META, type OutageFilter } from './availability-store.js'
 import { rebuildFromCsv } from './rebuild.js'
@@ -207,17 +207,18 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   }
 
   const doFlush = async (): Promise<void> => {
-    const rows: Rollup[] = acc.takeRollups()
+    // rows are made a chunk at a time from the accounting's columns (src/availability/accounting.ts)
+    const rows = acc.takeRollupSet()
     const until = lastAt
     const outagesChanged = acc.takeOutageChanges()
     const started = performance.now()
     storeOf().begin()
     try {
       storeOf().writeOutages(outagesChanged)
-      for (let i = 0; i < rows.length; i += chunk) {
-        storeOf().addRollups(rows.slice(i, i + chunk))
+      for (let i = 0; i < rows.size; i += chunk) {
+        storeOf().addRollups(rows.rows(i, i + chunk))
         // the cycle and the requests go on between chunks: one transaction, never one big sync write
-        if (i + chunk < rows.length) await new Promise((resolve) => setImmediate(resolve))
+        if (i + chunk < rows.size) await new Promise((resolve) => setImmediate(resolve))
       }
       // the group rows of the hours and days just written, in the same transaction (a reader never
       // sees a group that differs from its devices), one hour or day per turn
@@ -232,6 +233,8 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     } catch (err) {
       storeOf().rollback()
       fail(err, 'could not write availability rollups')
+    } finally {
+      rows.release()
     }
     const now = o.now()
     if (now - lastPrune > DAY_MS) {

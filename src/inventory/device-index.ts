@@ -57,3 +57,70 @@ export class DeviceIndex {
     return this.indexOf(id) !== -1
   }
 }
+
+/** ids up to this are kept in the direct table; beyond it (or below 0, or not whole) in a Map */
+const DIRECT_MAX = 1 << 24
+
+/**
+ * Device id → a small number (a slot in the columns of a per-device table), for tables that are keyed
+ * by id and filled as results come (in no particular order). Inventory ids are the database's
+ * auto-increment keys: an Int32Array indexed by id holds them in 4 bytes per id up to the largest, where
+ * a Map entry costs ~36 bytes and, at 50,000 devices, a 1.8 MB table that V8 moves as one large object.
+ * Ids that are not small whole numbers go to a Map; the direct table grows only to 4 times the number of
+ * ids it holds (beyond that an id goes to the Map too), so scattered ids cannot make it huge.
+ */
+export class IdSlots {
+  private direct = new Int32Array(0)
+  private directCount = 0
+  private readonly other = new Map<number, number>()
+
+  get size (): number {
+    return this.directCount + this.other.size
+  }
+
+  /** the id's slot, or -1 */
+  get (id: number): number {
+    if (id >= 0 && id < this.direct.length && Number.isInteger(id)) {
+      const s = this.direct[id]
+      if (s !== -1) return s
+    }
+    return this.other.get(id) ?? -1
+  }
+
+  set (id: number, slot: number): void {
+    if (Number.isInteger(id) && id >= 0 && id < DIRECT_MAX && this.other.get(id) === undefined) {
+      if (id >= this.direct.length) this.growTo(id)
+      if (id < this.direct.length) {
+        if (this.direct[id] === -1) this.directCount++
+        this.direct[id] = slot
+        return
+      }
+    }
+    this.other.set(id, slot)
+  }
+
+  delete (id: number): void {
+    if (id >= 0 && id < this.direct.length && Number.isInteger(id) && this.direct[id] !== -1) {
+      this.direct[id] = -1
+      this.directCount--
+      return
+    }
+    this.other.delete(id)
+  }
+
+  /** [id, slot] of every id held */
+  * entries (): IterableIterator<[number, number]> {
+    const d = this.direct
+    for (let id = 0; id < d.length; id++) if (d[id] !== -1) yield [id, d[id]]
+    yield * this.other.entries()
+  }
+
+  private growTo (id: number): void {
+    const want = Math.max(1024, 2 ** Math.ceil(Math.log2(id + 1)))
+    // scattered ids: the table stays within 4 entries per id held
+    if (want > 4 * (this.size + 1) && want > 1024) return
+    const grown = new Int32Array(want).fill(-1)
+    grown.set(this.direct)
+    this.direct = grown
+  }
+}

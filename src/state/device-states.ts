@@ -77,7 +77,7 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
   return {
     get: (id) => table.get(id)?.snapshot(),
     view: (id) => table.get(id),
-    state: (id) => feed.isReplaying ? undefined : table.get(id)?.state,
+    state: (id) => feed.isReplaying ? undefined : table.stateOf(id),
     rebuilding: () => feed.isReplaying,
     lastResultAt: (id) => table.get(id)?.lastAt ?? null,
     adopt: (id, ip, hostname, state) => table.adopt(id, ip, hostname, state),

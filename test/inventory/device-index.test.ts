@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { DeviceIndex } from '../../src/inventory/device-index.js'
+import { DeviceIndex, IdSlots } from '../../src/inventory/device-index.js'
 import { makeDevice } from '../../src/inventory/filter-inventory.js'
 
 const devices = (ids: number[]) => ids.map((id) => makeDevice({ device_id: id, ip_address: `10.0.0.${id % 250}`, hostname: `h${id}`, family: 4 }))
@@ -38,4 +38,26 @@ t.test('the same answers as a Map, for any list and any lookups', async (t) => {
       return lookups.every((id) => index.indexOf(id) === (map.get(id) ?? -1))
     }
   ), { numRuns: 500 })
+})
+
+t.test('IdSlots answers as a Map would, for small, large, negative and fractional ids, through sets and deletes', async (t) => {
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -5, max: 2 ** 40 }), fc.double({ min: 0, max: 100, noNaN: true })), fc.nat(1000)), { maxLength: 300 }),
+    (ops) => {
+      const slots = new IdSlots()
+      const map = new Map<number, number>()
+      for (const [del, id, slot] of ops) {
+        if (del) { slots.delete(id); map.delete(id) } else { slots.set(id, slot); map.set(id, slot) }
+        if (slots.get(id) !== (map.get(id) ?? -1)) return false
+      }
+      if (slots.size !== map.size) return false
+      const entries = [...slots.entries()].sort((a, b) => a[0] - b[0])
+      return JSON.stringify(entries) === JSON.stringify([...map.entries()].sort((a, b) => a[0] - b[0])) && [...map.keys()].every((id) => slots.get(id) === map.get(id))
+    }
+  ), { numRuns: 300 })
+  const dense = new IdSlots()
+  for (let id = 1; id <= 50_000; id++) dense.set(id, id - 1)
+  t.equal(dense.get(50_000), 49_999)
+  t.equal(dense.get(50_001), -1)
+  t.equal(dense.size, 50_000)
 })

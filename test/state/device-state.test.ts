@@ -106,3 +106,21 @@ t.test('state table: one machine per device, removed devices leave', async (t) =
   t.same(table.snapshots().map((s) => s.device_id), [1])
   t.match(table.get(1)?.snapshot(), { ip_address: '127.0.0.1', last_result_at: 1 })
 })
+
+t.test('state table: a slot freed by a device that left starts over for the next device', async (t) => {
+  const table = new StateTable(DEFAULTS)
+  const ob = (id: number, success: boolean, at: number) => ({ device_id: id, ip_address: `127.0.0.${id}`, hostname: `h${id}`, success, error: success ? '' : 'timeout', at })
+  for (let at = 1; at <= 4; at++) table.apply(ob(1, false, at))
+  t.match(table.get(1)?.snapshot(), { state: 'down', consecutive_failures: 4, down_since: 1, last_error: 'timeout' })
+  table.retain(new Set())
+  t.equal(table.size, 0)
+  t.match(table.apply(ob(2, true, 10)), { device_id: 2, from: 'unknown', to: 'up' })
+  t.same(table.get(2)?.snapshot(), { device_id: 2, ip_address: '127.0.0.2', hostname: 'h2', state: 'up', consecutive_failures: 0, consecutive_successes: 1, down_since: null, last_change: 10, last_error: null, last_result_at: 10 })
+  t.equal(table.stateOf(1), undefined)
+  t.equal(table.stateOf(2), 'up')
+  // many devices: the columns grow and keep every device's own state
+  for (let id = 100; id < 1100; id++) table.apply(ob(id, id % 2 === 0, 20))
+  t.equal(table.get(101)?.consecutiveFailures, 1)
+  t.equal(table.get(1098)?.state, 'up')
+  t.equal(table.get(2)?.lastAt, 10)
+})
