@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util'
 import { loadAverage } from '../availability/costs.js'
 import { autocannon, getRaw, startFloor, type FloorKind, type Load } from './load.js'
 import { startService } from './service-fixture.js'
+import { cpuSeconds } from '../proc-stats.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +56,7 @@ const run = (url: string, pid: number) => autocannon(url, {}, { root: ROOT, conn
 
 type Column = 'service' | 'baseline' | FloorKind | 'node-all-headers'
 const results = new Map<string, Load[]>()
+const background = new Map<Column, number>()
 const push = (route: string, col: Column, l: Load) => {
   const k = `${route}|${col}`
   results.set(k, [...(results.get(k) ?? []), l])
@@ -75,6 +77,14 @@ async function loadService (root: string, col: Column): Promise<Map<string, { bo
   const svc = await startService({ root, maxRecords: 1000, keep: false, log, execArgv }, DEVICES, HOURS)
   const bodies = new Map<string, { body: Buffer, headers: Record<string, string> }>()
   try {
+    // the service's own cycles (pings of its devices every 5 s) cost CPU whether loaded or not:
+    // measured unloaded over two cycles, it is printed beside the figures (which include it)
+    const c0 = cpuSeconds(svc.pid).own
+    const t0 = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, 10_000))
+    const idle = (cpuSeconds(svc.pid).own - c0) / ((performance.now() - t0) / 1000)
+    background.set(col, idle)
+    log(`${col}: ${idle.toFixed(3)} CPU s per second unloaded (its cycles)`)
     for (const n of names) {
       const got = await getRaw(svc.base + ALL[n])
       if (got.status !== 200 || got.headers['content-encoding'] !== undefined) throw new Error(`${n}: ${got.status} ${got.headers['content-encoding'] ?? ''}`)
@@ -114,7 +124,8 @@ async function main (): Promise<void> {
     const ls = results.get(`${n}|${c}`) ?? []
     return { rps: med(ls.map((l) => l.rps)), p99: med(ls.map((l) => l.p99)), cpu: med(ls.map((l) => l.cpu_per_10k ?? NaN)), errors: ls.reduce((s, l) => s + l.errors, 0) }
   }
-  console.log(`\n${DEVICES} devices, ${HOURS} h, ${args.connections} connections, ${args.duration} s per run, identity, medians of ${args.rounds} round(s); load average at the end ${loadAverage()}\n`)
+  console.log(`\n${DEVICES} devices, ${HOURS} h, ${args.connections} connections, ${args.duration} s per run, identity, medians of ${args.rounds} round(s); load average at the end ${loadAverage()}`)
+  console.log(`CPU s / 10k requests include the service's own cycles: unloaded it spent ${[...background].map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')} CPU s per second (last round)\n`)
   console.log(`| route | ${cols.map((c) => `${c} req/s | p99 ms | CPU s/10k`).join(' | ')} | ${cols.filter((c) => c !== 'node').map((c) => `${c} p99/bare | CPU/bare`).join(' | ')} | errors |`)
   console.log(`| --- | ${cols.map(() => '---: | ---: | ---:').join(' | ')} | ${cols.filter((c) => c !== 'node').map(() => '---: | ---:').join(' | ')} | ---: |`)
   for (const n of names) {
