@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import config from './plugins/config.js'
 import errors from './plugins/errors.js'
+import slowRequests from './plugins/slow-requests.js'
 import security from './plugins/security.js'
 import shard from './plugins/shard.js'
 import service from './plugins/service.js'
@@ -18,6 +19,7 @@ import availabilityRoutes from './routes/api/availability.js'
 import metricsRoutes from './routes/metrics.js'
 import dashboard from './plugins/dashboard.js'
 import { ErrorResponse } from './schemas/common.js'
+import { requestLogger } from './lib/request-logger.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,7 +43,10 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   fastify.decorate('serviceVersion', String(pkg.version))
   await fastify.register(config, { env: opts.env })
   fastify.log.level = fastify.config.LOG_LEVEL
+  // before every route: a request's logger is made when something logs through it, not for every request
+  fastify.setChildLoggerFactory(requestLogger)
   await fastify.register(errors)
+  await fastify.register(slowRequests)
   // before every route: each answer says which shard of the inventory this instance monitors
   await fastify.register(shard)
   fastify.addSchema(ErrorResponse)

@@ -20,19 +20,14 @@
  *
  * Run inside a private network namespace (npm run bench:api does that): live pings go to loopback only.
  */
-import { spawn, execFileSync } from 'node:child_process'
-import { get as httpGet } from 'node:http'
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
-import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
-import { CSV_HEADER } from '../../src/storage/result-row.js'
-import { csvFileName } from '../../src/storage/csv-files.js'
-import { seedStore } from '../availability/seed-store.js'
 import { cycleCost, loadAverage, storeSize } from '../availability/costs.js'
+import { autocannon as load, getRaw, withBareServer, type Load } from './load.js'
+import { rssMb, startService as start } from './service-fixture.js'
 import { levelsSummary, levelsTable, measureLevels, type LevelRow } from './compression-levels.js'
 
 const { values: args } = parseArgs({
@@ -69,204 +64,18 @@ if (args.only !== '' && !ONLY_LEVELS) throw new Error(`--only: only "levels" is 
 const ROUNDS = ONLY_LEVELS ? 0 : Number(args.rounds)
 const LEVEL_RUNS = Number(args['level-runs'])
 const MAX_RECORDS = Number(args['max-records'])
-const INTERVAL_MS = 5000
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const log = (m: string) => { if (!args.json) process.stderr.write(m + '\n') }
-
-const ipOf = (id: number) => `127.${1 + Math.floor(id / 65536)}.${Math.floor(id / 256) % 256}.${id % 256}`
-/** 5% always down, 5% flapping (down for 2 of every 10 minutes), the rest up */
-const kindOf = (id: number) => id % 20 === 0 ? 'down' : id % 20 === 1 ? 'flap' : 'up'
-
-function generateHistory (dir: string, endMs: number, N: number, H: number): number {
-  const marker = join(dir, '.complete')
-  if (existsSync(marker)) {
-    const m = JSON.parse(readFileSync(marker, 'utf8'))
-    if (m.devices === N && m.hours === H && m.maxRecords === MAX_RECORDS && endMs - m.endMs < 3_600_000) return m.rows
-  }
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  const cycles = Math.floor((H * 3_600_000) / INTERVAL_MS)
-  const start = endMs - cycles * INTERVAL_MS
-  let key = ''
-  let index = 1
-  let count = 0
-  let buf: string[] = []
-  const flush = () => {
-    if (buf.length === 0) return
-    const path = join(dir, csvFileName(key, index))
-    writeFileSync(path, (existsSync(path) ? '' : CSV_HEADER) + buf.join(''), { flag: 'a' })
-    buf = []
-  }
-  let rows = 0
-  let seed = 12345
-  const rand = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
-  for (let c = 0; c < cycles; c++) {
-    const at0 = start + c * INTERVAL_MS
-    const minute = Math.floor(at0 / 60_000)
-    for (let id = 1; id <= N; id++) {
-      const at = at0 + Math.floor(id / 50)
-      const k = localDateKey(at)
-      if (k !== key) { flush(); key = k; index = 1; count = 0 }
-      if (MAX_RECORDS > 0 && count >= MAX_RECORDS) { flush(); index++; count = 0 }
-      const kind = kindOf(id)
-      const up = kind === 'up' ? rand() > 0.001 : kind === 'flap' ? minute % 10 >= 2 : false
-      const rtt = up ? (0.02 + rand() * rand() * 5).toFixed(2) : ''
-      buf.push(`${formatLocalIso(at)},${id},${ipOf(id)},dev-${id},${up},${rtt},${up ? '' : 'No response (timeout)'}\n`)
-      count++
-      rows++
-    }
-    if (buf.length >= 20_000) flush()
-  }
-  flush()
-  writeFileSync(marker, JSON.stringify({ devices: N, hours: H, maxRecords: MAX_RECORDS, endMs, rows }))
-  return rows
-}
-
-function makeInventory (file: string, N: number): void {
-  rmSync(file, { force: true })
-  const db = new Database(file)
-  db.exec(`CREATE TABLE inventaris (id INTEGER PRIMARY KEY, ip VARCHAR(255) NOT NULL, hostname VARCHAR(255), jenis_barang_id INTEGER NOT NULL,
-    id_lokasi INTEGER NOT NULL, kondisi VARCHAR(50) NOT NULL DEFAULT 'baik')`)
-  const ins = db.prepare('INSERT INTO inventaris (id, ip, hostname, jenis_barang_id, id_lokasi, kondisi) VALUES (?, ?, ?, 1, 1, ?)')
-  db.transaction(() => {
-    for (let id = 1; id <= N; id++) ins.run(id, kindOf(id) === 'down' ? `127.66.${Math.floor(id / 256) % 256}.${id % 256}` : ipOf(id), `dev-${id}`, 'baik')
-  })()
-  db.close()
-}
-
-function rssMb (pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m === null ? 0 : Number(m[1]) / 1024
-}
+const startService = (n: number, h: number, rebuildAvailability = false) => start({ root: ROOT, maxRecords: MAX_RECORDS, keep: args.keep, log }, n, h, rebuildAvailability)
+const autocannon = (url: string, headers: Record<string, string>, pid?: number) => load(url, headers, { root: ROOT, connections: CONNECTIONS, duration: DURATION, ...(pid !== undefined ? { pid } : {}) })
 
 async function getJson (url: string): Promise<any> {
   const res = await fetch(url)
   return await res.json()
 }
 
-interface Raw { status: number, headers: Record<string, string>, body: Buffer }
-
-/** the bytes as sent (fetch would decode them) */
-function getRaw (url: string, headers: Record<string, string> = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    httpGet(url, { headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const h: Record<string, string> = {}
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h[k] = v
-        resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks) })
-      })
-    }).on('error', reject)
-  })
-}
-
 /** what a browser sends */
 const BROWSER_AE = 'gzip, deflate, br'
-
-interface Load { route: string, rps: number, p50: number, p99: number, errors: number, requests: number }
-
-function autocannon (url: string, headers: Record<string, string>): Load {
-  const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`])
-  const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONNECTIONS), '-d', String(DURATION), ...h, '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  const r = JSON.parse(out)
-  return { route: url.replace(/^http:\/\/[^/]+/, ''), rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total }
-}
-
-/**
- * A node:http server in its own process that answers every request with `body` and `headers` (for the
- * compressed case: the service's coded bytes with its Content-Encoding, Vary and ETag): the floor of
- * what any server can do here.
- */
-async function withBareServer (body: Buffer, headers: Record<string, string>, run: (url: string) => Load): Promise<Load> {
-  const file = join(tmpdir(), `mpm-bench-api-body-${process.pid}`)
-  writeFileSync(file, body)
-  const script = `const http = require('node:http'); const body = require('node:fs').readFileSync(process.env.BODY_FILE);
-    const headers = { ...JSON.parse(process.env.HEADERS), 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
-    const s = http.createServer((req, res) => { res.writeHead(200, headers); res.end(body) });
-    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'))`
-  const child = spawn(process.execPath, ['-e', script], { env: { BODY_FILE: file, HEADERS: JSON.stringify(headers) }, stdio: ['ignore', 'pipe', 'inherit'] })
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()))
-      child.once('exit', () => reject(new Error('bare server exited')))
-    })
-    return run(`http://127.0.0.1:${port}/`)
-  } finally {
-    child.kill('SIGTERM')
-    rmSync(file, { force: true })
-  }
-}
-
-/** the availability store's rebuild from CSV in the last service started (its log line) */
-let availRebuild = { done: false, ms: -1, rows: 0 }
-
-interface Service { base: string, pid: number, rows: number, rebuildMs: number, progressLines: number, stop: () => Promise<void> }
-
-/** The real service (dist/) on `n` devices with `h` hours of generated history, once its read-back is done. */
-async function startService (n: number, h: number, rebuildAvailability = false): Promise<Service> {
-  const work = join(tmpdir(), `mpm-bench-api-${n}x${h}h`)
-  const csvDir = join(work, 'ping_results')
-  mkdirSync(work, { recursive: true })
-  const endMs = Date.now()
-  log(`generating ${n} devices x ${h} h of history in ${csvDir} (cached between runs) ...`)
-  const t0 = Date.now()
-  const rows = generateHistory(csvDir, endMs, n, h)
-  log(`  ${rows} rows ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-  // the service appends to these files: it works on the same dir and each run adds a few minutes of
-  // live rows (the generated history is made again when an hour old)
-  makeInventory(join(work, 'inventaris.sqlite'), n)
-  // the availability record of issue 14: 10,000 devices in 500 locations over 91 days (cached)
-  const availFile = join(tmpdir(), 'mpm-bench-api-availability-10000x500-groups.sqlite')
-  if (!existsSync(availFile) || Date.now() - statSync(availFile).mtimeMs > 3_600_000) {
-    log('seeding the availability store: 10,000 devices x 91 days ...')
-    const seeded = seedStore({ file: availFile, devices: 10_000, locations: 500, days: 91, endMs: Date.now(), allHours: false })
-    log(`  ${(seeded.bytes / 1e6).toFixed(0)} MB in ${seeded.seconds.toFixed(0)} s (npm run bench:availability prints the size per device per day)`)
-  }
-  const port = 15000 + Math.floor(Math.random() * 5000)
-  const started = Date.now()
-  // the rebuild run: a store of its own, empty, so every CSV file still there is rebuilt at start
-  const store = rebuildAvailability ? join(work, 'availability-rebuilt.sqlite') : availFile
-  if (rebuildAvailability) for (const x of ['', '-wal', '-shm']) rmSync(store + x, { force: true })
-  const svc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: store, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(rebuildAvailability ? 1 : Math.max(1, h)), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  let rebuildMs = -1
-  let progressLines = 0
-  availRebuild = { done: false, ms: -1, rows: 0 }
-  svc.stdout.setEncoding('utf8').on('data', (d: string) => {
-    for (const line of d.split('\n')) {
-      if (line.includes('reading earlier results back')) progressLines++
-      if (line.includes('"msg":"earlier results read back"')) rebuildMs = JSON.parse(line).duration_ms
-      if (line.includes('"msg":"availability rollups rebuilt from CSV"')) {
-        const m = JSON.parse(line)
-        availRebuild = { done: true, ms: m.duration_ms, rows: m.rows }
-      }
-    }
-  })
-  const exited = new Promise((resolve) => svc.once('exit', resolve))
-  const stop = async () => {
-    svc.kill('SIGTERM')
-    await exited
-    if (!args.keep) rmSync(join(work, 'inventaris.sqlite'), { force: true })
-  }
-  const base = `http://127.0.0.1:${port}`
-  try {
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 250))
-      try {
-        const health = await getJson(`${base}/api/health`)
-        if (health.history.loading === false && rebuildMs >= 0 && health.monitor?.cycles !== 0) break
-      } catch {}
-      if (Date.now() - started > 600_000) throw new Error('service did not finish the rebuild in 10 minutes')
-    }
-  } catch (err) {
-    await stop()
-    throw err
-  }
-  return { base, pid: svc.pid!, rows, rebuildMs, progressLines, stop }
-}
 
 interface Sizes { identity: number, gzip: number, br: number }
 
@@ -395,7 +204,7 @@ async function main (): Promise<void> {
         for (const [k, c] of cases.entries()) {
           const before = (await getJson(`${base}/api/ping/service/status`)).data
           log(`round ${round}/${ROUNDS}: loading ${r} (${c.name}) with ${CONNECTIONS} connections for ${DURATION} s ...`)
-          runs[k][i].push(autocannon(base + r, c.headers))
+          runs[k][i].push(autocannon(base + r, c.headers, svc.pid))
           const after = (await getJson(`${base}/api/ping/service/status`)).data
           cyclesDuringLoad += after.cycles - before.cycles
           overrunsDuringLoad += after.overruns - before.overruns
@@ -403,9 +212,9 @@ async function main (): Promise<void> {
           const got = await getRaw(base + r, c.headers)
           const same: Record<string, string> = {}
           for (const h of ['content-encoding', 'vary', 'etag', 'cache-control', 'x-mpm-shard']) if (got.headers[h] !== undefined) same[h] = got.headers[h]
-          floorRuns[k][i].push(await withBareServer(got.body, same, (url) => {
+          floorRuns[k][i].push(await withBareServer(ROOT, got.body, same, (url, pid) => {
             log(`round ${round}/${ROUNDS}: loading a bare node:http server with the ${got.body.length}-byte ${c.name} answer of ${r} ...`)
-            return autocannon(url, c.headers)
+            return autocannon(url, c.headers, pid)
           }))
         }
       }
@@ -447,7 +256,7 @@ async function main (): Promise<void> {
       const during: Load[] = []
       const startedLoad = Date.now()
       try {
-        for (let k = 0; !availRebuild.done; k++) {
+        for (let k = 0; !rs.availRebuild.done; k++) {
           during.push(autocannon(rs.base + (k % 2 === 0 ? '/api/health' : '/api/ping/status'), { 'accept-encoding': 'gzip, br' }))
           if (Date.now() - startedLoad > 900_000) throw new Error('availability rebuild not done in 15 minutes')
         }
@@ -455,14 +264,14 @@ async function main (): Promise<void> {
         await rs.stop()
       }
       const p99s = (path: string) => during.filter((l) => l.route.endsWith(path)).map((l) => l.p99)
-      avail.push(`rebuild of ${rH / 24} days x ${rN} devices of rollups from CSV at start: ${(availRebuild.ms / 1000).toFixed(1)} s for ${availRebuild.rows} rows (service started ${((Date.now() - t0) / 1000).toFixed(0)} s before the end, history read-back of 1 h beside it); meanwhile ${during.length} load runs of ${DURATION} s, all answered: p99 ms /api/health ${p99s('/api/health').join(' ')}, /api/ping/status ${p99s('/api/ping/status').join(' ')}, errors ${during.reduce((n, l) => n + l.errors, 0)}; load average ${loadAverage()}`)
+      avail.push(`rebuild of ${rH / 24} days x ${rN} devices of rollups from CSV at start: ${(rs.availRebuild.ms / 1000).toFixed(1)} s for ${rs.availRebuild.rows} rows (service started ${((Date.now() - t0) / 1000).toFixed(0)} s before the end, history read-back of 1 h beside it); meanwhile ${during.length} load runs of ${DURATION} s, all answered: p99 ms /api/health ${p99s('/api/health').join(' ')}, /api/ping/status ${p99s('/api/ping/status').join(' ')}, errors ${during.reduce((n, l) => n + l.errors, 0)}; load average ${loadAverage()}`)
       log(avail[avail.length - 1])
     }
 
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     const summarize = (ls: Load[]): Load | null => ls.length === 0
       ? null
-      : { route: ls[0].route, rps: med(ls.map((l) => l.rps)), p50: med(ls.map((l) => l.p50)), p99: med(ls.map((l) => l.p99)), errors: ls.reduce((n, l) => n + l.errors, 0), requests: ls.reduce((n, l) => n + l.requests, 0) }
+      : { route: ls[0].route, rps: med(ls.map((l) => l.rps)), p50: med(ls.map((l) => l.p50)), p99: med(ls.map((l) => l.p99)), errors: ls.reduce((n, l) => n + l.errors, 0), requests: ls.reduce((n, l) => n + l.requests, 0), cpu_per_10k: med(ls.map((l) => l.cpu_per_10k ?? NaN)) }
     const result = {
       devices: DEVICES,
       hours: HOURS,
@@ -482,7 +291,7 @@ async function main (): Promise<void> {
           // --rounds 0: sizes and dashboard bytes only
           const l = summarize(runs[k][i]) ?? {} as Partial<Load>
           const f = summarize(floorRuns[k][i])
-          return { ...l, route: r, bare_rps: f?.rps ?? null, bare_p50: f?.p50 ?? null, bare_p99: f?.p99 ?? null, p99_per_round: runs[k][i].map((x) => x.p99), bare_p99_per_round: floorRuns[k][i].map((x) => x.p99) }
+          return { ...l, route: r, bare_rps: f?.rps ?? null, bare_p50: f?.p50 ?? null, bare_p99: f?.p99 ?? null, bare_cpu_per_10k: f?.cpu_per_10k ?? null, p99_per_round: runs[k][i].map((x) => x.p99), bare_p99_per_round: floorRuns[k][i].map((x) => x.p99) }
         })
       })),
       sizes,
@@ -499,9 +308,10 @@ async function main (): Promise<void> {
       console.log(`medians over ${ROUNDS} rounds\n`)
       for (const c of result.cases) {
         console.log(`${c.case === 'br' ? 'Accept-Encoding: gzip, br (answers brotli-coded)' : 'no Accept-Encoding (identity)'}:\n`)
-        console.log('| route | req/s | p50 ms | p99 ms | errors | bare node:http, same bytes: req/s | p50 ms | p99 ms | p99 / bare | p99 per round (service; bare) |')
-        console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
-        for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_p99 !== null && l.p99 !== undefined ? (l.p99 / l.bare_p99).toFixed(2) : '-'} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)
+        console.log('| route | req/s | p50 ms | p99 ms | errors | CPU s / 10k req | bare node:http, same bytes: req/s | p50 ms | p99 ms | CPU s / 10k req | p99 / bare | CPU / bare | p99 per round (service; bare) |')
+        console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+        const ratio = (a: number | null | undefined, b: number | null | undefined) => a !== null && a !== undefined && b !== null && b !== undefined ? (a / b).toFixed(2) : '-'
+        for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.cpu_per_10k ?? '-'} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_cpu_per_10k ?? '-'} | ${ratio(l.p99, l.bare_p99)} | ${ratio(l.cpu_per_10k, l.bare_cpu_per_10k)} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)
         console.log('')
       }
       console.log('answer sizes:\n')

@@ -29,6 +29,23 @@ const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/
  */
 export function chooseEncoding (header: string | undefined): Coding {
   if (header === undefined) return 'identity'
+  const known = chosen.get(header)
+  if (known !== undefined) return known
+  const coding = parseAndChoose(header)
+  // a few distinct values in practice (one per browser and client library); bounded all the same
+  if (chosen.size >= CHOSEN_MAX) chosen.clear()
+  chosen.set(header, coding)
+  return coding
+}
+
+/*
+ * The choice for each header value seen: every request of a browser sends the same value, and parsing
+ * it (splits, a Map, q-values) was a measurable part of a small cached answer's cost.
+ */
+const chosen = new Map<string, Coding>()
+const CHOSEN_MAX = 256
+
+function parseAndChoose (header: string): Coding {
   const explicit = new Map<string, number>()
   let star: number | undefined
   for (const element of header.split(',')) {

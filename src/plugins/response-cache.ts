@@ -63,12 +63,22 @@ function compress (coding: 'gzip' | 'br', body: Buffer): Buffer | Promise<Buffer
   return body.length < SYNC_BELOW ? brotliCompressSync(body, opts) : brotliAsync(body, opts)
 }
 
+/** what an answer was made from (see `stampOf`); compared field by field on every request */
+interface Stamp {
+  cycles: number
+  loads: number
+  loading: boolean
+  writes: number
+  extra: number | string | undefined
+}
+
 /** one serialised answer and its codings, made when first asked for */
 interface Entry {
-  version: string
-  /** strong entity tag of the identity bytes; the coded ones add `-gz` / `-br` (RFC 9110 §8.8.3: a
-   * strong tag names exactly one sequence of bytes, so each content coding needs its own) */
-  tag: string
+  stamp: Stamp
+  /** strong entity tags, quoted, of the identity bytes and of each coding: the coded ones add `-gz` /
+   * `-br` (RFC 9110 §8.8.3: a strong tag names exactly one sequence of bytes, so each content coding
+   * needs its own); made once with the entry, not per request */
+  etags: Record<Coding, string>
   identity: Buffer
   /** the miss's Content-Type (JSON, or the CSV of `format=csv`) and Content-Disposition, for every hit */
   type: string
@@ -84,8 +94,7 @@ function addVary (reply: FastifyReply): void {
   else if (!/accept-encoding/i.test(String(cur))) reply.header('vary', `${String(cur)}, Accept-Encoding`)
 }
 
-const SUFFIX: Record<Coding, string> = { identity: '', gzip: '-gz', br: '-br' }
-const etagOf = (e: Entry, coding: Coding) => `"${e.tag}${SUFFIX[coding]}"`
+const etagsOf = (tag: string): Record<Coding, string> => ({ identity: `"${tag}"`, gzip: `"${tag}-gz"`, br: `"${tag}-br"` })
 const size = (e: Entry) => e.identity.length + (Buffer.isBuffer(e.gzip) ? e.gzip.length : 0) + (Buffer.isBuffer(e.br) ? e.br.length : 0) + 128
 
 /**
@@ -109,13 +118,21 @@ export default fp(async (app) => {
    * that starts meanwhile shows in the device rows at the next cycle or write).
    */
   let writes = 0
-  const base = () => `${app.monitor.cycleCount}|${app.inventory.loadCount}|${app.historyLoading() ? 'l' : ''}|${writes}`
-  const version = (request: FastifyRequest) => {
+  // made on a miss only: a hit compares in place (`current`), with no string or object per request
+  const stampOf = (request: FastifyRequest): Stamp => ({
+    cycles: app.monitor.cycleCount,
+    loads: app.inventory.loadCount,
+    loading: app.historyLoading(),
+    writes,
+    extra: request.routeOptions.config.cacheVersion?.()
+  })
+  const current = (s: Stamp, request: FastifyRequest): boolean => {
+    if (s.cycles !== app.monitor.cycleCount || s.loads !== app.inventory.loadCount || s.writes !== writes || s.loading !== app.historyLoading()) return false
     const extra = request.routeOptions.config.cacheVersion
-    return extra === undefined ? base() : `${base()}|${extra()}`
+    return extra === undefined || s.extra === extra()
   }
-  // the data version each miss was computed from (taken before the handler runs)
-  const misses = new WeakMap<object, string>()
+  // the stamp each miss was computed from (taken before the handler runs)
+  const misses = new WeakMap<object, Stamp>()
   // the URL each entry is kept under, to re-weigh it once its codings are made
   const keys = new WeakMap<Entry, string>()
 
@@ -142,7 +159,7 @@ export default fp(async (app) => {
   /** headers for the answer, and what to send: the bytes, a promise of them, or null for a 304 */
   const negotiate = (e: Entry, request: FastifyRequest, reply: FastifyReply): Buffer | Promise<Buffer> | null => {
     const coding = chooseEncoding(request.headers['accept-encoding'])
-    const etag = etagOf(e, coding)
+    const etag = e.etags[coding]
     // the answer depends on Accept-Encoding; no-cache: a cache may keep it but must ask (If-None-Match) each time
     addVary(reply)
     reply.header('etag', etag).header('cache-control', 'no-cache')
@@ -172,13 +189,13 @@ export default fp(async (app) => {
    * would miss, and each would build, serialise and compress the same answer. The first one computes
    * it; the others wait for its entry (or, if it did not end in a cacheable 200, compute their own).
    */
-  const computing = new Map<string, { version: string, entry: Promise<Entry | null>, settle: (e: Entry | null) => void }>()
+  const computing = new Map<string, { stamp: Stamp, entry: Promise<Entry | null>, settle: (e: Entry | null) => void }>()
   const settle = (request: FastifyRequest, e: Entry | null) => {
     const m = misses.get(request)
     if (m === undefined) return
     misses.delete(request)
     const c = computing.get(request.url)
-    if (c !== undefined && c.version === m) {
+    if (c !== undefined && c.stamp === m) {
       computing.delete(request.url)
       c.settle(e)
     }
@@ -187,11 +204,10 @@ export default fp(async (app) => {
   // callback hooks, not async ones: a hit whose coding is ready costs no promise
   app.addHook('onRequest', (request, reply, done) => {
     if (!isCached(request)) return done()
-    const v = version(request)
     const e = cache.get(request.url)
-    if (e !== undefined && e.version === v) return serve(e, request, reply)
+    if (e !== undefined && current(e.stamp, request)) return serve(e, request, reply)
     const c = computing.get(request.url)
-    if (c !== undefined && c.version === v) {
+    if (c !== undefined && current(c.stamp, request)) {
       c.entry.then((made) => {
         if (made !== null) return serve(made, request, reply)
         // the first one did not make a cacheable answer (an error): this one is handled on its own
@@ -199,18 +215,23 @@ export default fp(async (app) => {
       }, done)
       return
     }
-    misses.set(request, v)
+    const stamp = stampOf(request)
+    misses.set(request, stamp)
     let settleEntry: (e: Entry | null) => void = () => {}
     const entry = new Promise<Entry | null>((resolve) => { settleEntry = resolve })
-    computing.set(request.url, { version: v, entry, settle: settleEntry })
+    computing.set(request.url, { stamp, entry, settle: settleEntry })
+    // a miss that never reaches onSend (the client went away, a hook failed): its waiters compute
+    // their own. Listened to on misses only (onResponse and onRequestAbort hooks cost every hit a
+    // hook run and a listener); 'close' comes after the answer or the connection's end, whichever first
+    reply.raw.once('close', () => { settle(request, null) })
     done()
   })
 
   app.addHook('onSend', (request, reply, payload, done) => {
     // before the answer goes out: a client that reads it and asks again gets the new answers
     if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') writes++
-    const v = misses.get(request)
-    if (v === undefined) return done(null, payload)
+    const stamp = misses.get(request)
+    if (stamp === undefined) return done(null, payload)
     if (reply.statusCode !== 200 || typeof payload !== 'string') {
       settle(request, null)
       return done(null, payload)
@@ -220,8 +241,8 @@ export default fp(async (app) => {
     const identity = Buffer.from(payload)
     const disposition = reply.getHeader('content-disposition')
     const e: Entry = {
-      version: v,
-      tag: createHash('sha1').update(identity).digest('base64url').slice(0, 22),
+      stamp,
+      etags: etagsOf(createHash('sha1').update(identity).digest('base64url').slice(0, 22)),
       identity,
       type: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
       ...(disposition !== undefined ? { disposition: String(disposition) } : {})
@@ -233,7 +254,4 @@ export default fp(async (app) => {
     if (out === null || Buffer.isBuffer(out)) return done(null, out)
     out.then((b) => done(null, b), (err: unknown) => done(err as Error))
   })
-  // a miss that never reached onSend (the client went away, a hook failed): its waiters compute their own
-  app.addHook('onResponse', (request, _reply, done) => { settle(request, null); done() })
-  app.addHook('onRequestAbort', (request, done) => { settle(request, null); done() })
 }, { name: 'response-cache', dependencies: ['service'] })

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import helmet from 'helmet'
@@ -26,6 +27,27 @@ export function keyMatches (header: string | undefined, key: string): boolean {
   return timingSafeEqual(digest(m?.[1] ?? ''), digest(key)) && m !== null
 }
 
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
+
+/**
+ * The headers a middleware sets, for one that sets the same ones on every request: run once against
+ * a recorder. It must finish synchronously and only set or remove headers (helmet's do).
+ */
+export function staticHeaders (middleware: Middleware): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const recorder = {
+    setHeader (name: string, value: string | number | readonly string[]) { headers[name.toLowerCase()] = String(value) },
+    removeHeader (name: string) { Reflect.deleteProperty(headers, name.toLowerCase()) }
+  }
+  let finished = false
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    if (err !== undefined) throw err
+    finished = true
+  })
+  if (!finished) throw new Error('the security headers middleware did not finish at once')
+  return headers
+}
+
 export default fp(async (app) => {
   const key = app.config.API_KEY
   if (key === undefined) app.log.warn({}, 'API_KEY is not set: control routes (POST) answer only clients on this machine (loopback)')
@@ -36,9 +58,11 @@ export default fp(async (app) => {
     }
     if (!isLoopback(request.ip)) throw new Forbidden()
   })
-  // helmet's own middleware, built once: @fastify/helmet builds it again for every request (it parsed
-  // the CSP options per request, about 5% of a small cached answer's cost)
-  const securityHeaders = helmet({
+  // helmet's headers, made once: with these options none of them depends on the request (no CSP
+  // nonces, no directive functions), so its middleware runs once, at start, into a recorder, and each
+  // answer gets the same headers through Fastify's own reply headers (running it per request cost ~12
+  // res.setHeader calls, ~4% of a small cached answer; @fastify/helmet built it again per request)
+  const securityHeaders = staticHeaders(helmet({
     // the dashboard and the API docs load scripts, styles and data from this service only
     contentSecurityPolicy: {
       directives: {
@@ -54,9 +78,10 @@ export default fp(async (app) => {
     },
     // plain HTTP on a LAN is the common case: do not pin browsers to HTTPS
     strictTransportSecurity: false
-  })
-  app.addHook('onRequest', (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined))
+  }))
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders)
+    done()
   })
   const origins = app.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
   if (origins.length > 0) await app.register(cors, { origin: origins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], exposedHeaders: ['X-MPM-Shard'] })

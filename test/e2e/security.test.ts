@@ -56,7 +56,7 @@ t.test('test pings are rate limited with a JSON 429', async (t) => {
 })
 
 t.test('errors: bad JSON bodies, huge params and internal failures answer in the one shape', async (t) => {
-  const { app } = await build(t)
+  const { app, logs } = await build(t)
   const body = await app.inject({ method: 'POST', url: '/api/ping/service/stop', headers: { 'content-type': 'application/json' }, payload: '{bad' })
   t.equal(body.statusCode, 400)
   t.match(body.json(), { success: false, error: String })
@@ -67,6 +67,10 @@ t.test('errors: bad JSON bodies, huge params and internal failures answer in the
   const boom = await app.inject({ method: 'GET', url: '/api/ping/device/1' })
   t.equal(boom.statusCode, 500)
   t.same(boom.json(), { success: false, error: 'Internal server error' })
+  // the detail goes to the log, in the request's own line (its id bound; the request logger is made lazily)
+  const failed = logs.find('request failed')
+  t.equal(failed.length, 1)
+  t.match(failed[0], { level: 50, reqId: String, err: { message: 'secret internal detail' } })
 })
 
 t.test('security headers on every answer; CORS off unless CORS_ORIGINS lists origins', async (t) => {

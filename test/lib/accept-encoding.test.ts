@@ -65,6 +65,13 @@ t.test('Accept-Encoding per RFC 9110 §12.5.3', async (t) => {
     ['compress;q=0, identity;q=0', 'identity', 'only unknown and excluded ones: identity all the same']
   ]
   for (const [header, want, why] of cases) t.equal(chooseEncoding(header), want, `${JSON.stringify(header)}: ${why}`)
+  // the choices are remembered per header value: asked again, in another order, the same answers
+  for (const [header, want, why] of [...cases].reverse()) t.equal(chooseEncoding(header), want, `again: ${JSON.stringify(header)}: ${why}`)
+  // more distinct values than are remembered: still chosen afresh, correctly
+  for (let i = 0; i < 600; i++) {
+    const br = i % 3 === 0
+    t.equal(chooseEncoding(`gzip;q=0.${String(i % 1000).padStart(3, '0')}, br;q=${br ? '1' : '0'}`), br ? 'br' : 'gzip')
+  }
 })
 
 t.test('If-None-Match, weak comparison (RFC 9110 §13.1.2, as §13.1.2 prescribes for If-None-Match)', async (t) => {

@@ -199,6 +199,43 @@ t.test('cached answers: codings, ETags, 304s', { skip: NETNS_SKIP }, async (t) =
     t.equal(new Set(all.map((r) => r.headers.etag)).size, 3, 'one tag per coding')
   })
 
+  t.test('a first request whose client goes away does not leave the others of its URL waiting', async (t) => {
+    const av = b.app.service.availability.availability
+    const real = av.queryAsync
+    let calls = 0
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    av.queryAsync = async (q) => {
+      calls++
+      if (calls === 1) await gate
+      return await real(q)
+    }
+    t.teardown(() => { av.queryAsync = real })
+    // a URL no other test asks for: its first request is a miss
+    const path = '/api/ping/availability?window=7d&group_by=location&fields=availability_percent'
+    const { port } = b.app.server.address() as { port: number }
+    const first = request({ host: '127.0.0.1', port, path })
+    first.on('error', () => {})
+    first.end()
+    await waitFor(() => calls === 1, 5_000, 'the first request computing')
+    const second = get(b, path)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    t.equal(calls, 1, 'the second waits for the first one\'s answer')
+    first.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Fastify sends nothing for an aborted request: without the cleanup the second would wait for ever
+    release()
+    const r = await second
+    t.equal(r.status, 200)
+    t.equal(calls, 2, 'the second computed its own answer')
+    t.match(JSON.parse(r.body.toString()), { success: true, group_by: 'location' })
+    const third = await get(b, path)
+    t.ok(third.headers.etag, 'the next request makes the cached answer')
+    const again = await get(b, path, { 'if-none-match': String(third.headers.etag) })
+    t.equal(again.status, 304)
+    t.equal(calls, 3)
+  })
+
   t.test('an error answer is neither cached nor tagged', async (t) => {
     const r = await get(b, '/api/ping/device/999?hours=1', { 'accept-encoding': 'gzip' })
     t.equal(r.status, 404)

@@ -1,0 +1,109 @@
+/**
+ * Loading one URL with autocannon (from a second process) and the servers the service is compared
+ * with: a bare node:http server and a plain Fastify with one route, each sending the same bytes with
+ * the same headers, in a process of its own.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { get as httpGet } from 'node:http'
+import { rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cpuSeconds } from '../proc-stats.js'
+
+export interface Raw { status: number, headers: Record<string, string>, body: Buffer }
+
+/** the bytes as sent (fetch would decode them) */
+export function getRaw (url: string, headers: Record<string, string> = {}): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const h: Record<string, string> = {}
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h[k] = v
+        resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks) })
+      })
+    }).on('error', reject)
+  })
+}
+
+export interface Load {
+  route: string
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  requests: number
+  /**
+   * CPU seconds (all threads) the server process spent per 10,000 requests answered during the run:
+   * unlike latency, it depends little on what else the machine is doing
+   */
+  cpu_per_10k: number | null
+}
+
+export interface LoadOptions { root: string, connections: number, duration: number, pid?: number }
+
+export function autocannon (url: string, headers: Record<string, string>, o: LoadOptions): Load {
+  const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`])
+  const cpu0 = o.pid === undefined ? 0 : cpuSeconds(o.pid).own
+  const out = execFileSync(process.execPath, [join(o.root, 'node_modules/autocannon/autocannon.js'), '-c', String(o.connections), '-d', String(o.duration), ...h, '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const cpu = o.pid === undefined ? null : cpuSeconds(o.pid).own - cpu0
+  const r = JSON.parse(out)
+  const answered = r.requests.total as number
+  return {
+    route: url.replace(/^http:\/\/[^/]+/, ''),
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx + r.timeouts,
+    requests: answered,
+    cpu_per_10k: cpu === null || answered === 0 ? null : Number((cpu / answered * 10_000).toFixed(3))
+  }
+}
+
+export type FloorKind = 'node' | 'fastify'
+
+const SCRIPTS: Record<FloorKind, string> = {
+  node: `const http = require('node:http'); const body = require('node:fs').readFileSync(process.env.BODY_FILE);
+    const headers = { ...JSON.parse(process.env.HEADERS), 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
+    const s = http.createServer((req, res) => { res.writeHead(200, headers); res.end(body) });
+    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'))`,
+  // Fastify as the service makes it (a logger, no request logging), one route, no plugins: what Fastify
+  // itself costs (its log goes nowhere: stdout says the port)
+  fastify: `const { createRequire } = require('node:module'); const req = createRequire(process.env.ROOT + '/package.json');
+    const Fastify = req('fastify'); const body = require('node:fs').readFileSync(process.env.BODY_FILE);
+    const headers = { ...JSON.parse(process.env.HEADERS), 'content-type': 'application/json; charset=utf-8' };
+    const app = Fastify({ logger: { level: 'info', stream: require('node:fs').createWriteStream('/dev/null') }, logController: new Fastify.LogController({ disableRequestLogging: true }) });
+    app.get('/*', (request, reply) => { reply.headers(headers).send(body) });
+    app.listen({ port: 0, host: '127.0.0.1' }).then(() => process.stdout.write(String(app.server.address().port) + '\\n'))`
+}
+
+export interface Floor { url: string, pid: number, stop: () => void }
+
+/** A server in its own process that answers every request with `body` and `headers` */
+export async function startFloor (kind: FloorKind, root: string, body: Buffer, headers: Record<string, string>): Promise<Floor> {
+  const file = join(tmpdir(), `mpm-bench-api-body-${process.pid}-${kind}`)
+  writeFileSync(file, body)
+  const child = spawn(process.execPath, ['-e', SCRIPTS[kind]], { env: { BODY_FILE: file, HEADERS: JSON.stringify(headers), ROOT: root }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const stop = () => { child.kill('SIGTERM'); rmSync(file, { force: true }) }
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()))
+      child.once('exit', () => reject(new Error(`${kind} floor server exited`)))
+    })
+    return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop }
+  } catch (err) {
+    stop()
+    throw err
+  }
+}
+
+/** the floor of what any server can do here: a bare node:http server with the same bytes and headers */
+export async function withBareServer (root: string, body: Buffer, headers: Record<string, string>, run: (url: string, pid: number) => Load): Promise<Load> {
+  const f = await startFloor('node', root, body, headers)
+  try {
+    return run(f.url, f.pid)
+  } finally {
+    f.stop()
+  }
+}
