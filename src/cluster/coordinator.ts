@@ -5,10 +5,32 @@ import { Membership } from './membership.js'
 import { decodeRecord, encodeRecord, pingsIn, planOwnership, type OwnerRecord, type OwnershipAction, type ViewedRecord } from './ownership.js'
 import { rendezvousTable } from './rendezvous.js'
 
-/** The two KV buckets the coordinator works on (opened by the caller; fakes in unit tests). */
+/** The two KV buckets the coordinator works on (opened by the caller). */
 export interface ClusterBuckets {
   members: KV
   owners: KV
+  /**
+   * Reads of the owners bucket answered by its stream's leader, so that they reflect every write
+   * acknowledged before they were sent (a KV get may be answered by a replica that lags behind).
+   */
+  ownersLeader: OwnersLeader
+}
+
+export interface OwnersLeader {
+  /** the sequence number of the stream's last write */
+  lastSeq: () => Promise<number>
+  /** a key's last write (null: none, or deleted) */
+  get: (key: string) => Promise<{ revision: number, value: string } | null>
+}
+
+/** A record this instance holds through its own compare-and-set. */
+interface HeldRecord extends ViewedRecord {
+  /**
+   * When (wall clock) the compare-and-set that took the partition from another owner (or created its
+   * key) was acknowledged: it counts for a slot only if it was written before the previous owner's
+   * last look at the bucket for that slot (see confirm()). -Infinity: ours from before this process.
+   */
+  claimedAt: number
 }
 
 export interface CoordinatorOptions {
@@ -74,7 +96,24 @@ export class ClusterCoordinator {
   readonly membership: Membership
   private readonly view = new Map<number, ViewedRecord>()
   /** records this instance holds through its own compare-and-set */
-  private readonly held = new Map<number, ViewedRecord>()
+  private readonly held = new Map<number, HeldRecord>()
+  /** the highest revision the owners watch has delivered */
+  private ownersSeq = 0
+  /** when (wall clock) the last look at the bucket that confirmed what we hold was sent (see confirm()) */
+  private confirmedAt = -Infinity
+  private confirmTimer: NodeJS.Timeout | null = null
+  /** ms before a slot starts that its ownership is confirmed; a claim counts from a slot acknowledged twice that before it */
+  private readonly confirmLeadMs: number
+  /** our own presence puts acknowledged, not yet seen come back through the members watch */
+  private ownPuts: Array<{ revision: number, sentAt: number }> = []
+  private ownSeenRevision = 0
+  /**
+   * The send time (monotonic) of our latest presence put that the members watch has delivered: the
+   * watch has shown every renewal made before it. Liveness is judged up to this time, not up to now,
+   * so that a watch that stalls (its consumer was on a NATS node that died) makes nobody look gone.
+   */
+  private watchedUpTo = -Infinity
+  private ownDelivered: Array<() => void> = []
   private readonly monotonic: () => number
   private readonly now: () => number
   private readonly fenceMs: number
@@ -102,7 +141,8 @@ export class ClusterCoordinator {
     this.now = opts.now ?? Date.now
     this.fenceMs = opts.leaseMs * 0.6
     this.heartbeatMs = Math.max(200, Math.min(1000, opts.leaseMs / 10))
-    this.membership = new Membership(opts.leaseMs, this.monotonic)
+    this.confirmLeadMs = Math.min(500, opts.intervalMs / 10)
+    this.membership = new Membership(opts.leaseMs, this.monotonic, () => this.watchedUpTo)
   }
 
   get me (): string {
@@ -123,6 +163,7 @@ export class ClusterCoordinator {
       for await (const e of mw) {
         const id = memberOfKey(e.key)
         if (id === null) continue
+        if (id === this.me) this.ownSeen(e.revision)
         if (e.operation === 'PUT') {
           let leaving = false
           try { leaving = e.json<{ leaving?: boolean }>().leaving === true } catch {}
@@ -134,6 +175,7 @@ export class ClusterCoordinator {
     this.watches.push(ow)
     ;(async () => {
       for await (const e of ow) {
+        this.ownersSeq = Math.max(this.ownersSeq, e.revision)
         const p = partitionOfKey(e.key)
         if (p === null || p >= this.opts.partitions) continue
         if (e.operation === 'PUT') {
@@ -149,6 +191,58 @@ export class ClusterCoordinator {
     // the watches have delivered the members and the owners already there, and each live member renewed its key
     this.claimAfter = this.monotonic() + SETTLE_HEARTBEATS * this.heartbeatMs
     this.tick()
+    this.scheduleConfirm()
+  }
+
+  /** the wall-clock time slot s starts */
+  private slotStart (s: number): number {
+    return s * this.opts.intervalMs
+  }
+
+  private scheduleConfirm (): void {
+    if (this.stopped) return
+    const next = Math.floor((this.now() + this.confirmLeadMs) / this.opts.intervalMs) + 1
+    this.confirmTimer = setTimeout(() => {
+      this.confirmTimer = null
+      this.confirm().catch(() => {}).finally(() => this.scheduleConfirm())
+    }, Math.max(0, this.slotStart(next) - this.confirmLeadMs - this.now()))
+  }
+
+  /**
+   * Just before slot s starts, a look at the owners bucket that confirms what this instance holds for
+   * s. Why: another instance that judged us gone (our presence renewals did not reach its watch for a
+   * lease) may have taken a partition over while our owners watch stalled too (during a JetStream
+   * leader election both watches' consumers may be lost for longer than the lease): without this look
+   * we went on pinging what we held, and the partition was pinged twice in the slot.
+   * The look is sent at or after start(s) - lead and reads from the stream's leader, so it reflects every
+   * record written before then; a taker's claim counts for s only if it was acknowledged (so written)
+   * by start(s) - 2 x lead (one lead of margin for the hosts' clocks). So of a taker and the owner it
+   * takes from, at most one pings s. When the look fails, nothing is pinged in s (a missed cycle).
+   */
+  private async confirm (): Promise<void> {
+    const sentAt = this.now()
+    const { ownersLeader } = this.opts.buckets
+    if (this.held.size === 0) {
+      this.confirmedAt = sentAt
+      return
+    }
+    const last = await ownersLeader.lastSeq()
+    if (this.ownersSeq < last) {
+      // the watch is behind (or was just made again): read each held key from the leader
+      const list = [...this.held.keys()]
+      for (let i = 0; i < list.length; i += CAS_CONCURRENCY) {
+        await Promise.all(list.slice(i, i + CAS_CONCURRENCY).map(async (p) => {
+          const e = await ownersLeader.get(partitionKey(p))
+          const rec = e === null ? null : decodeRecord(e.value)
+          if (e === null || rec === null) {
+            this.held.delete(p)
+            this.view.delete(p)
+          } else this.seen(p, { ...rec, revision: e.revision })
+        }))
+      }
+    }
+    // (a later look confirms the slots before as well: it saw all they would have)
+    this.confirmedAt = Math.max(this.confirmedAt, sentAt)
   }
 
   /** A record as the bucket holds it now: a newer one by someone else ends what we hold. */
@@ -158,7 +252,8 @@ export class ClusterCoordinator {
     this.view.set(p, rec)
     const mine = this.held.get(p)
     if (mine !== undefined && rec.revision > mine.revision) {
-      if (rec.owner === this.me) this.held.set(p, rec)
+      // ours, newer: our own compare-and-set seen before its answer (apply() sets it again)
+      if (rec.owner === this.me) this.held.set(p, { ...rec, claimedAt: mine.claimedAt })
       else {
         // taken by another: we ping at most up to the slot before theirs
         const until = Math.min(mine.until ?? Infinity, rec.from - 1)
@@ -177,10 +272,21 @@ export class ClusterCoordinator {
   }
 
   private async heartbeat (): Promise<void> {
+    // the lease is counted from when the renewal was sent (it was written after that), not from its answer
+    const sentAt = this.monotonic()
     try {
-      await this.opts.buckets.members.put(memberKey(this.me), JSON.stringify({ id: this.me, leaving: this.leaving }))
+      const revision = await this.opts.buckets.members.put(memberKey(this.me), JSON.stringify({ id: this.me, leaving: this.leaving }))
       const wasFenced = this.checkFence()
-      this.lastAck = this.monotonic()
+      this.lastAck = Math.max(this.lastAck ?? sentAt, sentAt)
+      this.ownPuts.push({ revision, sentAt })
+      this.ownSeen(this.ownSeenRevision)
+      // the plan that follows judges liveness up to this renewal: give the watch a moment to bring it
+      if (this.watchedUpTo < sentAt) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 250)
+          this.ownDelivered.push(() => { clearTimeout(timer); resolve() })
+        })
+      }
       if (wasFenced) {
         this.fenced = false
         // what we saw while cut off is stale: nobody is judged gone until the view is fresh again
@@ -194,6 +300,18 @@ export class ClusterCoordinator {
       this.checkFence()
       this.opts.log.debug?.({ err: err?.message }, 'cluster: presence renewal failed')
     }
+  }
+
+  /** The members watch delivered our own presence key at this revision. */
+  private ownSeen (revision: number): void {
+    this.ownSeenRevision = Math.max(this.ownSeenRevision, revision)
+    const rest: Array<{ revision: number, sentAt: number }> = []
+    for (const put of this.ownPuts) {
+      if (put.revision <= this.ownSeenRevision) this.watchedUpTo = Math.max(this.watchedUpTo, put.sentAt)
+      else rest.push(put)
+    }
+    this.ownPuts = rest
+    if (rest.length === 0) for (const done of this.ownDelivered.splice(0)) done()
   }
 
   /** Fences this instance when NATS has not answered for fenceMs; answers whether it is fenced. */
@@ -270,7 +388,9 @@ export class ClusterCoordinator {
         const h = this.held.get(p)
         return h !== undefined && h.revision === this.view.get(p)?.revision
       },
-      slot: this.slotNow()
+      slot: this.slotNow(),
+      // a claim made now counts from the first slot that starts 2 x lead after it (see confirm())
+      claimSlot: Math.floor((this.now() + 2 * this.confirmLeadMs) / this.opts.intervalMs)
     })
     for (let i = 0; i < actions.length; i += CAS_CONCURRENCY) {
       await Promise.all(actions.slice(i, i + CAS_CONCURRENCY).map((a) => this.apply(a)))
@@ -284,8 +404,11 @@ export class ClusterCoordinator {
     const before = this.view.get(a.partition)
     try {
       const data = encodeRecord(a.value)
+      const mine = this.held.get(a.partition)
+      const continues = a.op === 'update' && mine !== undefined && mine.revision === a.revision
       const revision = a.op === 'create' ? await owners.create(key, data) : await owners.update(key, data, a.revision)
-      const rec: ViewedRecord = { ...a.value, revision }
+      // taken from another owner (or from a record we did not hold): counts from the slots it was written ahead of
+      const rec: HeldRecord = { ...a.value, revision, claimedAt: continues ? mine.claimedAt : this.now() }
       this.held.set(a.partition, rec)
       this.seen(a.partition, rec)
       if (a.value.until !== null) this.handovers++
@@ -302,11 +425,15 @@ export class ClusterCoordinator {
     }
   }
 
-  /** Whether this instance pings partition p in slot s. */
+  /**
+   * Whether this instance pings partition p in slot s: it holds p for s, its claim was written in time
+   * for s, and (CLUSTER_ON_NATS_LOSS=fence) the bucket was looked at for s (confirm()). With keep, a
+   * look that failed does not stop it (that setting accepts double pings rather than a blind spot).
+   */
   pings (p: number, s: number): boolean {
-    if ((this.checkFence() || this.suspect) && this.opts.onLoss === 'fence') return false
+    if (this.opts.onLoss === 'fence' && (this.checkFence() || this.suspect || this.confirmedAt < this.slotStart(s) - this.confirmLeadMs)) return false
     const h = this.held.get(p)
-    return h !== undefined && pingsIn(h, s)
+    return h !== undefined && pingsIn(h, s) && h.claimedAt <= this.slotStart(s) - 2 * this.confirmLeadMs
   }
 
   /** The partitions pinged here in slot s. */
@@ -360,6 +487,7 @@ export class ClusterCoordinator {
     if (this.stopped) return
     this.stopped = true
     if (this.timer !== null) clearTimeout(this.timer)
+    if (this.confirmTimer !== null) clearTimeout(this.confirmTimer)
     await this.planning
     for (const w of this.watches) w.stop()
     try { await this.opts.buckets.members.delete(memberKey(this.me)) } catch {}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { MYSQL_SOCKET, SERVER_JS, waitFor, type TestContext } from '../helper.js'
 
@@ -142,4 +143,28 @@ export function spawnInstance (t: TestContext, cwd: string, id: string, env: Rec
 
 export async function observerConnection (): Promise<NatsConnection> {
   return await connect({ servers: natsUrls().split(','), maxReconnectAttempts: -1, reconnectTimeWait: 200 })
+}
+
+/**
+ * Has one NATS node lead both streams (test-only: the case where killing it stalls every watch at
+ * once). The JetStream API has no "move the leader to node X": the members stream's leader steps
+ * down (a random other replica is elected) until it is the owners stream's. Answers both leaders.
+ */
+export async function leadBothFromOneNode (streams: [string, string], attempts = 12): Promise<{ first?: string, second?: string }> {
+  const nc = await connect({ servers: natsUrls().split(',') })
+  try {
+    const jsm = await jetstreamManager(nc)
+    const leaderOf = async (s: string): Promise<string | undefined> => (await jsm.streams.info(s)).cluster?.leader
+    let first = await leaderOf(streams[0])
+    let second = await leaderOf(streams[1])
+    for (let i = 0; i < attempts && (first === undefined || first !== second); i++) {
+      await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${streams[1]}`, undefined, { timeout: 5000 }).catch(() => {})
+      // a new leader is elected in a second or two; until then info has none
+      second = await waitFor(async () => { try { return (await leaderOf(streams[1])) ?? null } catch { return null } }, 15_000, `a leader for ${streams[1]}`)
+      first = await leaderOf(streams[0])
+    }
+    return { first, second }
+  } finally {
+    await nc.close()
+  }
 }
