@@ -26,9 +26,10 @@ export interface OwnersLeader {
 /** A record this instance holds through its own compare-and-set. */
 interface HeldRecord extends ViewedRecord {
   /**
-   * When (wall clock) the compare-and-set that took the partition from another owner (or created its
-   * key) was acknowledged: it counts for a slot only if it was written before the previous owner's
-   * last look at the bucket for that slot (see confirm()). -Infinity: ours from before this process.
+   * When (wall clock) the compare-and-set that took the partition from an owner that had not let go
+   * (one judged gone), or created its key, was acknowledged: it counts for a slot only if it was
+   * written before that owner's last look at the bucket for the slot (see look()). -Infinity: taken
+   * after its owner let go (it pings up to its `until` and no further, whatever it sees).
    */
   claimedAt: number
 }
@@ -99,11 +100,16 @@ export class ClusterCoordinator {
   private readonly held = new Map<number, HeldRecord>()
   /** the highest revision the owners watch has delivered */
   private ownersSeq = 0
-  /** when (wall clock) the last look at the bucket that confirmed what we hold was sent (see confirm()) */
+  private readonly ownersSeqWaiters: Array<() => void> = []
+  /** when (wall clock) the last look at the bucket that confirmed what we hold was sent (see look()) */
   private confirmedAt = -Infinity
-  private confirmTimer: NodeJS.Timeout | null = null
-  /** ms before a slot starts that its ownership is confirmed; a claim counts from a slot acknowledged twice that before it */
-  private readonly confirmLeadMs: number
+  /** when (wall clock) the last fence ended */
+  private fenceEndedAt = -Infinity
+  private lookTimer: NodeJS.Timeout | null = null
+  /** how long before a slot starts the look for it is sent */
+  private readonly lookAheadMs: number
+  /** a claim over an owner that had not let go counts for a slot acknowledged this long before it (the look ahead + clock skew) */
+  private readonly claimMarginMs: number
   /** our own presence puts acknowledged, not yet seen come back through the members watch */
   private ownPuts: Array<{ revision: number, sentAt: number }> = []
   private ownSeenRevision = 0
@@ -141,7 +147,8 @@ export class ClusterCoordinator {
     this.now = opts.now ?? Date.now
     this.fenceMs = opts.leaseMs * 0.6
     this.heartbeatMs = Math.max(200, Math.min(1000, opts.leaseMs / 10))
-    this.confirmLeadMs = Math.min(500, opts.intervalMs / 10)
+    this.lookAheadMs = Math.min(1000, opts.intervalMs / 5)
+    this.claimMarginMs = this.lookAheadMs + Math.min(250, opts.intervalMs / 20)
     this.membership = new Membership(opts.leaseMs, this.monotonic, () => this.watchedUpTo)
   }
 
@@ -176,6 +183,7 @@ export class ClusterCoordinator {
     ;(async () => {
       for await (const e of ow) {
         this.ownersSeq = Math.max(this.ownersSeq, e.revision)
+        for (const w of this.ownersSeqWaiters.splice(0)) w()
         const p = partitionOfKey(e.key)
         if (p === null || p >= this.opts.partitions) continue
         if (e.operation === 'PUT') {
@@ -191,7 +199,7 @@ export class ClusterCoordinator {
     // the watches have delivered the members and the owners already there, and each live member renewed its key
     this.claimAfter = this.monotonic() + SETTLE_HEARTBEATS * this.heartbeatMs
     this.tick()
-    this.scheduleConfirm()
+    this.scheduleLook()
   }
 
   /** the wall-clock time slot s starts */
@@ -199,39 +207,42 @@ export class ClusterCoordinator {
     return s * this.opts.intervalMs
   }
 
-  private scheduleConfirm (): void {
+  private scheduleLook (): void {
     if (this.stopped) return
-    const next = Math.floor((this.now() + this.confirmLeadMs) / this.opts.intervalMs) + 1
-    this.confirmTimer = setTimeout(() => {
-      this.confirmTimer = null
-      this.confirm().catch(() => {}).finally(() => this.scheduleConfirm())
-    }, Math.max(0, this.slotStart(next) - this.confirmLeadMs - this.now()))
+    const next = Math.floor((this.now() + this.lookAheadMs) / this.opts.intervalMs) + 1
+    this.lookTimer = setTimeout(() => {
+      this.lookTimer = null
+      this.look().catch(() => {}).finally(() => this.scheduleLook())
+    }, Math.max(0, this.slotStart(next) - this.lookAheadMs - this.now()))
   }
 
   /**
-   * Just before slot s starts, a look at the owners bucket that confirms what this instance holds for
-   * s. Why: another instance that judged us gone (our presence renewals did not reach its watch for a
-   * lease) may have taken a partition over while our owners watch stalled too (during a JetStream
-   * leader election both watches' consumers may be lost for longer than the lease): without this look
-   * we went on pinging what we held, and the partition was pinged twice in the slot.
-   * The look is sent at or after start(s) - lead and reads from the stream's leader, so it reflects every
-   * record written before then; a taker's claim counts for s only if it was acknowledged (so written)
-   * by start(s) - 2 x lead (one lead of margin for the hosts' clocks). So of a taker and the owner it
-   * takes from, at most one pings s. When the look fails, nothing is pinged in s (a missed cycle).
+   * Just before each slot, a look at the owners bucket that confirms what this instance holds for it.
+   * Why: another instance may take a partition over while our owners watch does not show it (in the
+   * NATS leader kill of test/e2e/cluster.alone.test.ts the watches' consumers were lost on the dead
+   * node for longer than the lease); without this look we went on pinging what we held, and the
+   * partition was pinged twice in a slot.
+   * The look is sent at or after start(s) - lookAhead and reads the stream's leader, so it reflects
+   * every record written before then; a taker's claim counts for s only if it was acknowledged (so
+   * written) by start(s) - claimMargin, earlier than that. So of a taker and the owner it takes from,
+   * at most one pings s. Resolves when the look succeeded.
    */
-  private async confirm (): Promise<void> {
+  private async look (): Promise<void> {
     const sentAt = this.now()
     const { ownersLeader } = this.opts.buckets
-    if (this.held.size === 0) {
-      this.confirmedAt = sentAt
-      return
-    }
-    const last = await ownersLeader.lastSeq()
-    if (this.ownersSeq < last) {
-      // the watch is behind (or was just made again): read each held key from the leader
-      const list = [...this.held.keys()]
-      for (let i = 0; i < list.length; i += CAS_CONCURRENCY) {
-        await Promise.all(list.slice(i, i + CAS_CONCURRENCY).map(async (p) => {
+    if (this.held.size > 0) {
+      const last = await ownersLeader.lastSeq()
+      // usually the watch is only behind by what is on its way: let it arrive
+      const deadline = Date.now() + Math.min(250, this.lookAheadMs / 2)
+      while (this.ownersSeq < last && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
+          this.ownersSeqWaiters.push(() => { clearTimeout(timer); resolve() })
+        })
+      }
+      if (this.ownersSeq < last) {
+        // the watch stalls (its consumer is made again after missed heartbeats): each held key from the leader
+        await Promise.all([...this.held.keys()].map(async (p) => {
           const e = await ownersLeader.get(partitionKey(p))
           const rec = e === null ? null : decodeRecord(e.value)
           if (e === null || rec === null) {
@@ -241,8 +252,19 @@ export class ClusterCoordinator {
         }))
       }
     }
-    // (a later look confirms the slots before as well: it saw all they would have)
     this.confirmedAt = Math.max(this.confirmedAt, sentAt)
+  }
+
+  /**
+   * Whether what we hold is confirmed for slot s: by the look for s; or, when that look failed or is
+   * late (a JetStream leader election takes seconds), for one slot by the look for s - 1 and the
+   * presence lease: not fenced, and no fence since that look. Then nobody can have judged us gone
+   * (liveness is judged in the members stream's order, and our renewals were written less than
+   * 0.6 + 0.35 lease apart), so nobody took a partition from us; only a look can show more.
+   */
+  private confirmedFor (s: number): boolean {
+    if (this.confirmedAt >= this.slotStart(s) - this.lookAheadMs) return true
+    return this.confirmedAt >= this.slotStart(s - 1) - this.lookAheadMs && this.confirmedAt > this.fenceEndedAt
   }
 
   /** A record as the bucket holds it now: a newer one by someone else ends what we hold. */
@@ -276,6 +298,8 @@ export class ClusterCoordinator {
     const sentAt = this.monotonic()
     try {
       const revision = await this.opts.buckets.members.put(memberKey(this.me), JSON.stringify({ id: this.me, leaving: this.leaving }))
+      // a renewal answered late was maybe written late: it does not count (the others judge by when it was written)
+      if (this.monotonic() - sentAt > 0.35 * this.opts.leaseMs) throw new Error('presence renewal answered too late')
       const wasFenced = this.checkFence()
       this.lastAck = Math.max(this.lastAck ?? sentAt, sentAt)
       this.ownPuts.push({ revision, sentAt })
@@ -289,6 +313,7 @@ export class ClusterCoordinator {
       }
       if (wasFenced) {
         this.fenced = false
+        this.fenceEndedAt = this.now()
         // what we saw while cut off is stale: nobody is judged gone until the view is fresh again
         this.membership.resetView()
         // no claim before the live members were seen renewing again (nobody counts as gone meanwhile)
@@ -389,8 +414,8 @@ export class ClusterCoordinator {
         return h !== undefined && h.revision === this.view.get(p)?.revision
       },
       slot: this.slotNow(),
-      // a claim made now counts from the first slot that starts 2 x lead after it (see confirm())
-      claimSlot: Math.floor((this.now() + 2 * this.confirmLeadMs) / this.opts.intervalMs)
+      // a claim made now over an owner that did not let go counts from the first slot that starts claimMargin after it (see look())
+      claimSlot: Math.floor((this.now() + this.claimMarginMs) / this.opts.intervalMs)
     })
     for (let i = 0; i < actions.length; i += CAS_CONCURRENCY) {
       await Promise.all(actions.slice(i, i + CAS_CONCURRENCY).map((a) => this.apply(a)))
@@ -406,9 +431,11 @@ export class ClusterCoordinator {
       const data = encodeRecord(a.value)
       const mine = this.held.get(a.partition)
       const continues = a.op === 'update' && mine !== undefined && mine.revision === a.revision
+      // let go by its owner up to a slot before ours: it stops there whatever it sees
+      const released = a.op === 'update' && before !== undefined && before.revision === a.revision && before.owner !== this.me && before.until !== null && a.value.from > before.until
       const revision = a.op === 'create' ? await owners.create(key, data) : await owners.update(key, data, a.revision)
-      // taken from another owner (or from a record we did not hold): counts from the slots it was written ahead of
-      const rec: HeldRecord = { ...a.value, revision, claimedAt: continues ? mine.claimedAt : this.now() }
+      const claimedAt = continues ? mine.claimedAt : released ? -Infinity : this.now()
+      const rec: HeldRecord = { ...a.value, revision, claimedAt }
       this.held.set(a.partition, rec)
       this.seen(a.partition, rec)
       if (a.value.until !== null) this.handovers++
@@ -427,13 +454,13 @@ export class ClusterCoordinator {
 
   /**
    * Whether this instance pings partition p in slot s: it holds p for s, its claim was written in time
-   * for s, and (CLUSTER_ON_NATS_LOSS=fence) the bucket was looked at for s (confirm()). With keep, a
-   * look that failed does not stop it (that setting accepts double pings rather than a blind spot).
+   * for s, and (CLUSTER_ON_NATS_LOSS=fence) what it holds is confirmed for s (confirmedFor()). With
+   * keep, a look that failed does not stop it (that setting accepts double pings rather than a blind spot).
    */
   pings (p: number, s: number): boolean {
-    if (this.opts.onLoss === 'fence' && (this.checkFence() || this.suspect || this.confirmedAt < this.slotStart(s) - this.confirmLeadMs)) return false
+    if (this.opts.onLoss === 'fence' && (this.checkFence() || this.suspect || !this.confirmedFor(s))) return false
     const h = this.held.get(p)
-    return h !== undefined && pingsIn(h, s) && h.claimedAt <= this.slotStart(s) - 2 * this.confirmLeadMs
+    return h !== undefined && pingsIn(h, s) && h.claimedAt <= this.slotStart(s) - this.claimMarginMs
   }
 
   /** The partitions pinged here in slot s. */
@@ -487,7 +514,7 @@ export class ClusterCoordinator {
     if (this.stopped) return
     this.stopped = true
     if (this.timer !== null) clearTimeout(this.timer)
-    if (this.confirmTimer !== null) clearTimeout(this.confirmTimer)
+    if (this.lookTimer !== null) clearTimeout(this.lookTimer)
     await this.planning
     for (const w of this.watches) w.stop()
     try { await this.opts.buckets.members.delete(memberKey(this.me)) } catch {}

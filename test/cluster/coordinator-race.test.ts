@@ -174,7 +174,7 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
     const e = await owners.get(partitionKey(3))
     const rec = e === null ? null : decodeRecord(e.string())
     t.equal(rec?.owner, 'd', 'd owned p3')
-    // from the first slot that starts more than 2 x the look-ahead (100 ms here) after the write
+    // from a slot whose look (200 ms ahead here) d sends after the write
     const taken = Math.floor((Date.now() + 300) / INTERVAL_MS) + 1
     await owners.update(partitionKey(3), encodeRecord({ owner: 'x', from: taken, until: null }), e!.revision)
     const who = await pingersIn(taken, [d])
