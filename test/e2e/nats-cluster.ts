@@ -146,24 +146,23 @@ export async function observerConnection (): Promise<NatsConnection> {
 }
 
 /**
- * Has one NATS node lead both streams (test-only: the case where killing it stalls every watch at
- * once). The JetStream API has no "move the leader to node X": the members stream's leader steps
- * down (a random other replica is elected) until it is the owners stream's. Answers both leaders.
+ * Has one NATS node lead both streams (test-only: the case where killing it leaves both buckets
+ * without a leader at once): `target`, or else whichever leads the first. The JetStream API has no
+ * "move the leader to node X": a stream's leader steps down (another replica is elected) until it is
+ * the one wanted. Answers both leaders.
  */
-export async function leadBothFromOneNode (streams: [string, string], attempts = 12): Promise<{ first?: string, second?: string }> {
+export async function leadBothFromOneNode (streams: [string, string], target?: string, attempts = 16): Promise<{ first?: string, second?: string }> {
   const nc = await connect({ servers: natsUrls().split(',') })
   try {
     const jsm = await jetstreamManager(nc)
-    const leaderOf = async (s: string): Promise<string | undefined> => (await jsm.streams.info(s)).cluster?.leader
-    let first = await leaderOf(streams[0])
-    let second = await leaderOf(streams[1])
-    for (let i = 0; i < attempts && (first === undefined || first !== second); i++) {
-      await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${streams[1]}`, undefined, { timeout: 5000 }).catch(() => {})
-      // a new leader is elected in a second or two; until then info has none
-      second = await waitFor(async () => { try { return (await leaderOf(streams[1])) ?? null } catch { return null } }, 15_000, `a leader for ${streams[1]}`)
-      first = await leaderOf(streams[0])
+    // a new leader is elected in a second or two; until then info has none
+    const leaderOf = async (s: string): Promise<string> => await waitFor(async () => { try { return (await jsm.streams.info(s)).cluster?.leader ?? null } catch { return null } }, 15_000, `a leader for ${s}`)
+    const stepDown = async (s: string): Promise<void> => { await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${s}`, undefined, { timeout: 5000 }).catch(() => {}) }
+    const want = target ?? await leaderOf(streams[0])
+    for (const s of streams) {
+      for (let i = 0; i < attempts && await leaderOf(s) !== want; i++) await stepDown(s)
     }
-    return { first, second }
+    return { first: await leaderOf(streams[0]), second: await leaderOf(streams[1]) }
   } finally {
     await nc.close()
   }
