@@ -207,13 +207,16 @@ export class ClusterCoordinator {
     return s * this.opts.intervalMs
   }
 
-  private scheduleLook (): void {
+  private scheduleLook (at?: number): void {
     if (this.stopped) return
-    const next = Math.floor((this.now() + this.lookAheadMs) / this.opts.intervalMs) + 1
+    const due = at ?? this.slotStart(Math.floor((this.now() + this.lookAheadMs) / this.opts.intervalMs) + 1) - this.lookAheadMs
     this.lookTimer = setTimeout(() => {
       this.lookTimer = null
-      this.look().catch(() => {}).finally(() => this.scheduleLook())
-    }, Math.max(0, this.slotStart(next) - this.lookAheadMs - this.now()))
+      // a timer may fire a millisecond early (Date.now() and the timers' clock differ): a look sent
+      // before start(s) - lookAhead would not count for s
+      if (this.now() < due) this.scheduleLook(due)
+      else this.look().catch(() => {}).finally(() => this.scheduleLook())
+    }, Math.max(0, due - this.now()))
   }
 
   /**
