@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { leaderReads, openBuckets } from '../../src/cluster/cluster.js'
-import { ClusterCoordinator, partitionKey } from '../../src/cluster/coordinator.js'
+import { ClusterCoordinator, partitionKey, type OwnersLeader } from '../../src/cluster/coordinator.js'
 import { decodeRecord, encodeRecord } from '../../src/cluster/ownership.js'
 import { startNatsServer } from '../e2e/nats-cluster.js'
 import { NETNS_SKIP, tempDir, waitFor } from '../helper.js'
@@ -29,6 +29,8 @@ interface Valve {
   closed: boolean
   /** puts fail (NATS out of reach) */
   failPuts?: boolean
+  /** the owners stream has no leader (an election): the looks fail */
+  noLeader?: boolean
 }
 
 /** the bucket, but its watches hold every entry back while the valve is closed */
@@ -59,6 +61,14 @@ function throughValve (kv: KV, valve: Valve): KV {
   })
 }
 
+function leaderless (reads: OwnersLeader, valve: Valve): OwnersLeader {
+  const down = async (): Promise<never> => { await sleep(300); throw new Error('no leader') }
+  return {
+    lastSeq: async () => valve.noLeader === true ? await down() : await reads.lastSeq(),
+    get: async (key) => valve.noLeader === true ? await down() : await reads.get(key)
+  }
+}
+
 t.test('a coordinator never pings a partition in a slot another one pings', { skip: NETNS_SKIP }, async (t) => {
   const url = await startNatsServer(t, tempDir(t, 'mpm-race-'), NATS_PORT)
   const conns: NatsConnection[] = []
@@ -77,7 +87,7 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
       leaseMs: LEASE_MS,
       intervalMs: INTERVAL_MS,
       onLoss: 'fence',
-      buckets: { members: throughValve(members, valve), owners: throughValve(owners, valve), ownersLeader: leaderReads(await jetstreamManager(nc), `${prefix}-owners`) },
+      buckets: { members: throughValve(members, valve), owners: throughValve(owners, valve), ownersLeader: leaderless(leaderReads(await jetstreamManager(nc), `${prefix}-owners`), valve) },
       log: quiet
     })
     t.teardown(() => c.stop())
@@ -185,5 +195,23 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
     await pingersIn(taken + 2, [d])
     const again = d.heldRecord(3)
     t.ok(again === undefined || again.from > taken, `d holds p3 again only by a new claim (${JSON.stringify(again)})`)
+  })
+
+  t.test('when the look before a slot fails, one slot is pinged on the presence lease, the next not', async (t) => {
+    const prefix = `race${bucketNo++}`
+    const valve: Valve = { closed: false }
+    const d = await coordinator('d', prefix, valve)
+    await waitFor(async () => (await pingersIn(slotNow() + 1, [d])).size === PARTITIONS ? true : null, 20_000, 'd pings every partition')
+    // from the look for the slot after next (the one for the next may be under way)
+    const first = slotNow() + 2
+    await sleep(first * INTERVAL_MS - 600 - Date.now())
+    valve.noLeader = true
+    const counts: number[] = []
+    for (let s = first; s < first + 2; s++) counts.push((await pingersIn(s, [d])).size)
+    valve.noLeader = false
+    await sleep(200)
+    const s = slotNow() + 1
+    counts.push((await pingersIn(s, [d])).size)
+    t.same(counts, [PARTITIONS, 0, PARTITIONS], `slots ${first}-${s}: on the lease, skipped, confirmed again`)
   })
 })
