@@ -1,5 +1,5 @@
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
-import { Kvm } from '@nats-io/kv'
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { Kvm, type KV } from '@nats-io/kv'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import type { Config } from '../config/env-schema.js'
 import { redactSecrets, secretValues } from '../config/secrets.js'
@@ -8,7 +8,7 @@ import type { DeviceFacts } from '../schemas/device-facts.js'
 import type { Log } from '../lib/log.js'
 import type { DeviceStateSummary } from '../schemas/latest.js'
 import type { ResultRow } from '../storage/result-row.js'
-import { ClusterCoordinator, type CoordinatorStatus } from './coordinator.js'
+import { ClusterCoordinator, type CoordinatorStatus, type OwnersLeader } from './coordinator.js'
 import type { HistoryStore, TimelineCounts } from '../history/history-store.js'
 import { addTimelineCounts } from '../history/history-store.js'
 import type { Group, GroupBy } from '../sites/groups.js'
@@ -74,6 +74,31 @@ const RETRY_MAX_MS = 30_000
 
 export function bucketNames (prefix: string): { members: string, owners: string } {
   return { members: `${prefix}-members`, owners: `${prefix}-owners` }
+}
+
+/** Creates (or opens, when they exist with these settings) the two buckets of one fleet. */
+export async function openBuckets (kvm: Kvm, prefix: string, replicas: number, leaseMs: number): Promise<{ members: KV, owners: KV }> {
+  const names = bucketNames(prefix)
+  // presence keys of crashed instances vanish after a while; liveness is judged by revisions, not by this
+  const members = await kvm.create(names.members, { history: 1, replicas, ttl: Math.max(60_000, 10 * leaseMs) })
+  const owners = await kvm.create(names.owners, { history: 1, replicas })
+  return { members, owners }
+}
+
+/**
+ * Reads of a bucket from its stream's leader (STREAM.INFO, STREAM.MSG.GET): the KV client's gets go
+ * to any replica (direct get), which may not have applied the last writes yet.
+ */
+export function leaderReads (jsm: JetStreamManager, bucket: string): OwnersLeader {
+  const stream = `KV_${bucket}`
+  return {
+    lastSeq: async () => (await jsm.streams.info(stream)).state.last_seq,
+    get: async (key) => {
+      const m = await jsm.streams.getMessage(stream, { last_by_subj: `$KV.${bucket}.${key}` })
+      const op = m?.header?.get('KV-Operation')
+      return m === null || op === 'DEL' || op === 'PURGE' ? null : { revision: m.seq, value: m.string() }
+    }
+  }
 }
 
 /**
@@ -158,15 +183,12 @@ export function createCluster (config: Config, log: Log, factsOf: (d: Device) =>
       }
     })().catch(() => {})
     js = jetstream(nc, { timeout: Math.max(1000, Math.min(5000, leaseMs / 4)) })
-    const kvm = new Kvm(js)
-    const names = bucketNames(prefix)
-    const replicas = config.CLUSTER_REPLICAS
-    // presence keys of crashed instances vanish after a while; liveness is judged by revisions, not by this
-    const members = await kvm.create(names.members, { history: 1, replicas, ttl: Math.max(60_000, 10 * leaseMs) })
-    const owners = await kvm.create(names.owners, { history: 1, replicas })
-    await ensureResultsStream(await jetstreamManager(nc), prefix, replicas)
+    const { members, owners } = await openBuckets(new Kvm(js), prefix, config.CLUSTER_REPLICAS, leaseMs)
+    const jsm = await jetstreamManager(nc, { timeout: Math.max(1000, Math.min(5000, leaseMs / 4)) })
+    await ensureResultsStream(jsm, prefix, config.CLUSTER_REPLICAS)
     if (stopping) throw new Error('stopping')
-    const c = new ClusterCoordinator({ me, partitions: config.CLUSTER_PARTITIONS, leaseMs, intervalMs, onLoss: config.CLUSTER_ON_NATS_LOSS, buckets: { members, owners }, log })
+    const ownersLeader = leaderReads(jsm, bucketNames(prefix).owners)
+    const c = new ClusterCoordinator({ me, partitions: config.CLUSTER_PARTITIONS, leaseMs, intervalMs, onLoss: config.CLUSTER_ON_NATS_LOSS, buckets: { members, owners, ownersLeader }, log })
     await c.start()
     try {
       await followResults()

@@ -5,10 +5,33 @@ import { Membership } from './membership.js'
 import { decodeRecord, encodeRecord, pingsIn, planOwnership, type OwnerRecord, type OwnershipAction, type ViewedRecord } from './ownership.js'
 import { rendezvousTable } from './rendezvous.js'
 
-/** The two KV buckets the coordinator works on (opened by the caller; fakes in unit tests). */
+/** The two KV buckets the coordinator works on (opened by the caller). */
 export interface ClusterBuckets {
   members: KV
   owners: KV
+  /**
+   * Reads of the owners bucket answered by its stream's leader, so that they reflect every write
+   * acknowledged before they were sent (a KV get may be answered by a replica that lags behind).
+   */
+  ownersLeader: OwnersLeader
+}
+
+export interface OwnersLeader {
+  /** the sequence number of the stream's last write */
+  lastSeq: () => Promise<number>
+  /** a key's last write (null: none, or deleted) */
+  get: (key: string) => Promise<{ revision: number, value: string } | null>
+}
+
+/** A record this instance holds through its own compare-and-set. */
+interface HeldRecord extends ViewedRecord {
+  /**
+   * When (wall clock) the compare-and-set that took the partition from an owner that had not let go
+   * (one judged gone), or created its key, was acknowledged: it counts for a slot only if it was
+   * written before that owner's last look at the bucket for the slot (see look()). -Infinity: taken
+   * after its owner let go (it pings up to its `until` and no further, whatever it sees).
+   */
+  claimedAt: number
 }
 
 export interface CoordinatorOptions {
@@ -74,7 +97,29 @@ export class ClusterCoordinator {
   readonly membership: Membership
   private readonly view = new Map<number, ViewedRecord>()
   /** records this instance holds through its own compare-and-set */
-  private readonly held = new Map<number, ViewedRecord>()
+  private readonly held = new Map<number, HeldRecord>()
+  /** the highest revision the owners watch has delivered */
+  private ownersSeq = 0
+  private readonly ownersSeqWaiters: Array<() => void> = []
+  /** when (wall clock) the last look at the bucket that confirmed what we hold was sent (see look()) */
+  private confirmedAt = -Infinity
+  /** when (wall clock) the last fence ended */
+  private fenceEndedAt = -Infinity
+  private lookTimer: NodeJS.Timeout | null = null
+  /** how long before a slot starts the look for it is sent */
+  private readonly lookAheadMs: number
+  /** a claim over an owner that had not let go counts for a slot acknowledged this long before it (the look ahead + clock skew) */
+  private readonly claimMarginMs: number
+  /** our own presence puts acknowledged, not yet seen come back through the members watch */
+  private ownPuts: Array<{ revision: number, sentAt: number }> = []
+  private ownSeenRevision = 0
+  /**
+   * The send time (monotonic) of our latest presence put that the members watch has delivered: the
+   * watch has shown every renewal made before it. Liveness is judged up to this time, not up to now,
+   * so that a watch that stalls (its consumer was on a NATS node that died) makes nobody look gone.
+   */
+  private watchedUpTo = -Infinity
+  private ownDelivered: Array<() => void> = []
   private readonly monotonic: () => number
   private readonly now: () => number
   private readonly fenceMs: number
@@ -102,7 +147,9 @@ export class ClusterCoordinator {
     this.now = opts.now ?? Date.now
     this.fenceMs = opts.leaseMs * 0.6
     this.heartbeatMs = Math.max(200, Math.min(1000, opts.leaseMs / 10))
-    this.membership = new Membership(opts.leaseMs, this.monotonic)
+    this.lookAheadMs = Math.min(1000, opts.intervalMs / 5)
+    this.claimMarginMs = this.lookAheadMs + Math.min(250, opts.intervalMs / 20)
+    this.membership = new Membership(opts.leaseMs, this.monotonic, () => this.watchedUpTo)
   }
 
   get me (): string {
@@ -123,6 +170,7 @@ export class ClusterCoordinator {
       for await (const e of mw) {
         const id = memberOfKey(e.key)
         if (id === null) continue
+        if (id === this.me) this.ownSeen(e.revision)
         if (e.operation === 'PUT') {
           let leaving = false
           try { leaving = e.json<{ leaving?: boolean }>().leaving === true } catch {}
@@ -134,6 +182,8 @@ export class ClusterCoordinator {
     this.watches.push(ow)
     ;(async () => {
       for await (const e of ow) {
+        this.ownersSeq = Math.max(this.ownersSeq, e.revision)
+        for (const w of this.ownersSeqWaiters.splice(0)) w()
         const p = partitionOfKey(e.key)
         if (p === null || p >= this.opts.partitions) continue
         if (e.operation === 'PUT') {
@@ -149,6 +199,75 @@ export class ClusterCoordinator {
     // the watches have delivered the members and the owners already there, and each live member renewed its key
     this.claimAfter = this.monotonic() + SETTLE_HEARTBEATS * this.heartbeatMs
     this.tick()
+    this.scheduleLook()
+  }
+
+  /** the wall-clock time slot s starts */
+  private slotStart (s: number): number {
+    return s * this.opts.intervalMs
+  }
+
+  private scheduleLook (at?: number): void {
+    if (this.stopped) return
+    const due = at ?? this.slotStart(Math.floor((this.now() + this.lookAheadMs) / this.opts.intervalMs) + 1) - this.lookAheadMs
+    this.lookTimer = setTimeout(() => {
+      this.lookTimer = null
+      // a timer may fire a millisecond early (Date.now() and the timers' clock differ): a look sent
+      // before start(s) - lookAhead would not count for s
+      if (this.now() < due) this.scheduleLook(due)
+      else this.look().catch(() => {}).finally(() => this.scheduleLook())
+    }, Math.max(0, due - this.now()))
+  }
+
+  /**
+   * Just before each slot, a look at the owners bucket that confirms what this instance holds for it.
+   * Why: another instance may take a partition over while our owners watch does not show it (in the
+   * NATS leader kill of test/e2e/cluster.alone.test.ts the watches' consumers were lost on the dead
+   * node for longer than the lease); without this look we went on pinging what we held, and the
+   * partition was pinged twice in a slot.
+   * The look is sent at or after start(s) - lookAhead and reads the stream's leader, so it reflects
+   * every record written before then; a taker's claim counts for s only if it was acknowledged (so
+   * written) by start(s) - claimMargin, earlier than that. So of a taker and the owner it takes from,
+   * at most one pings s. Resolves when the look succeeded.
+   */
+  private async look (): Promise<void> {
+    const sentAt = this.now()
+    const { ownersLeader } = this.opts.buckets
+    if (this.held.size > 0) {
+      const last = await ownersLeader.lastSeq()
+      // usually the watch is only behind by what is on its way: let it arrive
+      const deadline = Date.now() + Math.min(250, this.lookAheadMs / 2)
+      while (this.ownersSeq < last && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
+          this.ownersSeqWaiters.push(() => { clearTimeout(timer); resolve() })
+        })
+      }
+      if (this.ownersSeq < last) {
+        // the watch stalls (its consumer is made again after missed heartbeats): each held key from the leader
+        await Promise.all([...this.held.keys()].map(async (p) => {
+          const e = await ownersLeader.get(partitionKey(p))
+          const rec = e === null ? null : decodeRecord(e.value)
+          if (e === null || rec === null) {
+            this.held.delete(p)
+            this.view.delete(p)
+          } else this.seen(p, { ...rec, revision: e.revision })
+        }))
+      }
+    }
+    this.confirmedAt = Math.max(this.confirmedAt, sentAt)
+  }
+
+  /**
+   * Whether what we hold is confirmed for slot s: by the look for s; or, when that look failed or is
+   * late (a JetStream leader election takes seconds), for one slot by the look for s - 1 and the
+   * presence lease: not fenced, and no fence since that look. Then nobody can have judged us gone
+   * (liveness is judged in the members stream's order, and our renewals were written less than
+   * 0.6 + 0.35 lease apart), so nobody took a partition from us; only a look can show more.
+   */
+  private confirmedFor (s: number): boolean {
+    if (this.confirmedAt >= this.slotStart(s) - this.lookAheadMs) return true
+    return this.confirmedAt >= this.slotStart(s - 1) - this.lookAheadMs && this.confirmedAt > this.fenceEndedAt
   }
 
   /** A record as the bucket holds it now: a newer one by someone else ends what we hold. */
@@ -158,7 +277,8 @@ export class ClusterCoordinator {
     this.view.set(p, rec)
     const mine = this.held.get(p)
     if (mine !== undefined && rec.revision > mine.revision) {
-      if (rec.owner === this.me) this.held.set(p, rec)
+      // ours, newer: our own compare-and-set seen before its answer (apply() sets it again)
+      if (rec.owner === this.me) this.held.set(p, { ...rec, claimedAt: mine.claimedAt })
       else {
         // taken by another: we ping at most up to the slot before theirs
         const until = Math.min(mine.until ?? Infinity, rec.from - 1)
@@ -177,12 +297,26 @@ export class ClusterCoordinator {
   }
 
   private async heartbeat (): Promise<void> {
+    // the lease is counted from when the renewal was sent (it was written after that), not from its answer
+    const sentAt = this.monotonic()
     try {
-      await this.opts.buckets.members.put(memberKey(this.me), JSON.stringify({ id: this.me, leaving: this.leaving }))
+      const revision = await this.opts.buckets.members.put(memberKey(this.me), JSON.stringify({ id: this.me, leaving: this.leaving }))
+      // a renewal answered late was maybe written late: it does not count (the others judge by when it was written)
+      if (this.monotonic() - sentAt > 0.35 * this.opts.leaseMs) throw new Error('presence renewal answered too late')
       const wasFenced = this.checkFence()
-      this.lastAck = this.monotonic()
+      this.lastAck = Math.max(this.lastAck ?? sentAt, sentAt)
+      this.ownPuts.push({ revision, sentAt })
+      this.ownSeen(this.ownSeenRevision)
+      // the plan that follows judges liveness up to this renewal: give the watch a moment to bring it
+      if (this.watchedUpTo < sentAt) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 250)
+          this.ownDelivered.push(() => { clearTimeout(timer); resolve() })
+        })
+      }
       if (wasFenced) {
         this.fenced = false
+        this.fenceEndedAt = this.now()
         // what we saw while cut off is stale: nobody is judged gone until the view is fresh again
         this.membership.resetView()
         // no claim before the live members were seen renewing again (nobody counts as gone meanwhile)
@@ -194,6 +328,18 @@ export class ClusterCoordinator {
       this.checkFence()
       this.opts.log.debug?.({ err: err?.message }, 'cluster: presence renewal failed')
     }
+  }
+
+  /** The members watch delivered our own presence key at this revision. */
+  private ownSeen (revision: number): void {
+    this.ownSeenRevision = Math.max(this.ownSeenRevision, revision)
+    const rest: Array<{ revision: number, sentAt: number }> = []
+    for (const put of this.ownPuts) {
+      if (put.revision <= this.ownSeenRevision) this.watchedUpTo = Math.max(this.watchedUpTo, put.sentAt)
+      else rest.push(put)
+    }
+    this.ownPuts = rest
+    if (rest.length === 0) for (const done of this.ownDelivered.splice(0)) done()
   }
 
   /** Fences this instance when NATS has not answered for fenceMs; answers whether it is fenced. */
@@ -270,7 +416,9 @@ export class ClusterCoordinator {
         const h = this.held.get(p)
         return h !== undefined && h.revision === this.view.get(p)?.revision
       },
-      slot: this.slotNow()
+      slot: this.slotNow(),
+      // a claim made now over an owner that did not let go counts from the first slot that starts claimMargin after it (see look())
+      claimSlot: Math.floor((this.now() + this.claimMarginMs) / this.opts.intervalMs)
     })
     for (let i = 0; i < actions.length; i += CAS_CONCURRENCY) {
       await Promise.all(actions.slice(i, i + CAS_CONCURRENCY).map((a) => this.apply(a)))
@@ -284,8 +432,13 @@ export class ClusterCoordinator {
     const before = this.view.get(a.partition)
     try {
       const data = encodeRecord(a.value)
+      const mine = this.held.get(a.partition)
+      const continues = a.op === 'update' && mine !== undefined && mine.revision === a.revision
+      // let go by its owner up to a slot before ours: it stops there whatever it sees
+      const released = a.op === 'update' && before !== undefined && before.revision === a.revision && before.owner !== this.me && before.until !== null && a.value.from > before.until
       const revision = a.op === 'create' ? await owners.create(key, data) : await owners.update(key, data, a.revision)
-      const rec: ViewedRecord = { ...a.value, revision }
+      const claimedAt = continues ? mine.claimedAt : released ? -Infinity : this.now()
+      const rec: HeldRecord = { ...a.value, revision, claimedAt }
       this.held.set(a.partition, rec)
       this.seen(a.partition, rec)
       if (a.value.until !== null) this.handovers++
@@ -302,11 +455,15 @@ export class ClusterCoordinator {
     }
   }
 
-  /** Whether this instance pings partition p in slot s. */
+  /**
+   * Whether this instance pings partition p in slot s: it holds p for s, its claim was written in time
+   * for s, and (CLUSTER_ON_NATS_LOSS=fence) what it holds is confirmed for s (confirmedFor()). With
+   * keep, a look that failed does not stop it (that setting accepts double pings rather than a blind spot).
+   */
   pings (p: number, s: number): boolean {
-    if ((this.checkFence() || this.suspect) && this.opts.onLoss === 'fence') return false
+    if (this.opts.onLoss === 'fence' && (this.checkFence() || this.suspect || !this.confirmedFor(s))) return false
     const h = this.held.get(p)
-    return h !== undefined && pingsIn(h, s)
+    return h !== undefined && pingsIn(h, s) && h.claimedAt <= this.slotStart(s) - this.claimMarginMs
   }
 
   /** The partitions pinged here in slot s. */
@@ -360,6 +517,7 @@ export class ClusterCoordinator {
     if (this.stopped) return
     this.stopped = true
     if (this.timer !== null) clearTimeout(this.timer)
+    if (this.lookTimer !== null) clearTimeout(this.lookTimer)
     await this.planning
     for (const w of this.watches) w.stop()
     try { await this.opts.buckets.members.delete(memberKey(this.me)) } catch {}

@@ -12,7 +12,12 @@ export class Membership {
   /** changedAt: when we saw its revision change; null until we have (a key seen once may belong to a dead member) */
   private readonly seen = new Map<string, { changedAt: number | null, revision: number, leaving: boolean }>()
 
-  constructor (private readonly leaseMs: number, private readonly now: () => number) {}
+  /**
+   * @param watchedUpTo the time up to which the watch is known to have delivered every renewal (the
+   * send time of our own latest renewal it brought back); a member counts as gone only when it did not
+   * renew within the lease before that, so a watch that stalls does not make the others look gone
+   */
+  constructor (private readonly leaseMs: number, private readonly now: () => number, private readonly watchedUpTo: () => number = now) {}
 
   /** a presence key was put */
   update (member: string, revision: number, presence: Presence): void {
@@ -28,14 +33,20 @@ export class Membership {
     this.seen.delete(member)
   }
 
-  /** our view was stale (we lost NATS): a member counts as alive again only once we see it renew */
+  /**
+   * Our view was stale (we lost NATS): each member alive before gets a whole lease from now (of
+   * watched time) to be seen renewing again. Not less: it may be reconnecting too, and our watch may
+   * take longer than our puts to come back (its consumer may have been on a NATS node that died); a
+   * member judged gone too early has its partitions taken while it still pings them.
+   */
   resetView (): void {
-    for (const s of this.seen.values()) s.changedAt = null
+    const now = this.now()
+    for (const [m, s] of this.seen) if (this.live(m)) s.changedAt = now
   }
 
   live (member: string): boolean {
     const s = this.seen.get(member)
-    return s !== undefined && s.changedAt !== null && this.now() - s.changedAt < this.leaseMs
+    return s !== undefined && s.changedAt !== null && this.watchedUpTo() - s.changedAt < this.leaseMs
   }
 
   /** live members that take partitions (not leaving), sorted */

@@ -33,6 +33,8 @@ export interface PlanInput {
   held: (partition: number) => boolean
   /** the slot of the cycle running now (or, between cycles, the last one started) */
   slot: number
+  /** the last slot a claim made now is too late for (default: slot); a claim is from the next one */
+  claimSlot?: number
 }
 
 /**
@@ -44,24 +46,25 @@ export interface PlanInput {
  */
 export function planOwnership (input: PlanInput): OwnershipAction[] {
   const { me, slot: c } = input
+  const k = Math.max(c, input.claimSlot ?? c)
   const out: OwnershipAction[] = []
   for (let p = 0; p < input.partitions; p++) {
     const pref = input.preferred(p)
     const rec = input.view(p)
     if (pref === me) {
       if (rec === undefined) {
-        out.push({ partition: p, op: 'create', value: { owner: me, from: c + 1, until: null } })
+        out.push({ partition: p, op: 'create', value: { owner: me, from: k + 1, until: null } })
       } else if (rec.owner === me) {
         if (!input.held(p)) {
           // ours from before a restart or a fence: confirmed again by compare-and-set before any ping
-          out.push({ partition: p, op: 'update', revision: rec.revision, value: { owner: me, from: c + 1, until: null } })
+          out.push({ partition: p, op: 'update', revision: rec.revision, value: { owner: me, from: k + 1, until: null } })
         } else if (rec.until !== null) {
           // we were letting go but the taker left: keep it, without a gap if we still ping it
           out.push({ partition: p, op: 'update', revision: rec.revision, value: { owner: me, from: rec.until >= c ? rec.from : c + 1, until: null } })
         }
       } else if (!input.live(rec.owner) || rec.until !== null) {
         // a dead owner's: from the next slot; a released one: right after the owner's last slot
-        const after = rec.until === null ? c + 1 : Math.max(c + 1, rec.until + 1)
+        const after = rec.until === null ? k + 1 : Math.max(k + 1, rec.until + 1)
         out.push({ partition: p, op: 'update', revision: rec.revision, value: { owner: me, from: after, until: null } })
       }
       // else: a live owner that has not let go yet; it will, at its next look

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { MYSQL_SOCKET, SERVER_JS, waitFor, type TestContext } from '../helper.js'
 
@@ -142,4 +143,27 @@ export function spawnInstance (t: TestContext, cwd: string, id: string, env: Rec
 
 export async function observerConnection (): Promise<NatsConnection> {
   return await connect({ servers: natsUrls().split(','), maxReconnectAttempts: -1, reconnectTimeWait: 200 })
+}
+
+/**
+ * Has one NATS node lead both streams (test-only: the case where killing it leaves both buckets
+ * without a leader at once): `target`, or else whichever leads the first. The JetStream API has no
+ * "move the leader to node X": a stream's leader steps down (another replica is elected) until it is
+ * the one wanted. Answers both leaders.
+ */
+export async function leadBothFromOneNode (streams: [string, string], target?: string, attempts = 16): Promise<{ first?: string, second?: string }> {
+  const nc = await connect({ servers: natsUrls().split(',') })
+  try {
+    const jsm = await jetstreamManager(nc)
+    // a new leader is elected in a second or two; until then info has none
+    const leaderOf = async (s: string): Promise<string> => await waitFor(async () => { try { return (await jsm.streams.info(s)).cluster?.leader ?? null } catch { return null } }, 15_000, `a leader for ${s}`)
+    const stepDown = async (s: string): Promise<void> => { await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${s}`, undefined, { timeout: 5000 }).catch(() => {}) }
+    const want = target ?? await leaderOf(streams[0])
+    for (const s of streams) {
+      for (let i = 0; i < attempts && await leaderOf(s) !== want; i++) await stepDown(s)
+    }
+    return { first: await leaderOf(streams[0]), second: await leaderOf(streams[1]) }
+  } finally {
+    await nc.close()
+  }
 }
