@@ -104,19 +104,28 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
     return out
   }
 
+  /** until the partitions are split between a and d, each pinged once a slot, with no hand-over under way
+   * (one whose taker's watch stalls would miss slots, which is not what these tests are about) */
+  const settledSplit = async (a: ClusterCoordinator, d: ClusterCoordinator): Promise<void> => {
+    await waitFor(async () => {
+      const s = slotNow() + 1
+      const who = await pingersIn(s, [a, d])
+      const split = a.ownedIn(s).length > 0 && d.ownedIn(s).length > 0
+      const settled = Array.from({ length: PARTITIONS }, (_, p) => a.heldRecord(p) ?? d.heldRecord(p)).every((h) => h?.until === null && h.from < s)
+      return split && settled && who.size === PARTITIONS && [...who.values()].every((o) => o.length === 1) ? true : null
+    }, 20_000, 'the partitions split between a and d, each pinged once a slot, no hand-over under way')
+  }
+
+  /** the partitions pinged by more than one instance in slot s, as p<partition>@<slot>:<who> */
+  const duplicatesIn = (s: number, who: Map<number, string[]>): string[] =>
+    [...who].filter(([, o]) => o.length > 1).map(([p, o]) => `p${p}@${s}:${o.join('+')}`)
+
   t.test('both instances\' watches of both buckets stall for 2.5 leases', async (t) => {
     const prefix = `race${bucketNo++}`
     const valve: Valve = { closed: false }
     const a = await coordinator('a', prefix, valve)
     const d = await coordinator('d', prefix, valve)
-    await waitFor(async () => {
-      const s = slotNow() + 1
-      const who = await pingersIn(s, [a, d])
-      const split = a.ownedIn(s).length > 0 && d.ownedIn(s).length > 0
-      // and no hand-over under way (one whose taker's watch stalls would miss slots, which is not what this is about)
-      const settled = Array.from({ length: PARTITIONS }, (_, p) => a.heldRecord(p) ?? d.heldRecord(p)).every((h) => h?.until === null && h.from < s)
-      return split && settled && who.size === PARTITIONS && [...who.values()].every((o) => o.length === 1) ? true : null
-    }, 20_000, 'the partitions split between a and d, each pinged once a slot, no hand-over under way')
+    await settledSplit(a, d)
 
     valve.closed = true
     const from = slotNow() + 1
@@ -127,10 +136,9 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
     for (let s = from; s <= to + 3; s++) {
       if (s === to) valve.closed = false
       const who = await pingersIn(s, [a, d])
+      duplicates.push(...duplicatesIn(s, who))
       for (let p = 0; p < PARTITIONS; p++) {
-        const o = who.get(p) ?? []
-        if (o.length > 1) duplicates.push(`p${p}@${s}:${o.join('+')}`)
-        if (o.length === 0) {
+        if (!who.has(p)) {
           missed.set(p, (missed.get(p) ?? 0) + 1)
           missedIn.set(s, (missedIn.get(s) ?? 0) + 1)
         }
@@ -145,12 +153,7 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
     const valve: Valve = { closed: false }
     const a = await coordinator('a', prefix, valve)
     const d = await coordinator('d', prefix, valve)
-    await waitFor(async () => {
-      const s = slotNow() + 1
-      const who = await pingersIn(s, [a, d])
-      const settled = Array.from({ length: PARTITIONS }, (_, p) => a.heldRecord(p) ?? d.heldRecord(p)).every((h) => h?.until === null && h.from < s)
-      return settled && a.ownedIn(s).length > 0 && d.ownedIn(s).length > 0 && who.size === PARTITIONS ? true : null
-    }, 20_000, 'the partitions split between a and d, no hand-over under way')
+    await settledSplit(a, d)
     valve.closed = true
     valve.failPuts = true
     const from = slotNow() + 1
@@ -161,7 +164,7 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
       if (s === from + 4) valve.closed = false
       const who = await pingersIn(s, [a, d])
       if (a.status().fenced && d.status().fenced) fenced++
-      for (const [p, o] of who) if (o.length > 1) duplicates.push(`p${p}@${s}:${o.join('+')}`)
+      duplicates.push(...duplicatesIn(s, who))
     }
     t.ok(fenced > 0, `both fenced (in ${fenced} slots)`)
     t.same(duplicates, [], `no partition pinged by both in a slot (slots ${from}-${from + 7})`)
