@@ -4,7 +4,6 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import config from './plugins/config.js'
 import errors from './plugins/errors.js'
-import slowRequests from './plugins/slow-requests.js'
 import security from './plugins/security.js'
 import shard from './plugins/shard.js'
 import service from './plugins/service.js'
@@ -46,7 +45,6 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   // before every route: a request's logger is made when something logs through it, not for every request
   fastify.setChildLoggerFactory(requestLogger)
   await fastify.register(errors)
-  await fastify.register(slowRequests)
   // before every route: each answer says which shard of the inventory this instance monitors
   await fastify.register(shard)
   fastify.addSchema(ErrorResponse)

@@ -1,7 +1,8 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import app from './app.js'
+import { ServiceLogController } from './plugins/slow-requests.js'
 import { parseTrustProxy } from './config/trust-proxy.js'
 import { LOG_REDACT_PATHS } from './config/secrets.js'
 
@@ -20,8 +21,8 @@ export async function buildServer (opts: BuildOptions): Promise<FastifyInstance>
     bodyLimit: 16 * 1024,
     trustProxy: parseTrustProxy(opts.env.TRUST_PROXY),
     routerOptions: { maxParamLength: 200 },
-    // one line per cycle is the log's rhythm; per-request lines would drown it
-    logController: new LogController({ disableRequestLogging: true }),
+    // one line per cycle is the log's rhythm; per-request lines would drown it (a slow request is logged)
+    logController: new ServiceLogController(),
     // router-level failures (bad percent-encoding, over-long parameters) in the one error shape
     frameworkErrors: (err, _request, reply: any) => {
       const code = (err as { statusCode?: number }).statusCode ?? 400

@@ -23,47 +23,42 @@
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { cycleCost, loadAverage, storeSize } from '../availability/costs.js'
 import { autocannon as load, getRaw, withBareServer, type Load } from './load.js'
-import { rssMb, startService as start } from './service-fixture.js'
+import { parseBenchArgs, rssMb, startService as start } from './service-fixture.js'
 import { levelsSummary, levelsTable, measureLevels, type LevelRow } from './compression-levels.js'
 
-const { values: args } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '1000' },
-    hours: { type: 'string', default: '24' },
-    connections: { type: 'string', default: '50' },
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    'max-records': { type: 'string', default: '1000' },
-    json: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    'no-floor': { type: 'boolean', default: false },
-    /** a second, unloaded service for the dashboard's bytes per cycle at a larger inventory (0: skip) */
-    'dashboard-devices': { type: 'string', default: '10000' },
-    'dashboard-hours': { type: 'string', default: '1' },
-    /** issue 14: the cycle's extra cost at this many devices, over this many cycles (0: skip) */
-    'avail-devices': { type: 'string', default: '10000' },
-    'avail-cycles': { type: 'string', default: '200' },
-    /** issue 14: rollups rebuilt from CSV at start for these devices and days, the API loaded meanwhile (0: skip) */
-    'rebuild-devices': { type: 'string', default: '1000' },
-    'rebuild-days': { type: 'string', default: '30' },
-    /** `levels`: the compression levels (and sizes, dashboard bytes) only */
-    only: { type: 'string', default: '' },
-    'level-runs': { type: 'string', default: '5' }
-  }
+const { values: args, load: settings } = parseBenchArgs('npm run bench:api -- [options]: the read routes under load (see the top of bench/api/api-bench.ts)', '3', {
+  json: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  'no-floor': { type: 'boolean', default: false },
+  'dashboard-devices': { type: 'string', default: '10000' },
+  'dashboard-hours': { type: 'string', default: '1' },
+  'avail-devices': { type: 'string', default: '10000' },
+  'avail-cycles': { type: 'string', default: '200' },
+  'rebuild-devices': { type: 'string', default: '1000' },
+  'rebuild-days': { type: 'string', default: '30' },
+  only: { type: 'string', default: '' },
+  'level-runs': { type: 'string', default: '5' }
+}, {
+  json: 'print the results as JSON',
+  keep: 'keep the generated inventory file when the service stops',
+  'no-floor': 'no bare node:http server beside each load',
+  'dashboard-devices': 'a second, unloaded service for the dashboard\'s bytes per cycle at a larger inventory (0: skip)',
+  'dashboard-hours': 'hours of history of that second service',
+  'avail-devices': 'issue 14: the cycle\'s extra cost at this many devices (0: skip)',
+  'avail-cycles': 'issue 14: over this many cycles',
+  'rebuild-devices': 'issue 14: rollups rebuilt from CSV at start for this many devices, the API loaded meanwhile (0: skip)',
+  'rebuild-days': 'issue 14: and this many days',
+  only: '"levels": the compression levels (and sizes, dashboard bytes) only',
+  'level-runs': 'runs per compression level (median)'
 })
-const DEVICES = Number(args.devices)
-const HOURS = Number(args.hours)
-const CONNECTIONS = Number(args.connections)
-const DURATION = Number(args.duration)
+const { devices: DEVICES, hours: HOURS, connections: CONNECTIONS, duration: DURATION, maxRecords: MAX_RECORDS } = settings
 const ONLY_LEVELS = args.only === 'levels'
 if (args.only !== '' && !ONLY_LEVELS) throw new Error(`--only: only "levels" is known, not ${args.only}`)
-const ROUNDS = ONLY_LEVELS ? 0 : Number(args.rounds)
+const ROUNDS = ONLY_LEVELS ? 0 : settings.rounds
 const LEVEL_RUNS = Number(args['level-runs'])
-const MAX_RECORDS = Number(args['max-records'])
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const log = (m: string) => { if (!args.json) process.stderr.write(m + '\n') }
 const startService = (n: number, h: number, rebuildAvailability = false) => start({ root: ROOT, maxRecords: MAX_RECORDS, keep: args.keep, log }, n, h, rebuildAvailability)
@@ -210,9 +205,8 @@ async function main (): Promise<void> {
           overrunsDuringLoad += after.overruns - before.overruns
           if (args['no-floor']) continue
           const got = await getRaw(base + r, c.headers)
-          const same: Record<string, string> = {}
-          for (const h of ['content-encoding', 'vary', 'etag', 'cache-control', 'x-mpm-shard']) if (got.headers[h] !== undefined) same[h] = got.headers[h]
-          floorRuns[k][i].push(await withBareServer(ROOT, got.body, same, (url, pid) => {
+          // every header of the service's answer (security headers included): the same bytes (checked)
+          floorRuns[k][i].push(await withBareServer(ROOT, got, (url, pid) => {
             log(`round ${round}/${ROUNDS}: loading a bare node:http server with the ${got.body.length}-byte ${c.name} answer of ${r} ...`)
             return autocannon(url, c.headers, pid)
           }))
@@ -308,7 +302,7 @@ async function main (): Promise<void> {
       console.log(`medians over ${ROUNDS} rounds\n`)
       for (const c of result.cases) {
         console.log(`${c.case === 'br' ? 'Accept-Encoding: gzip, br (answers brotli-coded)' : 'no Accept-Encoding (identity)'}:\n`)
-        console.log('| route | req/s | p50 ms | p99 ms | errors | CPU s / 10k req | bare node:http, same bytes: req/s | p50 ms | p99 ms | CPU s / 10k req | p99 / bare | CPU / bare | p99 per round (service; bare) |')
+        console.log('| route | req/s | p50 ms | p99 ms | errors | CPU s / 10k req | bare node:http, same bytes and headers: req/s | p50 ms | p99 ms | CPU s / 10k req | p99 / bare | CPU / bare | p99 per round (service; bare) |')
         console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
         const ratio = (a: number | null | undefined, b: number | null | undefined) => a !== null && a !== undefined && b !== null && b !== undefined ? (a / b).toFixed(2) : '-'
         for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.cpu_per_10k ?? '-'} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_cpu_per_10k ?? '-'} | ${ratio(l.p99, l.bare_p99)} | ${ratio(l.cpu_per_10k, l.bare_cpu_per_10k)} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)

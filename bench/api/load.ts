@@ -27,6 +27,23 @@ export function getRaw (url: string, headers: Record<string, string> = {}): Prom
   })
 }
 
+/** the headers of an answer that a server sets itself (or that depend on the moment) */
+const OWN = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'content-type'])
+
+/**
+ * The headers of an answer the floors are given to send, so that they send the same bytes as the
+ * service: all of them (security headers, shard, ETag, Vary, ...), except those every server makes
+ * itself (Date, Content-Length, the connection's; Content-Type, which the floors set, JSON)
+ */
+export function answerHeaders (headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !OWN.has(k)))
+}
+
+/** the bytes of a header block as parsed back (name: value CRLF each), Date left out: it varies by the second */
+export function headerBytes (headers: Record<string, string>): number {
+  return Object.entries(headers).filter(([k]) => k !== 'date').reduce((n, [k, v]) => n + k.length + v.length + 4, 0)
+}
+
 export interface Load {
   route: string
   rps: number
@@ -67,6 +84,8 @@ const SCRIPTS: Record<FloorKind, string> = {
   node: `const http = require('node:http'); const body = require('node:fs').readFileSync(process.env.BODY_FILE);
     const headers = { ...JSON.parse(process.env.HEADERS), 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
     const s = http.createServer((req, res) => { res.writeHead(200, headers); res.end(body) });
+    // Fastify's default, so that the Keep-Alive header (timeout=72) is the same bytes
+    s.keepAliveTimeout = 72000;
     s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'))`,
   // Fastify as the service makes it (a logger, no request logging), one route, no plugins: what Fastify
   // itself costs (its log goes nowhere: stdout says the port)
@@ -80,11 +99,11 @@ const SCRIPTS: Record<FloorKind, string> = {
 
 export interface Floor { url: string, pid: number, stop: () => void }
 
-/** A server in its own process that answers every request with `body` and `headers` */
-export async function startFloor (kind: FloorKind, root: string, body: Buffer, headers: Record<string, string>): Promise<Floor> {
+/** A server in its own process that answers every request with `body` and `headers` (`execArgv`: node's flags for it, e.g. a profiler's) */
+export async function startFloor (kind: FloorKind, root: string, body: Buffer, headers: Record<string, string>, execArgv: string[] = []): Promise<Floor> {
   const file = join(tmpdir(), `mpm-bench-api-body-${process.pid}-${kind}`)
   writeFileSync(file, body)
-  const child = spawn(process.execPath, ['-e', SCRIPTS[kind]], { env: { BODY_FILE: file, HEADERS: JSON.stringify(headers), ROOT: root }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...execArgv, '-e', SCRIPTS[kind]], { env: { BODY_FILE: file, HEADERS: JSON.stringify(headers), ROOT: root }, stdio: ['ignore', 'pipe', 'inherit'] })
   const stop = () => { child.kill('SIGTERM'); rmSync(file, { force: true }) }
   try {
     const port = await new Promise<string>((resolve, reject) => {
@@ -98,10 +117,26 @@ export async function startFloor (kind: FloorKind, root: string, body: Buffer, h
   }
 }
 
-/** the floor of what any server can do here: a bare node:http server with the same bytes and headers */
-export async function withBareServer (root: string, body: Buffer, headers: Record<string, string>, run: (url: string, pid: number) => Load): Promise<Load> {
-  const f = await startFloor('node', root, body, headers)
+/**
+ * What differs between two answers (status, body, and headers but Date), '' when they are the same
+ * bytes: a floor compared with the service must send what the service sends
+ */
+export function answerDiff (want: Raw, got: Raw): string {
+  const diffs: string[] = []
+  if (want.status !== got.status) diffs.push(`status ${got.status}, not ${want.status}`)
+  if (!want.body.equals(got.body)) diffs.push(`body of ${got.body.length} bytes, not ${want.body.length}`)
+  for (const k of new Set([...Object.keys(want.headers), ...Object.keys(got.headers)])) {
+    if (k !== 'date' && want.headers[k] !== got.headers[k]) diffs.push(`${k}: ${got.headers[k] ?? '(none)'}, not ${want.headers[k] ?? '(none)'}`)
+  }
+  return diffs.join('; ')
+}
+
+/** the floor of what any server can do here: a bare node:http server with the same bytes and headers (checked against `answer`) */
+export async function withBareServer (root: string, answer: Raw, run: (url: string, pid: number) => Load): Promise<Load> {
+  const f = await startFloor('node', root, answer.body, answerHeaders(answer.headers))
   try {
+    const diff = answerDiff(answer, await getRaw(f.url))
+    if (diff !== '') throw new Error(`the bare server does not send the service's answer: ${diff}`)
     return run(f.url, f.pid)
   } finally {
     f.stop()

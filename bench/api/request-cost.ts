@@ -3,42 +3,39 @@
  * API target: p99 within 1.25x of a bare node:http server sending the same bytes):
  * - the service of this checkout and, with --baseline DIR, the one built in DIR (one after the
  *   other, on the same generated history);
- * - a plain Fastify with one route sending the same bytes and headers (Fastify's own floor);
- * - a bare node:http server sending them (with the few headers bench:api's bare server sends), and
- *   the same server sending every header the service sent (security headers included): what a
- *   cache answering in front of Fastify could at best cost.
+ * - a plain Fastify with one route sending the same bytes, every header included (Fastify's own floor);
+ * - a bare node:http server sending them too (`node`, the ratios' denominator: what a cache answering
+ *   in front of Fastify could at best cost), and the same server sending only the caching headers and
+ *   the shard (`node-few-headers`, the bare server of earlier runs: the security headers alone cost
+ *   a small answer a measurable share). Both floors' answers are checked against the service's.
  * For each: requests/s, p99, and CPU seconds of the server process per 10,000 requests, which
  * depends little on what else the shared machine is doing (latency does).
  *
  *   bash test/run-in-netns.sh node dist-bench/bench/api/request-cost.js --baseline /work/baseline
+ *   (--help: the options)
  *
  * --profile DIR: this checkout's service runs under `node --cpu-prof` (the profile is written when
  * it stops, into DIR).
  */
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { loadAverage } from '../availability/costs.js'
-import { autocannon, getRaw, startFloor, type FloorKind, type Load } from './load.js'
-import { startService } from './service-fixture.js'
+import { answerDiff, answerHeaders, autocannon, getRaw, headerBytes, startFloor, type FloorKind, type Load, type Raw } from './load.js'
+import { parseBenchArgs, startService } from './service-fixture.js'
 import { cpuSeconds } from '../proc-stats.js'
 
-const { values: args } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '1000' },
-    hours: { type: 'string', default: '24' },
-    connections: { type: 'string', default: '50' },
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '1' },
-    baseline: { type: 'string' },
-    profile: { type: 'string' },
-    /** a comma-separated subset of the route names below */
-    routes: { type: 'string', default: '' }
-  }
+const { values: args, load: settings } = parseBenchArgs('node dist-bench/bench/api/request-cost.js [options]: the CPU and p99 of one request on the read routes, identity, beside the floors (see the top of bench/api/request-cost.ts)', '1', {
+  baseline: { type: 'string', default: '' },
+  profile: { type: 'string', default: '' },
+  routes: { type: 'string', default: '' }
+}, {
+  baseline: 'a checkout whose built service (dist/) is loaded too, after this one',
+  profile: 'a directory: this checkout\'s service runs under node --cpu-prof and writes its profile there',
+  routes: `a comma-separated subset of the routes (${['status', 'latest', 'statistics', 'device', 'timeline', 'availability'].join(', ')})`
 })
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const DEVICES = Number(args.devices)
-const HOURS = Number(args.hours)
+const { devices: DEVICES, hours: HOURS } = settings
+const BASELINE = args.baseline === '' ? undefined : args.baseline
 const log = (m: string) => process.stderr.write(m + '\n')
 const mid = Math.ceil(DEVICES / 2) + 2
 // the routes bench:api loads (its targets), under short names
@@ -52,9 +49,9 @@ const ALL: Record<string, string> = {
 }
 const names = args.routes === '' ? Object.keys(ALL) : args.routes.split(',')
 for (const n of names) if (ALL[n] === undefined) throw new Error(`--routes: unknown ${n}; known: ${Object.keys(ALL).join(', ')}`)
-const run = (url: string, pid: number) => autocannon(url, {}, { root: ROOT, connections: Number(args.connections), duration: Number(args.duration), pid })
+const run = (url: string, pid: number) => autocannon(url, {}, { root: ROOT, connections: settings.connections, duration: settings.duration, pid })
 
-type Column = 'service' | 'baseline' | FloorKind | 'node-all-headers'
+type Column = 'service' | 'baseline' | FloorKind | 'node-few-headers'
 const results = new Map<string, Load[]>()
 const background = new Map<Column, number>()
 const push = (route: string, col: Column, l: Load) => {
@@ -63,19 +60,18 @@ const push = (route: string, col: Column, l: Load) => {
   log(`  ${col} ${route}: ${l.rps} req/s, p99 ${l.p99} ms, ${l.cpu_per_10k ?? '-'} CPU s / 10k, errors ${l.errors}; load ${loadAverage()}`)
 }
 
-const BARE_HEADERS = ['content-encoding', 'vary', 'etag', 'cache-control', 'x-mpm-shard']
-/** the headers of an answer that a server sets itself (or that depend on the moment) */
-const OWN = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'content-type'])
+/** what bench:api's bare server sent before it sent every header of the answer (the old floor, for comparison) */
+const FEW_HEADERS = ['content-encoding', 'vary', 'etag', 'cache-control', 'x-mpm-shard']
 
 /** the identity answers of the service of `root` and their headers, after loading each route */
-async function loadService (root: string, col: Column): Promise<Map<string, { body: Buffer, headers: Record<string, string> }>> {
+async function loadService (root: string, col: Column): Promise<Map<string, Raw>> {
   const execArgv: string[] = []
-  if (col === 'service' && args.profile !== undefined) {
+  if (col === 'service' && args.profile !== '') {
     mkdirSync(args.profile, { recursive: true })
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${args.profile}`)
   }
-  const svc = await startService({ root, maxRecords: 1000, keep: false, log, execArgv }, DEVICES, HOURS)
-  const bodies = new Map<string, { body: Buffer, headers: Record<string, string> }>()
+  const svc = await startService({ root, maxRecords: settings.maxRecords, keep: false, log, execArgv }, DEVICES, HOURS)
+  const bodies = new Map<string, Raw>()
   try {
     // the service's own cycles (pings of its devices every 5 s) cost CPU whether loaded or not:
     // measured unloaded over two cycles, it is printed beside the figures (which include it)
@@ -88,7 +84,7 @@ async function loadService (root: string, col: Column): Promise<Map<string, { bo
     for (const n of names) {
       const got = await getRaw(svc.base + ALL[n])
       if (got.status !== 200 || got.headers['content-encoding'] !== undefined) throw new Error(`${n}: ${got.status} ${got.headers['content-encoding'] ?? ''}`)
-      bodies.set(n, { body: got.body, headers: Object.fromEntries(Object.entries(got.headers).filter(([k]) => !OWN.has(k))) })
+      bodies.set(n, got)
       log(`loading ${col} ${ALL[n]} (${got.body.length} bytes) ...`)
       push(n, col, run(svc.base + ALL[n], svc.pid))
     }
@@ -99,18 +95,24 @@ async function loadService (root: string, col: Column): Promise<Map<string, { bo
 }
 
 async function main (): Promise<void> {
-  for (let round = 1; round <= Number(args.rounds); round++) {
+  for (let round = 1; round <= settings.rounds; round++) {
     log(`round ${round}`)
     const bodies = await loadService(ROOT, 'service')
-    if (args.baseline !== undefined) await loadService(args.baseline, 'baseline')
+    if (BASELINE !== undefined) await loadService(BASELINE, 'baseline')
     for (const n of names) {
-      const { body, headers: all } = bodies.get(n)!
-      // what bench:api's bare server sends: the service's answer's own caching headers
-      const headers = Object.fromEntries(Object.entries(all).filter(([k]) => BARE_HEADERS.includes(k)))
-      for (const [col, kind, h] of [['fastify', 'fastify', headers], ['node', 'node', headers], ['node-all-headers', 'node', all]] as const) {
-        const f = await startFloor(kind, ROOT, body, h)
+      const answer = bodies.get(n)!
+      const all = answerHeaders(answer.headers)
+      const few = Object.fromEntries(Object.entries(all).filter(([k]) => FEW_HEADERS.includes(k)))
+      // the floors send every header the service sent (security headers included): the same bytes,
+      // checked; and, as before, the bare server with the few caching headers only
+      for (const [col, kind, h] of [['fastify', 'fastify', all], ['node', 'node', all], ['node-few-headers', 'node', few]] as const) {
+        const f = await startFloor(kind, ROOT, answer.body, h)
         try {
-          log(`loading ${col} with the ${body.length}-byte answer of ${n} ...`)
+          const sent = await getRaw(f.url)
+          const diff = answerDiff(answer, sent)
+          if (h === all && diff !== '') throw new Error(`${col} does not send the service's answer of ${n}: ${diff}`)
+          if (round === 1) log(`${col} ${n}: ${answer.body.length} body bytes, ${headerBytes(sent.headers)} header bytes (service ${headerBytes(answer.headers)})${h === all ? ', the same answer' : ''}`)
+          log(`loading ${col} with the ${answer.body.length}-byte answer of ${n} ...`)
           push(n, col, run(f.url, f.pid))
         } finally {
           f.stop()
@@ -119,12 +121,13 @@ async function main (): Promise<void> {
     }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  const cols: Column[] = [...(args.baseline !== undefined ? ['service', 'baseline'] as const : ['service'] as const), 'fastify', 'node-all-headers', 'node']
+  const cols: Column[] = [...(BASELINE !== undefined ? ['service', 'baseline'] as const : ['service'] as const), 'fastify', 'node-few-headers', 'node']
   const of = (n: string, c: Column) => {
     const ls = results.get(`${n}|${c}`) ?? []
     return { rps: med(ls.map((l) => l.rps)), p99: med(ls.map((l) => l.p99)), cpu: med(ls.map((l) => l.cpu_per_10k ?? NaN)), errors: ls.reduce((s, l) => s + l.errors, 0) }
   }
-  console.log(`\n${DEVICES} devices, ${HOURS} h, ${args.connections} connections, ${args.duration} s per run, identity, medians of ${args.rounds} round(s); load average at the end ${loadAverage()}`)
+  console.log(`\n${DEVICES} devices, ${HOURS} h, ${settings.connections} connections, ${settings.duration} s per run, identity, medians of ${settings.rounds} round(s); load average at the end ${loadAverage()}`)
+  console.log('fastify and node (bare node:http, the ratios\' denominator) send the same bytes as the service, every header included (checked); node-few-headers sends only the caching headers and the shard (the bare server before)')
   console.log(`CPU s / 10k requests include the service's own cycles: unloaded it spent ${[...background].map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')} CPU s per second (last round)\n`)
   console.log(`| route | ${cols.map((c) => `${c} req/s | p99 ms | CPU s/10k`).join(' | ')} | ${cols.filter((c) => c !== 'node').map((c) => `${c} p99/bare | CPU/bare`).join(' | ')} | errors |`)
   console.log(`| --- | ${cols.map(() => '---: | ---: | ---:').join(' | ')} | ${cols.filter((c) => c !== 'node').map(() => '---: | ---:').join(' | ')} | ---: |`)

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import Database from 'better-sqlite3'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
@@ -15,6 +16,58 @@ import { csvFileName } from '../../src/storage/csv-files.js'
 import { seedStore } from '../availability/seed-store.js'
 
 const INTERVAL_MS = 5000
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { default: string | boolean }
+
+/** the options every API bench takes: the service's inventory and history, and the load on it */
+const LOAD_OPTIONS = {
+  devices: { type: 'string', default: '1000' },
+  hours: { type: 'string', default: '24' },
+  connections: { type: 'string', default: '50' },
+  duration: { type: 'string', default: '10' },
+  'max-records': { type: 'string', default: '1000' },
+  help: { type: 'boolean', default: false }
+} as const satisfies Record<string, OptionSpec>
+
+const LOAD_HELP: Record<keyof typeof LOAD_OPTIONS, string> = {
+  devices: 'devices in the generated inventory and history',
+  hours: 'hours of generated history (5-second cycles)',
+  connections: 'autocannon connections',
+  duration: 'seconds per load run',
+  'max-records': 'MAX_CSV_RECORDS of the service (rows per CSV file)',
+  help: 'this text'
+}
+
+/** parsed option values: every option has a default, so each is there */
+type Values<T> = { [K in keyof T]: T[K] extends { type: 'boolean' } ? boolean : string }
+
+/** the load settings, as numbers */
+export interface LoadSettings { devices: number, hours: number, connections: number, duration: number, rounds: number, maxRecords: number }
+
+/**
+ * The command line of an API bench: the options all of them take (LOAD_OPTIONS, and `rounds` with
+ * this bench's default) and its own, each with a line of help; `--help` prints them and exits.
+ */
+export function parseBenchArgs<const O extends Record<string, OptionSpec>> (usage: string, rounds: string, own: O, help: { [K in keyof O]: string }): { values: Values<typeof LOAD_OPTIONS & O>, load: LoadSettings } {
+  const options: Record<string, OptionSpec> = { ...LOAD_OPTIONS, rounds: { type: 'string', default: rounds }, ...own }
+  const { values } = parseArgs({ options, strict: true, allowPositionals: false })
+  if (values.help === true) {
+    const lines: Record<string, string> = { ...LOAD_HELP, rounds: 'rounds (figures are medians over them)', ...help }
+    process.stdout.write(`${usage}\n\noptions:\n`)
+    for (const [name, o] of Object.entries(options) as Array<[string, OptionSpec]>) {
+      const value = o.type === 'boolean' ? '' : ` <${String(o.default) === '' ? 'value' : String(o.default)}>`
+      process.stdout.write(`  --${name}${value}  ${lines[name] ?? ''}\n`)
+    }
+    process.exit(0)
+  }
+  const num = (name: string): number => {
+    const v = Number(values[name])
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number >= 0, not ${String(values[name])}`)
+    return v
+  }
+  const load: LoadSettings = { devices: num('devices'), hours: num('hours'), connections: num('connections'), duration: num('duration'), rounds: num('rounds'), maxRecords: num('max-records') }
+  return { values: values as Values<typeof LOAD_OPTIONS & O>, load }
+}
 
 async function getJson (url: string): Promise<any> {
   const res = await fetch(url)

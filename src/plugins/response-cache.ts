@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { brotliCompress, brotliCompressSync, constants as zc, gzip, gzipSync } from 'node:zlib'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import { chooseEncoding, ifNoneMatchHits, type Coding } from '../lib/accept-encoding.js'
@@ -94,6 +94,14 @@ function addVary (reply: FastifyReply): void {
   else if (!/accept-encoding/i.test(String(cur))) reply.header('vary', `${String(cur)}, Accept-Encoding`)
 }
 
+/** the methods that change nothing: a successful answer to any other counts as a write */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** a route option's hooks as a new array (a route may give one function, an array or none) */
+function hooks<T> (h: T | T[] | undefined): T[] {
+  return h === undefined ? [] : Array.isArray(h) ? [...h] : [h]
+}
+
 const etagsOf = (tag: string): Record<Coding, string> => ({ identity: `"${tag}"`, gzip: `"${tag}-gz"`, br: `"${tag}-br"` })
 const size = (e: Entry) => e.identity.length + (Buffer.isBuffer(e.gzip) ? e.gzip.length : 0) + (Buffer.isBuffer(e.br) ? e.br.length : 0) + 128
 
@@ -118,26 +126,24 @@ export default fp(async (app) => {
    * that starts meanwhile shows in the device rows at the next cycle or write).
    */
   let writes = 0
-  // made on a miss only: a hit compares in place (`current`), with no string or object per request
-  const stampOf = (request: FastifyRequest): Stamp => ({
+  // made on a miss only: a hit compares in place (`current`), with no string or object per request.
+  // `extra` is the route's own cacheVersion, taken from its options when the route is made (reading
+  // request.routeOptions builds a dozen-field object on every access)
+  const stampOf = (extra: (() => number | string) | undefined): Stamp => ({
     cycles: app.monitor.cycleCount,
     loads: app.inventory.loadCount,
     loading: app.historyLoading(),
     writes,
-    extra: request.routeOptions.config.cacheVersion?.()
+    extra: extra?.()
   })
-  const current = (s: Stamp, request: FastifyRequest): boolean => {
+  const current = (s: Stamp, extra: (() => number | string) | undefined): boolean => {
     if (s.cycles !== app.monitor.cycleCount || s.loads !== app.inventory.loadCount || s.writes !== writes || s.loading !== app.historyLoading()) return false
-    const extra = request.routeOptions.config.cacheVersion
     return extra === undefined || s.extra === extra()
   }
   // the stamp each miss was computed from (taken before the handler runs)
   const misses = new WeakMap<object, Stamp>()
   // the URL each entry is kept under, to re-weigh it once its codings are made
   const keys = new WeakMap<Entry, string>()
-
-  const isCached = (request: FastifyRequest) =>
-    request.routeOptions.config.cachePerCycle === true && (request.method === 'GET' || request.method === 'HEAD')
 
   /** the coded bytes of an entry, compressed on the first ask and shared by everyone asking meanwhile */
   const coded = (e: Entry, coding: 'gzip' | 'br'): Buffer | Promise<Buffer> => {
@@ -202,12 +208,12 @@ export default fp(async (app) => {
   }
 
   // callback hooks, not async ones: a hit whose coding is ready costs no promise
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!isCached(request)) return done()
+  const onRequestOf = (extra: (() => number | string) | undefined): onRequestHookHandler => function cacheOnRequest (request, reply, done) {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return done()
     const e = cache.get(request.url)
-    if (e !== undefined && current(e.stamp, request)) return serve(e, request, reply)
+    if (e !== undefined && current(e.stamp, extra)) return serve(e, request, reply)
     const c = computing.get(request.url)
-    if (c !== undefined && current(c.stamp, request)) {
+    if (c !== undefined && current(c.stamp, extra)) {
       c.entry.then((made) => {
         if (made !== null) return serve(made, request, reply)
         // the first one did not make a cacheable answer (an error): this one is handled on its own
@@ -215,7 +221,7 @@ export default fp(async (app) => {
       }, done)
       return
     }
-    const stamp = stampOf(request)
+    const stamp = stampOf(extra)
     misses.set(request, stamp)
     let settleEntry: (e: Entry | null) => void = () => {}
     const entry = new Promise<Entry | null>((resolve) => { settleEntry = resolve })
@@ -225,11 +231,9 @@ export default fp(async (app) => {
     // hook run and a listener); 'close' comes after the answer or the connection's end, whichever first
     reply.raw.once('close', () => { settle(request, null) })
     done()
-  })
+  }
 
-  app.addHook('onSend', (request, reply, payload, done) => {
-    // before the answer goes out: a client that reads it and asks again gets the new answers
-    if (reply.statusCode < 400 && request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') writes++
+  const cacheOnSend: onSendHookHandler = function cacheOnSend (request, reply, payload, done) {
     const stamp = misses.get(request)
     if (stamp === undefined) return done(null, payload)
     if (reply.statusCode !== 200 || typeof payload !== 'string') {
@@ -253,5 +257,26 @@ export default fp(async (app) => {
     const out = negotiate(e, request, reply)
     if (out === null || Buffer.isBuffer(out)) return done(null, out)
     out.then((b) => done(null, b), (err: unknown) => done(err as Error))
+  }
+
+  // before the answer goes out: a client that reads it and asks again gets the new answers
+  const countWrite: onSendHookHandler = function countWrite (_request, reply, payload, done) {
+    if (reply.statusCode < 400) writes++
+    done(null, payload)
+  }
+
+  /*
+   * The hooks go on the routes that need them, not on every request: the cache's on the cached GET
+   * (and HEAD) routes, the write count on the routes that write. A route made before this plugin
+   * (none writes: the API docs) gets neither.
+   */
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (route.config?.cachePerCycle === true && methods.some((m) => m === 'GET' || m === 'HEAD')) {
+      // first, as a global hook was: before the route's own (new arrays: Fastify's HEAD route shares the GET's options)
+      route.onRequest = [onRequestOf(route.config.cacheVersion), ...hooks(route.onRequest)]
+      route.onSend = [cacheOnSend, ...hooks(route.onSend)]
+    }
+    if (methods.some((m) => !READS.has(m))) route.onSend = [countWrite, ...hooks(route.onSend)]
   })
 }, { name: 'response-cache', dependencies: ['service'] })

@@ -6,6 +6,7 @@ import helmet from 'helmet'
 import cors from '@fastify/cors'
 import type { FastifyRequest } from 'fastify'
 import { Forbidden, TooMany, Unauthorized } from '../errors.js'
+import { shardHeaders } from './shard.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -79,8 +80,10 @@ export default fp(async (app) => {
     // plain HTTP on a LAN is the common case: do not pin browsers to HTTPS
     strictTransportSecurity: false
   }))
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders)
+  // and the shard header (plugins/shard.ts), fixed for the process too: one hook sets them all
+  const everyAnswer = { ...securityHeaders, ...shardHeaders(app.shard) }
+  app.addHook('onRequest', function staticAnswerHeaders (_request, reply, done) {
+    reply.headers(everyAnswer)
     done()
   })
   const origins = app.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
@@ -89,4 +92,4 @@ export default fp(async (app) => {
     global: false,
     errorResponseBuilder: (_req, ctx) => new TooMany(ctx.max, ctx.after)
   })
-}, { name: 'security', dependencies: ['config'] })
+}, { name: 'security', dependencies: ['config', 'shard'] })
