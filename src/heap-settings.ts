@@ -28,6 +28,21 @@ export interface RuntimeHeapFlag {
  * !concurrent_marking_handle_->IsValid()" in cppgc's marker, whose setting was fixed at isolate
  * creation); test/heap-settings.test.ts runs full collections under this list to keep it so.
  * Node does not accept those in NODE_OPTIONS either (it exits: "not allowed in NODE_OPTIONS").
+ *
+ * Measured and not set (npm run bench -- --variants ... --gc, 3 rounds rotated in one run, 3 Dec,
+ * load 2-9, medians; default = this list only):
+ * - GC threads: at 10,000 devices --single-threaded-gc, --no-parallel-scavenge,
+ *   --no-concurrent-marking, --v8-pool-size=1 cost 0.200-0.225 s/cycle against 0.213: no gain
+ *   beyond the noise. --single-threaded-gc takes ~0.025 s off the helper threads but puts 0.018 on the
+ *   main thread and more in the ping threads; at 50,000 devices it is 0.735 against 0.708 s (main
+ *   0.163 -> 0.240), peak RSS +12 MB at both sizes, and one main-thread scavenge of 324 ms under load.
+ * - --max-semi-space-size=4 (the main thread's young generation; V8 grows it to 16 MB): peak RSS
+ *   171 -> 151 MB at 10,000 and 280 -> 249 MB at 50,000 (interval 10), but 0.708 -> 0.795 s/cycle at
+ *   50,000 (5 -> 25 scavenges a cycle; ratio to bare fping 1.85 -> 1.97) and main-thread GC pauses of
+ *   up to 42 ms (median of runs; default 19). With --single-threaded-gc the CPU is back (0.710) at
+ *   251 MB, with 0.064 s/cycle more on the main thread. 8 MB saved nothing (296 MB). A memory-for-CPU
+ *   trade that only node's command line can make (`node --max-semi-space-size=4 dist/src/server.js`;
+ *   NODE_OPTIONS takes this one): left to the operator, not set by the scripts.
  */
 export const RUNTIME_HEAP_FLAGS: readonly RuntimeHeapFlag[] = [
   { flag: `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, operator: /^--heap[-_]growing[-_]percent(=|$)/ }
