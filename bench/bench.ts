@@ -41,6 +41,27 @@ interface BenchConfig {
   nodeFlags?: string[]
   /** the service's entry point: this build's dist/src/server.js unless --baseline names another build */
   server?: string
+  /** --gc: run the service with --trace-gc and collect its GC pauses (GcPauses) */
+  traceGc?: boolean
+}
+
+/**
+ * The service's GC pauses from --trace-gc, from the end of cycle 1 to the end of the last (as the CPU):
+ * the main thread's (the isolate that collects first: the main one starts and loads the service before
+ * any worker exists) and the largest of the worker threads'. A pause is V8's own figure, the atomic
+ * pause on the thread whose heap it is; an incremental mark-compact also runs steps on that thread
+ * between pauses, counted apart (the largest step, and their sum in the per-cycle total). Wall time:
+ * under load a pause is stretched by the time the thread waited for a core.
+ */
+interface GcPauses {
+  main_max_pause_ms: number
+  main_max_pause_kind: string
+  main_max_step_ms: number
+  /** pauses + incremental steps on the main thread, per cycle */
+  main_ms_per_cycle: number
+  main_scavenges_per_cycle: number
+  main_mark_compacts_per_cycle: number
+  workers_max_pause_ms: number
 }
 
 interface BenchResult {
@@ -62,6 +83,7 @@ interface BenchResult {
   peak_rss_mb: number | null
   peak_tree_rss_mb: number | null
   rows_written: number | null
+  gc: GcPauses | null
   problems: string[]
 }
 
@@ -76,15 +98,20 @@ const NFT_RULES = `table inet mpm_bench {
 }
 `
 
-interface Args { configs: BenchConfig[], json: boolean, sitesOnly: boolean, baseline?: string, rounds: number }
+/** --variants: the same build under other node flags, side by side (name: flags) */
+interface Variant { name: string, flags: string[] }
+
+interface Args { configs: BenchConfig[], json: boolean, sitesOnly: boolean, baseline?: string, variants?: Variant[], rounds: number }
 
 function parseArgs (argv: string[]): Args {
   const opts = new Map<string, string>()
   let json = false
   let sitesOnly = false
+  let traceGc = false
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--json') { json = true; continue }
+    if (a === '--gc') { traceGc = true; continue }
     if (a === '--sites') { sitesOnly = true; continue }
     if (a === '--help' || a === '-h') usage(0)
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(a)
@@ -93,7 +120,7 @@ function parseArgs (argv: string[]): Args {
     if (value === undefined) usage(1, `${a} needs a value`)
     opts.set(m[1], value)
   }
-  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch', 'profile', 'flags', 'baseline', 'rounds'].includes(k)) usage(1, `unknown option --${k}`)
+  for (const k of opts.keys()) if (!['devices', 'down', 'cycles', 'timeout', 'interval', 'backend', 'workers', 'batch', 'profile', 'flags', 'baseline', 'variants', 'rounds'].includes(k)) usage(1, `unknown option --${k}`)
   const num = (k: string, d: number) => {
     const v = opts.get(k)
     if (v === undefined) return d
@@ -102,13 +129,16 @@ function parseArgs (argv: string[]): Args {
     return n
   }
   if (num('cycles', 10) < 2) usage(1, '--cycles must be at least 2 (the first one is not counted for CPU)')
-  const base = { down: opts.has('down') ? Number(opts.get('down')) : 0.1, cycles: num('cycles', 10), timeoutS: num('timeout', 3), batch: num('batch', FPING_DEFAULT_BATCH), ...(opts.has('profile') ? { profileDir: opts.get('profile') } : {}), ...(opts.has('flags') ? { nodeFlags: (opts.get('flags') ?? '').split(' ').filter((f) => f !== '') } : {}) }
+  const base = { down: opts.has('down') ? Number(opts.get('down')) : 0.1, cycles: num('cycles', 10), timeoutS: num('timeout', 3), batch: num('batch', FPING_DEFAULT_BATCH), ...(opts.has('profile') ? { profileDir: opts.get('profile') } : {}), ...(opts.has('flags') ? { nodeFlags: (opts.get('flags') ?? '').split(' ').filter((f) => f !== '') } : {}), ...(traceGc ? { traceGc } : {}) }
   if (!(base.down >= 0 && base.down < 1)) usage(1, '--down is a share between 0 and 1')
   const ab = opts.has('baseline') ? { baseline: baselineServer(opts.get('baseline') ?? '') } : {}
+  if (opts.has('baseline') && opts.has('variants')) usage(1, '--baseline and --variants do not go together')
+  const variants = opts.has('variants') ? parseVariants(opts.get('variants') ?? '') : undefined
   const rounds = num('rounds', 3)
   if (!Number.isInteger(rounds)) usage(1, '--rounds takes a whole number')
   const custom = ['devices', 'backend', 'interval', 'workers'].some((k) => opts.has(k))
   if (opts.has('baseline') && !custom) usage(1, '--baseline needs --devices (and takes the fping backend)')
+  if (variants !== undefined && !custom) usage(1, '--variants needs --devices (and takes the fping backend)')
   if (!custom) {
     // the default comparison
     const w = num('workers', 200)
@@ -136,7 +166,22 @@ function parseArgs (argv: string[]): Args {
     for (const kind of kinds) configs.push({ ...base, kind, devices: n, intervalS: num('interval', 5), workers: num('workers', 20) })
   }
   if (ab.baseline !== undefined && !configs.some((c) => c.kind !== 'bare')) usage(1, '--baseline compares service builds: --backend must name fping or ping')
-  return { json, sitesOnly, configs, rounds, ...ab }
+  if (variants !== undefined && !configs.some((c) => c.kind !== 'bare')) usage(1, '--variants compares service settings: --backend must name fping or ping')
+  return { json, sitesOnly, configs, rounds, ...ab, ...(variants !== undefined ? { variants } : {}) }
+}
+
+/** "name:flags;name:flags", e.g. "default:;stgc:--single-threaded-gc;semi4:--max-semi-space-size=4" */
+function parseVariants (spec: string): Variant[] {
+  const out: Variant[] = []
+  for (const part of spec.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+    const colon = part.indexOf(':')
+    if (colon < 1) usage(1, `--variants: "${part}" is not name:flags`)
+    const name = part.slice(0, colon).trim()
+    if (name === 'bare' || out.some((v) => v.name === name)) usage(1, `--variants: the name ${name} is taken`)
+    out.push({ name, flags: part.slice(colon + 1).split(' ').filter((f) => f !== '') })
+  }
+  if (out.length < 1) usage(1, '--variants names no variant')
+  return out
 }
 
 /** --baseline DIR: a build's root (holding dist/src/server.js), or that file itself */
@@ -154,6 +199,9 @@ function usage (code: number, problem?: string): never {
                           [--profile DIR (node --cpu-prof of the service's threads into DIR)] [--flags "NODE FLAGS" for the service]
                           [--baseline DIR [--rounds 3]]: before/after; DIR is another build (/work/baseline), run in
                           turns with this one and bare fping, --rounds times each; prints every run and the medians
+                          [--variants "name:FLAGS;name:FLAGS" [--rounds 3]]: this build under each set of node flags
+                          (in addition to --flags), in turns with bare fping, as --baseline does
+                          [--gc]: run the service with --trace-gc; print its GC pauses (main thread, worker threads)
 Without --devices/--backend/--interval/--workers: ping vs fping backend vs bare fping at 1,000 devices,
 then fping backend and bare fping at 10,000 (interval 5) and 50,000 (interval 10). Every run ends with
 the per-cycle main-thread cost of site detection + groups at 50,000 devices in 1,000 locations.
@@ -194,6 +242,7 @@ function emptyResult (c: BenchConfig, fleet: FleetDevice[]): BenchResult {
     peak_rss_mb: null,
     peak_tree_rss_mb: null,
     rows_written: null,
+    gc: null,
     problems: []
   }
 }
@@ -225,7 +274,9 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
     }
     // cwd: the temporary directory, so that no developer .env is read
     const prof = c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]
-    const child = spawn(process.execPath, [...(c.nodeFlags ?? []), ...prof, c.server ?? SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const gcFlag = c.traceGc === true ? ['--trace-gc'] : []
+    const child = spawn(process.execPath, [...(c.nodeFlags ?? []), ...gcFlag, ...prof, c.server ?? SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const gc = new GcTrace()
     const pid = child.pid ?? 0
     const sampler = new TreeRssSampler(pid)
     const durations: number[] = []
@@ -250,8 +301,13 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
     }, limitS * 1000)
     for await (const line of createInterface({ input: child.stdout })) {
       let log: any
-      try { log = JSON.parse(line) } catch { continue }
+      try { log = JSON.parse(line) } catch {
+        if (c.traceGc === true) gc.line(line)
+        continue
+      }
       if (log.msg === 'cycle done' && log.cycle <= lastCycle) {
+        if (log.cycle === 1) gc.start()
+        else if (c.traceGc === true) r.gc = gc.result(log.cycle - 1)
         durations.push(log.duration_ms / 1000)
         const cpu = cpuSeconds(pid)
         const total = cpu.own + cpu.children
@@ -299,6 +355,42 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
     rmSync(dir, { recursive: true, force: true })
   }
   return r
+}
+
+const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (\D+?) [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, ([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in \d+ steps since start of marking, biggest step ([\d.]+) ms)?/
+
+/** --trace-gc lines of the service, counted from start() on (see GcPauses) */
+class GcTrace {
+  private mainIsolate: string | null = null
+  private counting = false
+  private readonly acc = { maxPause: 0, maxKind: '-', maxStep: 0, ms: 0, scavenges: 0, markCompacts: 0, workersMax: 0 }
+
+  line (text: string): void {
+    const m = GC_LINE.exec(text)
+    if (m === null) return
+    const [, isolate, kind, pause, steps, biggest] = m
+    this.mainIsolate ??= isolate
+    if (!this.counting) return
+    const a = this.acc
+    if (isolate !== this.mainIsolate) {
+      a.workersMax = Math.max(a.workersMax, Number(pause))
+      return
+    }
+    if (Number(pause) > a.maxPause) { a.maxPause = Number(pause); a.maxKind = kind.trim() }
+    a.maxStep = Math.max(a.maxStep, Number(biggest ?? 0))
+    a.ms += Number(pause) + Number(steps ?? 0)
+    if (/Scavenge/.test(kind)) a.scavenges++
+    else if (/Mark-Compact/.test(kind) && !/Minor/.test(kind)) a.markCompacts++
+  }
+
+  start (): void {
+    this.counting = true
+  }
+
+  result (cycles: number): GcPauses {
+    const a = this.acc
+    return { main_max_pause_ms: a.maxPause, main_max_pause_kind: a.maxKind, main_max_step_ms: a.maxStep, main_ms_per_cycle: a.ms / cycles, main_scavenges_per_cycle: a.scavenges / cycles, main_mark_compacts_per_cycle: a.markCompacts / cycles, workers_max_pause_ms: a.workersMax }
+  }
 }
 
 /**
@@ -372,9 +464,11 @@ async function runBare (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchResu
   return r
 }
 
-type Side = 'bare' | 'before' | 'after'
+/** 'bare', or a service side: 'before'/'after' (--baseline) or a variant's name (--variants) */
+type Side = string
 interface AbRun { round: number, side: Side, load: [number, number], result: BenchResult }
 interface AbSummary { devices: number, runs: AbRun[], medians: Record<string, number | null> }
+interface AbRunSet { header: string, sides: Side[], rounds: number, summaries: AbSummary[] }
 
 /**
  * Before/after in one run: the baseline build, this build and bare fping in turns, `rounds` times,
@@ -383,13 +477,15 @@ interface AbSummary { devices: number, runs: AbRun[], medians: Record<string, nu
  * the median of those: bare fping's own CPU swings with the machine's load, and a ratio against a
  * bare figure from another moment mixes that swing into it.
  */
-async function runAlternated (configs: BenchConfig[], baseline: string, rounds: number): Promise<{ baseline: string, rounds: number, summaries: AbSummary[] }> {
+async function runAlternated (configs: BenchConfig[], rounds: number, services: (service: BenchConfig) => Array<[Side, BenchConfig]>, header: string): Promise<AbRunSet> {
   const summaries: AbSummary[] = []
+  let serviceSides: Side[] = []
   for (const n of [...new Set(configs.map((c) => c.devices))]) {
     const service = configs.find((c) => c.devices === n && c.kind !== 'bare')
     if (service === undefined) continue
     const bare: BenchConfig = { ...service, kind: 'bare' }
-    const sides: Array<[Side, BenchConfig]> = [['bare', bare], ['before', { ...service, server: baseline }], ['after', service]]
+    const sides: Array<[Side, BenchConfig]> = [['bare', bare], ...services(service)]
+    serviceSides = sides.slice(1).map(([side]) => side)
     const fleet = makeFleet(n, service.down)
     const runs: AbRun[] = []
     for (let round = 0; round < rounds; round++) {
@@ -410,28 +506,35 @@ async function runAlternated (configs: BenchConfig[], baseline: string, rounds: 
       return a === null || b === null || b === 0 ? null : a / b
     }).filter((v): v is number => v !== null))
     const medians: Record<string, number | null> = { 'bare CPU s': of('bare', (r) => r.cpu_s_per_cycle) }
-    for (const side of ['before', 'after'] as const) {
+    for (const side of serviceSides) {
       medians[`${side} CPU s`] = of(side, (r) => r.cpu_s_per_cycle)
       medians[`${side} ratio`] = ratio(side)
       for (const k of ['main', 'ping threads', 'other threads', 'child processes']) medians[`${side} ${k}`] = of(side, (r) => r.cpu_split?.[k])
       medians[`${side} cycle max s`] = of(side, (r) => r.duration_max_s)
       medians[`${side} peak RSS MB`] = of(side, (r) => r.peak_rss_mb)
+      if (runs.some((x) => x.result.gc !== null)) {
+        medians[`${side} main GC max pause ms`] = of(side, (r) => r.gc?.main_max_pause_ms)
+        medians[`${side} main GC ms/cycle`] = of(side, (r) => r.gc?.main_ms_per_cycle)
+      }
     }
     summaries.push({ devices: n, runs, medians })
   }
-  return { baseline, rounds, summaries }
+  return { header, sides: serviceSides, rounds, summaries }
 }
 
-function formatAlternated (ab: { baseline: string, rounds: number, summaries: AbSummary[] }): string {
-  const out = [`before: ${ab.baseline}; after: ${SERVER}; ${ab.rounds} rounds, order rotated each round; load: 1-minute average at the start and end of each run`]
+function formatAlternated (ab: AbRunSet): string {
+  const out = [`${ab.header}; ${ab.rounds} rounds, order rotated each round; load: 1-minute average at the start and end of each run`]
   for (const s of ab.summaries) {
-    out.push('', `${s.devices} devices:`, '| round | side | load | CPU s/cycle | main | ping threads | other threads | child processes | cycle max s | overruns | misclassified | peak RSS MB |', '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    const gc = s.runs.some((x) => x.result.gc !== null)
+    out.push('', `${s.devices} devices:`, '| round | side | load | CPU s/cycle | main | ping threads | other threads | child processes | cycle max s | overruns | misclassified | peak RSS MB |' + (gc ? ' main GC max pause ms (kind) | max incr. step ms | main GC ms/cycle | scavenges/cycle | mark-compacts/cycle | workers max pause ms |' : ''), '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (gc ? '---:|---:|---:|---:|---:|---:|' : ''))
     for (const x of s.runs) {
       const r = x.result
       const split = (k: string) => fmt(r.cpu_split?.[k] ?? null, 3)
-      out.push(`| ${x.round + 1} | ${x.side} | ${x.load[0].toFixed(1)}–${x.load[1].toFixed(1)} | ${fmt(r.cpu_s_per_cycle, 3)} | ${split('main')} | ${split('ping threads')} | ${split('other threads')} | ${x.side === 'bare' ? fmt(r.cpu_s_per_cycle, 3) : split('child processes')} | ${fmt(r.duration_max_s)} | ${r.overruns} | ${r.misclassified} (${r.cycles_with_misclassified} cycles) | ${fmt(r.peak_rss_mb, 0)} |`)
+      const g = r.gc
+      const gcCells = !gc ? '' : g === null ? ' - | - | - | - | - | - |' : ` ${g.main_max_pause_ms.toFixed(1)} (${g.main_max_pause_kind}) | ${g.main_max_step_ms.toFixed(1)} | ${g.main_ms_per_cycle.toFixed(1)} | ${g.main_scavenges_per_cycle.toFixed(1)} | ${g.main_mark_compacts_per_cycle.toFixed(2)} | ${g.workers_max_pause_ms.toFixed(1)} |`
+      out.push(`| ${x.round + 1} | ${x.side} | ${x.load[0].toFixed(1)}–${x.load[1].toFixed(1)} | ${fmt(r.cpu_s_per_cycle, 3)} | ${split('main')} | ${split('ping threads')} | ${split('other threads')} | ${x.side === 'bare' ? fmt(r.cpu_s_per_cycle, 3) : split('child processes')} | ${fmt(r.duration_max_s)} | ${r.overruns} | ${r.misclassified} (${r.cycles_with_misclassified} cycles) | ${fmt(r.peak_rss_mb, 0)} |${gcCells}`)
     }
-    for (const side of ['before', 'after'] as const) {
+    for (const side of ab.sides) {
       const names = new Set(s.runs.flatMap((x) => x.side === side ? Object.keys(x.result.cpu_threads ?? {}) : []))
       const per = [...names].map((name) => [name, median(s.runs.filter((x) => x.side === side).map((x) => x.result.cpu_threads?.[name] ?? 0)) ?? 0] as const)
       out.push(`${side}, CPU s per cycle by thread name (medians): ` + per.filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '))
@@ -469,7 +572,7 @@ function table (results: BenchResult[]): string {
 }
 
 async function main (): Promise<void> {
-  const { configs, json, sitesOnly, baseline, rounds } = parseArgs(process.argv.slice(2))
+  const { configs, json, sitesOnly, baseline, variants, rounds } = parseArgs(process.argv.slice(2))
   if (sitesOnly) {
     const r = benchSites()
     process.stdout.write(json ? JSON.stringify({ sites: r }, null, 2) + '\n' : formatSitesBench(r) + '\n')
@@ -490,8 +593,15 @@ async function main (): Promise<void> {
   const about = `node ${process.version}, ${availableParallelism()} CPUs, Linux ${release()}, ${fpingVersion || 'fping not found'}`
   process.stderr.write(`bench: ${about}\n`)
   if (baseline !== undefined) {
-    const ab = await runAlternated(configs, baseline, rounds)
-    process.stdout.write(json ? JSON.stringify({ about, ...ab }, null, 2) + '\n' : `${about}\n${formatAlternated(ab)}\n`)
+    const ab = await runAlternated(configs, rounds, (service) => [['before', { ...service, server: baseline }], ['after', service]], `before: ${baseline}; after: ${SERVER}`)
+    process.stdout.write(json ? JSON.stringify({ about, baseline, ...ab }, null, 2) + '\n' : `${about}\n${formatAlternated(ab)}\n`)
+    return
+  }
+  if (variants !== undefined) {
+    const common = configs.find((c) => c.kind !== 'bare')?.nodeFlags ?? []
+    const header = `${SERVER} under node flags: ` + variants.map((v) => `${v.name} = ${[...common, ...v.flags].join(' ') || '(none)'}`).join('; ')
+    const ab = await runAlternated(configs, rounds, (service) => variants.map((v) => [v.name, { ...service, nodeFlags: [...(service.nodeFlags ?? []), ...v.flags] }]), header)
+    process.stdout.write(json ? JSON.stringify({ about, variants, ...ab }, null, 2) + '\n' : `${about}\n${formatAlternated(ab)}\n`)
     return
   }
   const results: BenchResult[] = []

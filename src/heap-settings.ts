@@ -8,12 +8,57 @@ import { setFlagsFromString } from 'node:v8'
  * mark-compact and the peak was twice the live heap (bench, 50,000 devices, interval 10: peak RSS
  * 344 MB without, 287–294 MB with it; CPU per cycle within the noise of the same runs). Unlike
  * --max-old-space-size it caps nothing: a fleet whose live heap is large still gets all it needs.
- *
- * Set at run time so that every way of starting the service (npm run start:prod, node
- * dist/src/server.js, the bench) gets it; V8 reads it at each full collection. An operator's own
- * --heap-growing-percent (node's command line) wins. Imported first by src/server.ts, before the
- * service allocates anything.
  */
 export const HEAP_GROWING_PERCENT = 30
 
-if (!process.execArgv.some((a) => /^--heap[-_]growing[-_]percent/.test(a))) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
+/** A V8 flag the service sets at run time, and the operator's flags on node's command line that decide it instead. */
+export interface RuntimeHeapFlag {
+  flag: string
+  /** matches an element of process.execArgv */
+  operator: RegExp
+}
+
+/**
+ * Set at run time, so that every way of starting the service (npm run start:prod, node
+ * dist/src/server.js, the bench) gets them: V8 reads them at each collection. Only flags of that kind
+ * belong here. Those that V8 reads when it creates an isolate do nothing here for the main thread
+ * (--max-semi-space-size: measured, the new space still grew to 32 MB), and the GC-thread switches
+ * are worse: --single-threaded-gc or --no-parallel-marking set after V8 started abort the process at
+ * the next mark-compact (V8 11.3, Node 20: "Check failed: concurrent_marking_handle_ implies
+ * !concurrent_marking_handle_->IsValid()" in cppgc's marker, whose setting was fixed at isolate
+ * creation); test/heap-settings.test.ts runs full collections under this list to keep it so.
+ * Node does not accept those in NODE_OPTIONS either (it exits: "not allowed in NODE_OPTIONS").
+ *
+ * Measured and not set (npm run bench -- --variants ... --gc, 3 rounds rotated in one run, 3 Dec,
+ * load 2-9, medians; default = this list only):
+ * - GC threads: at 10,000 devices --single-threaded-gc, --no-parallel-scavenge,
+ *   --no-concurrent-marking, --v8-pool-size=1 cost 0.200-0.225 s/cycle against 0.213: no gain
+ *   beyond the noise. --single-threaded-gc takes ~0.025 s off the helper threads but puts 0.018 on the
+ *   main thread and more in the ping threads; at 50,000 devices it is 0.735 against 0.708 s (main
+ *   0.163 -> 0.240), peak RSS +12 MB at both sizes, and one main-thread scavenge of 324 ms under load.
+ * - --max-semi-space-size=4 (the main thread's young generation; V8 grows it to 16 MB): peak RSS
+ *   171 -> 151 MB at 10,000 and 280 -> 249 MB at 50,000 (interval 10), but 0.708 -> 0.795 s/cycle at
+ *   50,000 (5 -> 25 scavenges a cycle; ratio to bare fping 1.85 -> 1.97) and main-thread GC pauses of
+ *   up to 42 ms (median of runs; default 19). With --single-threaded-gc the CPU is back (0.710) at
+ *   251 MB, with 0.064 s/cycle more on the main thread. 8 MB saved nothing (296 MB). A memory-for-CPU
+ *   trade that only node's command line can make (`node --max-semi-space-size=4 dist/src/server.js`;
+ *   NODE_OPTIONS takes this one): left to the operator, not set by the scripts.
+ */
+export const RUNTIME_HEAP_FLAGS: readonly RuntimeHeapFlag[] = [
+  { flag: `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, operator: /^--heap[-_]growing[-_]percent(=|$)/ }
+]
+
+/** The flags of RUNTIME_HEAP_FLAGS that the operator's own (node's command line) do not decide. */
+export function heapFlagsToSet (execArgv: readonly string[]): string[] {
+  return RUNTIME_HEAP_FLAGS.filter((f) => !execArgv.some((a) => f.operator.test(a))).map((f) => f.flag)
+}
+
+/** Sets them; returns what it set. */
+export function applyHeapSettings (execArgv: readonly string[] = process.execArgv, set: (flags: string) => void = setFlagsFromString): string[] {
+  const flags = heapFlagsToSet(execArgv)
+  for (const f of flags) set(f)
+  return flags
+}
+
+/** What this process got: imported first by src/server.ts, before the service allocates anything. */
+export const APPLIED_HEAP_FLAGS: readonly string[] = applyHeapSettings()

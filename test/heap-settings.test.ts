@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { applyHeapSettings, heapFlagsToSet, HEAP_GROWING_PERCENT, RUNTIME_HEAP_FLAGS } from '../src/heap-settings.js'
+
+// the built module, as src/server.ts loads it (the tests run after npm run build)
+const HEAP_SETTINGS_JS = fileURLToPath(new URL('../dist/src/heap-settings.js', import.meta.url))
+
+t.test('every runtime flag is set when the operator gave none', async (t) => {
+  t.same(heapFlagsToSet([]), RUNTIME_HEAP_FLAGS.map((f) => f.flag))
+  t.ok(heapFlagsToSet(['--enable-source-maps', '--max-old-space-size=512']).includes(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`), 'other flags decide nothing here')
+  const seen: string[] = []
+  t.same(applyHeapSettings([], (f) => seen.push(f)), seen, 'returns what it set')
+  t.same(seen, [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`])
+})
+
+t.test("an operator's own --heap-growing-percent wins, in every spelling node passes on", async (t) => {
+  for (const argv of [['--heap-growing-percent=50'], ['--heap_growing_percent=50'], ['--heap-growing-percent', '50']]) {
+    const seen: string[] = []
+    applyHeapSettings(argv, (f) => seen.push(f))
+    t.notOk(seen.some((f) => f.startsWith('--heap-growing-percent')), argv.join(' '))
+  }
+  t.ok(heapFlagsToSet(['--heap-growing-percent-x']).length > 0, 'a longer flag of another name is not it')
+})
+
+/**
+ * The real process: the module sets its flags on import (and not the operator's), and V8 survives
+ * full collections on the main thread and in a worker started afterwards with them. Some flags abort
+ * V8 at the next mark-compact when set after start (see RUNTIME_HEAP_FLAGS): this is what catches one.
+ */
+const CHILD = `
+const { APPLIED_HEAP_FLAGS } = await import(${JSON.stringify(HEAP_SETTINGS_JS)})
+const { Worker } = await import('node:worker_threads')
+const churn = 'let keep = []; for (let r = 0; r < 8; r++) { const a = []; for (let i = 0; i < 100000; i++) a.push({ i, s: String(i) }); keep = a; if (r % 2 === 1) globalThis.gc() }'
+const w = new Worker(churn, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 8 } })
+const exited = new Promise((resolve) => w.on('exit', resolve))
+new Function(churn)()
+if (await exited !== 0) process.exit(3)
+console.log(JSON.stringify(APPLIED_HEAP_FLAGS))
+`
+
+t.test('in a process: set on import, the operator wins, and full collections survive them', async (t) => {
+  const run = (flags: string[]) => spawnSync(process.execPath, ['--expose-gc', ...flags, '--input-type=module', '-e', CHILD], { encoding: 'utf8', timeout: 60_000 })
+  const plain = run([])
+  t.equal(plain.status, 0, `exit code (stderr: ${plain.stderr.slice(0, 300)})`)
+  t.same(JSON.parse(plain.stdout), RUNTIME_HEAP_FLAGS.map((f) => f.flag))
+  const own = run(['--heap-growing-percent=50'])
+  t.equal(own.status, 0, `exit code (stderr: ${own.stderr.slice(0, 300)})`)
+  t.same(JSON.parse(own.stdout), [], "the operator's flag is left as it is")
+})
