@@ -1,5 +1,7 @@
 import type { Static } from 'typebox'
 import type { ResultRowSchema } from '../schemas/common.js'
+import { formatLocalIso } from '../lib/local-time.js'
+import type { CycleColumns, ResultDevice } from './result-columns.js'
 
 /** One ping result as stored in CSV and served by the API. */
 export type ResultRow = Static<typeof ResultRowSchema>
@@ -54,4 +56,73 @@ export function formatCsvRows (rows: ResultRow[]): string {
       (r.ping_success ? 'true' : 'false') + ',' + (r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2)) + ',' + (r.error_message === '' ? '' : textField(r.error_message)) + '\n'
   }
   return out
+}
+
+/** Result i of a cycle's columns as a row. */
+export function rowAt (c: CycleColumns, i: number): ResultRow {
+  const d = c.devices[i]
+  const rtt = c.rtt[i]
+  const ok = c.ok[i] === 1
+  return {
+    timestamp: formatLocalIso(c.at[i]),
+    device_id: d.device_id,
+    ip_address: d.ip_address,
+    hostname: d.hostname,
+    ping_success: ok,
+    response_time_ms: Number.isNaN(rtt) ? null : rtt,
+    error_message: ok ? '' : c.errors[c.error[i]]
+  }
+}
+
+/**
+ * Each device's `device_id,ip,hostname,` as its lines carry it, kept per device list: the monitor
+ * gives the same list every cycle until the inventory changes, and the fields are the same text every
+ * cycle. Checked per row against the device's fields (a device changed in place gets a new one).
+ */
+interface DeviceFields { ids: Float64Array, ips: string[], hosts: string[], text: string[] }
+const deviceFieldsOf = new WeakMap<readonly ResultDevice[], DeviceFields>()
+
+function deviceFields (devices: readonly ResultDevice[]): DeviceFields {
+  let f = deviceFieldsOf.get(devices)
+  if (f === undefined || f.text.length !== devices.length) {
+    const n = devices.length
+    f = { ids: new Float64Array(n).fill(NaN), ips: new Array<string>(n).fill(''), hosts: new Array<string>(n).fill(''), text: new Array<string>(n).fill('') }
+    deviceFieldsOf.set(devices, f)
+  }
+  return f
+}
+
+/**
+ * The CSV lines of results [from, to) of a cycle, written from the columns: the same bytes as
+ * formatCsvRows gives for the cycle's rows (test/storage/result-row.test.ts holds them to it).
+ */
+export function formatCsvColumns (c: CycleColumns, from: number, to: number): string {
+  const f = deviceFields(c.devices)
+  const devices = c.devices
+  // the error field of each distinct text, once per call (a cycle has a handful)
+  const errText = new Array<string | undefined>(c.errors.length)
+  let out = ''
+  for (let i = from; i < to; i++) {
+    const d = devices[i]
+    if (f.ids[i] !== d.device_id || f.ips[i] !== d.ip_address || f.hosts[i] !== d.hostname) {
+      f.ids[i] = d.device_id
+      f.ips[i] = d.ip_address
+      f.hosts[i] = d.hostname
+      f.text[i] = ',' + String(d.device_id) + ',' + textField(d.ip_address) + ',' + textField(d.hostname) + ','
+    }
+    const rtt = c.rtt[i]
+    if (c.ok[i] === 1) {
+      out += formatLocalIso(c.at[i]) + f.text[i] + (Number.isNaN(rtt) ? 'true,,\n' : 'true,' + rtt.toFixed(2) + ',\n')
+    } else {
+      const e = c.error[i]
+      const err = errText[e] ??= (c.errors[e] === '' ? '' : textField(c.errors[e]))
+      out += formatLocalIso(c.at[i]) + f.text[i] + 'false,' + (Number.isNaN(rtt) ? '' : rtt.toFixed(2)) + ',' + err + '\n'
+    }
+  }
+  return out
+}
+
+/** A cycle's results as a run for the result files' writer (src/storage/csv-writer.ts). */
+export function cycleCsvRun (c: CycleColumns): { n: number, at: (i: number) => number, row: (i: number) => ResultRow, format: (from: number, to: number) => string } {
+  return { n: c.n, at: (i) => c.at[i], row: (i) => rowAt(c, i), format: (from, to) => formatCsvColumns(c, from, to) }
 }
