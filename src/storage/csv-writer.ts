@@ -47,8 +47,8 @@ export interface CsvRun<T> {
   at: (i: number) => number
   /** row i as an object: only for unwritten() */
   row: (i: number) => T
-  /** rows [from, to) as CSV lines */
-  format: (from: number, to: number) => string
+  /** rows [from, to) as CSV lines: text, or its UTF-8 bytes */
+  format: (from: number, to: number) => string | Uint8Array
 }
 
 /** rows [from, to) of a run, waiting to be written */
@@ -227,14 +227,14 @@ export class CsvWriter<T = ResultRow> {
           const take = Math.min(room, left)
           const file = datedFileName(this.prefix, key, cur.index)
           // the lines of `take` rows from (p, at) on, and where the next ones start
-          let lines = ''
+          const lines: Array<string | Uint8Array> = []
           let need = take
           let q = p
           let from = at
           while (need > 0) {
             const piece = batch[q].piece
             const n = Math.min(need, piece.to - from)
-            lines += piece.run.format(from, from + n)
+            lines.push(piece.run.format(from, from + n))
             need -= n
             from += n
             if (from === piece.to && q + 1 < batch.length) {
@@ -378,13 +378,12 @@ function rowsOf<T> (rows: Array<{ row: T }>, from: number, to: number): T[] {
 }
 
 /** Appends lines in one write (the header first in a new file); on failure truncates back so that no partial row stays behind. Returns the new size. */
-async function appendAtomically (path: string, header: string, lines: string): Promise<number> {
+async function appendAtomically (path: string, header: string, lines: Array<string | Uint8Array>): Promise<number> {
   const fh = await open(path, 'a')
   let size = 0
   try {
     size = (await fh.stat()).size
-    // encoded once: writing the string encodes it, and measuring it for the check below was a second pass over every byte
-    const bytes = Buffer.from((size === 0 ? header : '') + lines)
+    const bytes = bytesOf(size === 0 ? header : '', lines)
     const { bytesWritten } = await fh.write(bytes)
     // a short write (disk full) would leave half a row: undo it like any other failure
     if (bytesWritten !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' })
@@ -395,6 +394,19 @@ async function appendAtomically (path: string, header: string, lines: string): P
   } finally {
     await fh.close().catch(() => {})
   }
+}
+
+/**
+ * The header and lines as one buffer, encoded once: writing a string encodes it, and measuring it
+ * for the short-write check was a second pass over every byte. Lines given as bytes (a cycle's
+ * columns) are copied as they are; one piece of them without a header is written as it is.
+ */
+function bytesOf (header: string, lines: Array<string | Uint8Array>): Uint8Array {
+  if (lines.every((l) => typeof l === 'string')) return Buffer.from(header + lines.join(''))
+  if (header === '' && lines.length === 1) return lines[0] as Uint8Array
+  const parts: Uint8Array[] = header === '' ? [] : [Buffer.from(header)]
+  for (const l of lines) parts.push(typeof l === 'string' ? Buffer.from(l) : l)
+  return Buffer.concat(parts)
 }
 
 /**
