@@ -1,7 +1,7 @@
 import type { Device } from '../inventory/filter-inventory.js'
 import type { PingTarget } from '../ping/ping-engine.js'
 import type { PingTaskResult, TargetOutcome } from '../ping/types.js'
-import type { CycleColumns } from '../storage/result-columns.js'
+import type { CycleColumns, ResultDevice } from '../storage/result-columns.js'
 import { roundMs, rowAt, type ResultRow } from '../storage/result-row.js'
 
 /**
@@ -11,7 +11,6 @@ import { roundMs, rowAt, type ResultRow } from '../storage/result-row.js'
 export type PingMany = (targets: PingTarget[]) => Promise<Map<string, TargetOutcome> | PingTaskResult>
 
 export interface CycleResult extends CycleColumns {
-  devices: Device[]
   up: number
   down: number
   targets: number
@@ -185,11 +184,11 @@ function samePlan (p: Plan, devices: Device[]): boolean {
  */
 export function cycleOfRows (rows: ReadonlyArray<{ row: ResultRow, at: number }>, targets = rows.length): CycleResult {
   const n = rows.length
-  const c = { n, at: new Float64Array(n), rtt: new Float64Array(n), ok: new Uint8Array(n), error: new Uint32Array(n), errors: [''], devices: new Array<Device>(n), up: 0, down: 0, targets }
+  const c = { n, at: new Float64Array(n), rtt: new Float64Array(n), ok: new Uint8Array(n), error: new Uint32Array(n), errors: [''], devices: new Array<ResultDevice>(n), up: 0, down: 0, targets }
   const index = new Map<string, number>([['', 0]])
   for (let i = 0; i < n; i++) {
     const { row, at } = rows[i]
-    c.devices[i] = { device_id: row.device_id, ip_address: row.ip_address, hostname: row.hostname } as unknown as Device
+    c.devices[i] = { device_id: row.device_id, ip_address: row.ip_address, hostname: row.hostname }
     c.at[i] = at
     c.rtt[i] = row.response_time_ms ?? NaN
     if (row.ping_success) {
