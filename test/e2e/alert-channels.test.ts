@@ -1,4 +1,3 @@
-/* eslint-disable no-template-curly-in-string -- ${ENV} references in the channel file are part of the setup */
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -27,7 +27,7 @@ function rig (t: TestContext, file: string, startAt: number, send: (n: ReportNot
   avail.stage.inventory?.([1, 2].map((id) => makeDevice({ device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, family: 4, location: { id, name: `L${id}` } })))
   const inputs: ReportInputs = {
     query: (q) => avail.query(q),
-    devices: () => [1, 2].map((id) => ({ device_id: id, hostname: `d${id}`, ip_address: `127.0.0.${id}`, state: table.get(id)?.state ?? 'unknown', down_since: table.get(id)?.downSinceAt ?? null, location: { id: id, name: `L${id}` }, maintenance: false })),
+    devices: () => [1, 2].map((id) => ({ device_id: id, hostname: `d${id}`, ip_address: `127.0.0.${id}`, state: table.get(id)?.state ?? 'unknown', down_since: table.get(id)?.downSinceAt ?? null, location: { id, name: `L${id}` }, maintenance: false })),
     overdue: () => [],
     health: () => ({ cycles: 10, overruns: 0, csv: { healthy: true, last_error: null, dropped_rows: 0, pending_rows: 0 }, inventory: { healthy: true, last_error: null, skipped_rows: 0, devices: 2 } }),
     locationName: (id) => id === null ? NO_LOCATION.name : `L${id}`
