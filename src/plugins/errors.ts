@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, preHandlerHookHandler } from 'fastify'
 import { NotFinite } from '../errors.js'
+import { withHookFirst } from '../lib/route-hooks.js'
 
 /**
  * Whether values valid under a JSON schema (as TypeBox writes them) may be numbers: a `number` or
@@ -47,8 +48,7 @@ export default fp(async (app) => {
       }
       done()
     }
-    // a new array: Fastify's HEAD route shares the GET's options
-    route.preHandler = [check, ...(route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler])]
+    route.preHandler = withHookFirst(check, route.preHandler)
   })
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send({ success: false, error: `Route ${request.method} ${request.url.split('?')[0].slice(0, 200)} not found` })

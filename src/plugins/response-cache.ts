@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHand
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import { chooseEncoding, ifNoneMatchHits, type Coding } from '../lib/accept-encoding.js'
+import { withHookFirst } from '../lib/route-hooks.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -96,11 +97,6 @@ function addVary (reply: FastifyReply): void {
 
 /** the methods that change nothing: a successful answer to any other counts as a write */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
-/** a route option's hooks as a new array (a route may give one function, an array or none) */
-function hooks<T> (h: T | T[] | undefined): T[] {
-  return h === undefined ? [] : Array.isArray(h) ? [...h] : [h]
-}
 
 const etagsOf = (tag: string): Record<Coding, string> => ({ identity: `"${tag}"`, gzip: `"${tag}-gz"`, br: `"${tag}-br"` })
 const size = (e: Entry) => e.identity.length + (Buffer.isBuffer(e.gzip) ? e.gzip.length : 0) + (Buffer.isBuffer(e.br) ? e.br.length : 0) + 128
@@ -273,10 +269,10 @@ export default fp(async (app) => {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     if (route.config?.cachePerCycle === true && methods.some((m) => m === 'GET' || m === 'HEAD')) {
-      // first, as a global hook was: before the route's own (new arrays: Fastify's HEAD route shares the GET's options)
-      route.onRequest = [onRequestOf(route.config.cacheVersion), ...hooks(route.onRequest)]
-      route.onSend = [cacheOnSend, ...hooks(route.onSend)]
+      // first, as a global hook was: before the route's own
+      route.onRequest = withHookFirst(onRequestOf(route.config.cacheVersion), route.onRequest)
+      route.onSend = withHookFirst(cacheOnSend, route.onSend)
     }
-    if (methods.some((m) => !READS.has(m))) route.onSend = [countWrite, ...hooks(route.onSend)]
+    if (methods.some((m) => !READS.has(m))) route.onSend = withHookFirst(countWrite, route.onSend)
   })
 }, { name: 'response-cache', dependencies: ['service'] })
