@@ -116,16 +116,22 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
     }, 20_000, 'the partitions split between a and d, each pinged once a slot, no hand-over under way')
   }
 
-  /** the partitions pinged by more than one instance in slot s, as p<partition>@<slot>:<who> */
-  const duplicatesIn = (s: number, who: Map<number, string[]>): string[] =>
-    [...who].filter(([, o]) => o.length > 1).map(([p, o]) => `p${p}@${s}:${o.join('+')}`)
-
-  t.test('both instances\' watches of both buckets stall for 2.5 leases', async (t) => {
+  /** coordinators a and d on buckets of their own, their watches through one valve, once settledSplit */
+  const settledPair = async (): Promise<{ valve: Valve, a: ClusterCoordinator, d: ClusterCoordinator }> => {
     const prefix = `race${bucketNo++}`
     const valve: Valve = { closed: false }
     const a = await coordinator('a', prefix, valve)
     const d = await coordinator('d', prefix, valve)
     await settledSplit(a, d)
+    return { valve, a, d }
+  }
+
+  /** the partitions pinged by more than one instance in slot s, as p<partition>@<slot>:<who> */
+  const duplicatesIn = (s: number, who: Map<number, string[]>): string[] =>
+    [...who].filter(([, o]) => o.length > 1).map(([p, o]) => `p${p}@${s}:${o.join('+')}`)
+
+  t.test('both instances\' watches of both buckets stall for 2.5 leases', async (t) => {
+    const { valve, a, d } = await settledPair()
 
     valve.closed = true
     const from = slotNow() + 1
@@ -149,11 +155,7 @@ t.test('a coordinator never pings a partition in a slot another one pings', { sk
   })
 
   t.test('both fence (their puts fail for more than 0.6 x the lease); the watches come back a lease after the puts', async (t) => {
-    const prefix = `race${bucketNo++}`
-    const valve: Valve = { closed: false }
-    const a = await coordinator('a', prefix, valve)
-    const d = await coordinator('d', prefix, valve)
-    await settledSplit(a, d)
+    const { valve, a, d } = await settledPair()
     valve.closed = true
     valve.failPuts = true
     const from = slotNow() + 1
