@@ -108,15 +108,17 @@ export class DeviceTable {
   setFilter (text, status) {
     this.filterText = text.trim().toLowerCase()
     this.filterStatus = status
-    this.refresh()
+    // back to the top before rendering: rendering at the old position (say, the bottom of 10,000 rows)
+    // would draw no row of a 10-row result until the scroll event's next frame
     this.viewport.scrollTop = 0
+    this.refresh()
   }
 
   /** Only the devices of this location id (null: devices without one); undefined: every location. */
   setLocation (id) {
     this.filterLocation = id
-    this.refresh()
     this.viewport.scrollTop = 0
+    this.refresh()
   }
 
   sortBy (key) {
