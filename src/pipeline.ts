@@ -6,7 +6,7 @@ import type { ResultBatch } from './storage/result-columns.js'
 
 /**
  * One consumer of the data path. Every hook is optional; each is called on the main thread, must be
- * quick (a cycle may carry 50,000 rows) and is guarded: a stage that throws is logged and counted, and
+ * quick (a cycle may carry 50,000 results, as columns: see CycleColumns) and is guarded: a stage that throws is logged and counted, and
  * the stages after it still run.
  */
 export interface Stage {
@@ -134,17 +134,20 @@ export class ResultPipeline {
   }
 
   private hold (cycle: CycleResult, info: CycleInfo): void {
-    for (const { row, at } of cycle.rows) {
-      if (this.firstLive.has(row.device_id)) continue
-      this.firstLive.set(row.device_id, at)
+    const devices = cycle.devices
+    for (let i = 0; i < cycle.n; i++) {
+      const id = devices[i].device_id
+      if (this.firstLive.has(id)) continue
+      const at = cycle.at[i]
+      this.firstLive.set(id, at)
       if (at < this.firstLiveMin) this.firstLiveMin = at
     }
     this.held.push({ cycle, info })
-    this.heldRows += cycle.rows.length
+    this.heldRows += cycle.n
     // a read-back that never ends must not hold every cycle in memory
     while (this.heldRows > this.maxHeldRows && this.held.length > 1) {
       const oldest = this.held.shift() as Held
-      this.heldRows -= oldest.cycle.rows.length
+      this.heldRows -= oldest.cycle.n
       this.flushedEarly++
       this.toOrdered(oldest)
     }

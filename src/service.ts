@@ -23,6 +23,7 @@ import { createDeviceStates, type DeviceStates } from './state/device-states.js'
 import type { StateEvent } from './state/device-state.js'
 import { toEventRow } from './state/event-row.js'
 import { CsvWriter } from './storage/csv-writer.js'
+import { cycleCsvRun } from './storage/result-row.js'
 import { readHistory } from './storage/history-reader.js'
 import type { MaintenanceStatus } from './schemas/device-facts.js'
 import { createSites, type Sites } from './sites/sites.js'
@@ -275,7 +276,7 @@ export function createService (opts: ServiceOptions): Service {
       // the last HISTORY_HOURS of results, for /device, /statistics, /timeline and /overview
       name: 'history',
       ordered: true,
-      cycle: (cycle) => { for (const r of cycle.rows) history.add(r.row, r.at) },
+      cycle: (cycle) => history.addCycle(cycle),
       replayBatch: (b, strings) => history.addBatch(b, strings)
     },
     // cluster mode: a device whose partition came here from another owner takes over that owner's
@@ -286,7 +287,8 @@ export function createService (opts: ServiceOptions): Service {
         name: 'cluster hand-over states',
         ordered: true,
         cycle: (cycle) => {
-          const adopted = cluster.handover.adoptBefore(cycle.rows, deviceStates)
+          // cold (cluster mode only): the rows, made once per cycle and shared with the results stream
+          const adopted = cluster.handover.adoptBefore(cycle.rowsOnce(), deviceStates)
           if (adopted.length > 0) {
             log.info({ devices: adopted.length }, 'cluster: device states taken over from their previous owner')
             // taken over without a state change: the site watch reads just these devices' states again
@@ -318,7 +320,7 @@ export function createService (opts: ServiceOptions): Service {
       cycle: (cycle) => {
         // cluster mode: the local view (?scope=local) is the devices this instance pinged in this cycle
         if (cluster !== null) latest.setDevices(cycleDevices)
-        latest.update(cycle.rows)
+        latest.update(cycle)
       },
       replayDone: () => { if (cluster === null) latest.setDevices(inventory.devices()) },
       inventory: (devices) => { if (cluster === null) latest.setDevices(devices) }
@@ -329,7 +331,7 @@ export function createService (opts: ServiceOptions): Service {
         // every cycle's results to the results stream (one message per partition), for the fleet-wide view
         name: 'cluster results',
         cycle: (cycle) => {
-          cluster.cycleDone(cycleSlot, cycle.rows, deviceStates.summary)
+          cluster.cycleDone(cycleSlot, cycle.rowsOnce(), deviceStates.summary)
           cluster.countMissed(inventory.devices())
         },
         inventory: (devices) => cluster.fleet.setDevices(devices)
@@ -348,7 +350,7 @@ export function createService (opts: ServiceOptions): Service {
       // last, and never waited for: the writer orders and retries on its own, and a slow disk must
       // not hold up the next cycle
       name: 'csv',
-      cycle: (cycle) => { resultWriter.write(cycle.rows).catch(() => {}) }
+      cycle: (cycle) => { resultWriter.writeRun(cycleCsvRun(cycle)).catch(() => {}) }
     }
   ]
   const pipeline = new ResultPipeline(stages, { log })

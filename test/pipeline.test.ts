@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { CycleResult } from '../src/monitor/cycle.js'
+import { cycleOfRows, type CycleResult } from '../src/monitor/cycle.js'
 import type { CycleInfo } from '../src/monitor/monitor.js'
 import { ResultPipeline, type Stage } from '../src/pipeline.js'
 import type { Observation, StateEvent } from '../src/state/device-state.js'
@@ -19,9 +19,8 @@ function capture () {
 
 /** a live cycle as the monitor hands it over */
 function cycleOf (obs: Observation[]): CycleResult {
-  const rows = obs.map((o) => ({ at: o.at, row: { timestamp: String(o.at), device_id: o.device_id, ip_address: o.ip_address, hostname: o.hostname, ping_success: o.success, response_time_ms: o.success ? 0.1 : null, error_message: o.error } }))
-  const up = obs.filter((o) => o.success).length
-  return { rows, up, down: obs.length - up, targets: obs.length }
+  const rows = obs.map((o) => ({ at: o.at, row: { timestamp: '', device_id: o.device_id, ip_address: o.ip_address, hostname: o.hostname, ping_success: o.success, response_time_ms: o.success ? 0.1 : null, error_message: o.error } }))
+  return cycleOfRows(rows)
 }
 
 /** earlier results as the history reader hands them over (columns and a string table) */
@@ -55,7 +54,7 @@ function stateSetup (maxHeldRows?: number) {
   const stage: Stage = {
     name: 'device state',
     ordered: true,
-    cycle: (c) => feed.live(c.rows.map((r) => ob(r.row.device_id, r.row.ping_success, r.at))),
+    cycle: (c) => feed.liveColumns(c),
     replayStart: () => feed.startReplay(),
     replayBatch: (b, strings) => feed.replayBatch(b, strings),
     replayDone: () => { rebuilt = feed.endReplay() }
@@ -105,7 +104,7 @@ t.test('stages run in the order listed, for cycles, replay and inventory changes
   const stage = (name: string, ordered = false): Stage => ({
     name,
     ordered,
-    cycle: (c) => calls.push(`${name}:cycle@${c.rows[0].at}`),
+    cycle: (c) => calls.push(`${name}:cycle@${c.at[0]}`),
     replayStart: () => calls.push(`${name}:start`),
     replayBatch: (b) => calls.push(`${name}:batch${b.n}`),
     replayDone: () => calls.push(`${name}:done`),

@@ -255,14 +255,18 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     name: 'availability',
     ordered: true,
     cycle: (cycle) => {
-      for (const { row, at } of cycle.rows) {
-        acc.addResult(row.device_id, at, row.ping_success, row.response_time_ms)
+      const devices = cycle.devices
+      for (let i = 0; i < cycle.n; i++) {
+        const at = cycle.at[i]
+        const rtt = cycle.rtt[i]
+        acc.addResult(devices[i].device_id, at, cycle.ok[i] === 1, Number.isNaN(rtt) ? null : rtt)
         if (at > lastAt) lastAt = at
       }
       if (live !== null) {
-        for (const { row, at } of cycle.rows) {
-          live.seen.add(row.device_id)
-          if (row.ping_success && !live.firstOk.has(row.device_id)) live.firstOk.set(row.device_id, at)
+        for (let i = 0; i < cycle.n; i++) {
+          const id = devices[i].device_id
+          live.seen.add(id)
+          if (cycle.ok[i] === 1 && !live.firstOk.has(id)) live.firstOk.set(id, cycle.at[i])
         }
       }
       if (flushing === null) writeOutages()

@@ -57,7 +57,7 @@ export interface Cluster {
   /** the devices this instance pings in cycle slot `slot` */
   devicesFor: (devices: Device[], slot: number) => Device[]
   /** publishes one finished cycle's results and marks the slot done */
-  cycleDone: (slot: number, rows: Array<{ row: ResultRow, at: number }>, stateOf: (id: number) => DeviceStateSummary) => void
+  cycleDone: (slot: number, rows: ReadonlyArray<{ row: ResultRow, at: number }>, stateOf: (id: number) => DeviceStateSummary) => void
   /** planned stop: hand every partition over at a cycle boundary (bounded by maxWaitMs) */
   drain: (maxWaitMs: number) => Promise<void>
   stop: () => Promise<void>

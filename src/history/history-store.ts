@@ -1,5 +1,5 @@
 import { formatLocalIso } from '../lib/local-time.js'
-import type { ResultBatch } from '../storage/result-columns.js'
+import type { CycleColumns, ResultBatch } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
 import type { HistoryStatistics, OverviewEntry, TimelineBucket } from '../schemas/history.js'
 import { DeviceSeries, FAIL, RTT_MAX } from './device-series.js'
@@ -50,6 +50,17 @@ export class HistoryStore {
 
   add (row: ResultRow, at: number): void {
     this.addValues(row.device_id, at, row.ping_success, row.response_time_ms, row.error_message, row.ip_address, row.hostname)
+  }
+
+  /** One live cycle's results, read from its columns. */
+  addCycle (c: CycleColumns): void {
+    const devices = c.devices
+    for (let i = 0; i < c.n; i++) {
+      const d = devices[i]
+      const rtt = c.rtt[i]
+      const ok = c.ok[i] === 1
+      this.addValues(d.device_id, c.at[i], ok, Number.isNaN(rtt) ? null : rtt, ok ? '' : c.errors[c.error[i]], d.ip_address, d.hostname)
+    }
   }
 
   /** Rows read back from the CSV files at start, as columns (see ResultBatch). */

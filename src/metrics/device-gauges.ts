@@ -1,6 +1,6 @@
 import type { Device } from '../inventory/filter-inventory.js'
 import { DeviceIndex } from '../inventory/device-index.js'
-import type { ResultRow } from '../storage/result-row.js'
+import type { CycleColumns } from '../storage/result-columns.js'
 import { escapeLabelValue, familyHeader, formatValue } from './exposition.js'
 
 const idLabel = (id: number | null) => id === null ? '' : String(id)
@@ -65,16 +65,20 @@ export class DeviceGauges {
     this.changed()
   }
 
-  /** One cycle's rows. Rows of devices that left (or were renamed) while the cycle ran are ignored. */
-  update (rows: Iterable<{ row: ResultRow }>): void {
+  /** One cycle's results. Those of devices that left (or were renamed) while the cycle ran are ignored. */
+  update (c: CycleColumns): void {
     const list = this.monitored
-    for (const { row } of rows) {
-      const i = this.index.indexOf(row.device_id)
+    const devices = c.devices
+    for (let k = 0; k < c.n; k++) {
+      const r = devices[k]
+      const i = this.index.indexOf(r.device_id)
       if (i === -1) continue
       const d = list[i]
-      if (d.ip_address !== row.ip_address || d.hostname !== row.hostname) continue
-      this.up[i] = row.ping_success ? 1 : 0
-      this.rtt[i] = row.ping_success && row.response_time_ms !== null ? row.response_time_ms / 1000 : NaN
+      // the same object when the cycle pinged the monitored list itself (the usual case)
+      if (d !== r && (d.ip_address !== r.ip_address || d.hostname !== r.hostname)) continue
+      const ok = c.ok[k] === 1
+      this.up[i] = ok ? 1 : 0
+      this.rtt[i] = ok ? c.rtt[k] / 1000 : NaN
     }
     this.changed()
   }

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Device } from '../inventory/filter-inventory.js'
-import type { CycleResult } from '../monitor/cycle.js'
+import type { CycleColumns } from '../storage/result-columns.js'
 import { DeviceGauges } from './device-gauges.js'
 import type { Group } from '../sites/groups.js'
 import { FAILURE_REASONS, failureReason, type FailureReason } from './failure-reason.js'
@@ -32,7 +32,7 @@ export interface Metrics {
   /** the whole exposition: prom-client's registry plus the per-device families */
   exposition: () => Promise<string>
   /** adds one cycle's results */
-  addCycle: (cycle: CycleResult) => void
+  addCycle: (cycle: CycleColumns) => void
   /** the monitored devices changed */
   setDevices: (devices: Device[]) => void
 }
@@ -43,13 +43,17 @@ export interface Metrics {
  * loop (OSR) with the whole function around it, and inside addCycle that took the counters' and the
  * gauges' code with it.
  */
-function countCycle (rows: CycleResult['rows'], rtt: ResponseTimeHistogram): Partial<Record<FailureReason, number>> {
+function countCycle (c: CycleColumns, rtt: ResponseTimeHistogram): Partial<Record<FailureReason, number>> {
   const failed: Partial<Record<FailureReason, number>> = {}
-  for (const { row } of rows) {
-    if (row.ping_success) {
-      if (row.response_time_ms !== null) rtt.observe(row.response_time_ms / 1000)
+  // the reason of each distinct error text, once per cycle (a cycle has a handful of them)
+  const reasons = new Array<FailureReason | undefined>(c.errors.length)
+  for (let i = 0; i < c.n; i++) {
+    if (c.ok[i] === 1) {
+      const ms = c.rtt[i]
+      if (!Number.isNaN(ms)) rtt.observe(ms / 1000)
     } else {
-      const reason = failureReason(row.error_message)
+      const e = c.error[i]
+      const reason = reasons[e] ??= failureReason(c.errors[e])
       failed[reason] = (failed[reason] ?? 0) + 1
     }
   }
@@ -132,10 +136,10 @@ export function createMetrics (src: MetricSources): Metrics {
     exposition: async () => (await registry.metrics()) + '\n' + devices.render() + '\n' + rtt.render(),
     setDevices: (list) => devices.setDevices(list),
     addCycle: (cycle) => {
-      const failed = countCycle(cycle.rows, rtt)
-      pings.inc(cycle.rows.length)
+      const failed = countCycle(cycle, rtt)
+      pings.inc(cycle.n)
       for (const [reason, n] of Object.entries(failed)) failures.inc({ reason }, n)
-      devices.update(cycle.rows)
+      devices.update(cycle)
     }
   }
 }

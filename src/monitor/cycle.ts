@@ -1,8 +1,8 @@
 import type { Device } from '../inventory/filter-inventory.js'
-import { formatLocalIso } from '../lib/local-time.js'
 import type { PingTarget } from '../ping/ping-engine.js'
 import type { PingTaskResult, TargetOutcome } from '../ping/types.js'
-import { roundMs, type ResultRow } from '../storage/result-row.js'
+import type { CycleColumns, ResultDevice } from '../storage/result-columns.js'
+import { roundMs, rowAt, type ResultRow } from '../storage/result-row.js'
 
 /**
  * Pings the targets: their outcomes by target, or (the ping engine's pingColumns) as one table of
@@ -10,11 +10,15 @@ import { roundMs, type ResultRow } from '../storage/result-row.js'
  */
 export type PingMany = (targets: PingTarget[]) => Promise<Map<string, TargetOutcome> | PingTaskResult>
 
-export interface CycleResult {
-  rows: Array<{ row: ResultRow, at: number }>
+export interface CycleResult extends CycleColumns {
   up: number
   down: number
   targets: number
+  /**
+   * The cycle as row objects, made on the first call and kept (the same array after it): for the
+   * cold consumers only (cluster hand-over and the results stream); the hot stages read the columns.
+   */
+  rowsOnce: () => ReadonlyArray<{ row: ResultRow, at: number }>
 }
 
 /** Hostnames are case-insensitive; literals are kept as typed. */
@@ -23,8 +27,8 @@ export function targetKey (device: Device): string {
 }
 
 /**
- * One cycle: each distinct address is pinged once, and every device gets exactly one row. A failure
- * of the pinging machinery itself becomes a failed row with the reason, never a missing one.
+ * One cycle: each distinct address is pinged once, and every device gets exactly one result. A
+ * failure of the pinging machinery itself becomes a failed result with the reason, never a missing one.
  */
 export async function runCycle (devices: Device[], pingMany: PingMany, now: () => number = Date.now): Promise<CycleResult> {
   const plan = planOf(devices)
@@ -38,62 +42,89 @@ export async function runCycle (devices: Device[], pingMany: PingMany, now: () =
     failure = `Ping worker failed: ${String(err?.message ?? err).slice(0, 200)}`
   }
   const missing = failure || 'No result from ping worker'
-  return outcomes instanceof Map ? rowsFromMap(devices, plan, outcomes, missing, now) : rowsFromColumns(devices, plan, outcomes, missing, now)
+  // an injected Map (tests) becomes the same columns first: one path from here on
+  const columns = outcomes instanceof Map ? columnsOfMap(plan.targets, outcomes) : outcomes
+  return cycleOfColumns(devices, plan, columns, missing, now)
 }
 
-function rowsFromMap (devices: Device[], plan: Plan, outcomes: Map<string, TargetOutcome>, missing: string, now: () => number): CycleResult {
-  const rows: CycleResult['rows'] = []
-  let up = 0
-  const keys = plan.keys
-  for (let i = 0; i < devices.length; i++) {
-    const d = devices[i]
-    const o = outcomes.get(keys[i])
-    const at = o?.at ?? now()
-    const success = o?.success === true
-    if (success) up++
-    rows.push({
-      at,
-      row: {
-        timestamp: formatLocalIso(at),
-        device_id: d.device_id,
-        ip_address: d.ip_address,
-        hostname: d.hostname,
-        ping_success: success,
-        response_time_ms: success && o?.response_time_ms != null ? roundMs(o.response_time_ms) : null,
-        error_message: success ? '' : (o?.error_message ?? missing)
-      }
-    })
+/** Outcomes by target as columns in the targets' order; a target without one gets at = NaN (no result). */
+function columnsOfMap (targets: PingTarget[], outcomes: Map<string, TargetOutcome>): PingTaskResult {
+  const n = targets.length
+  const r: PingTaskResult = { success: new Uint8Array(n), rtt: new Float64Array(n), at: new Float64Array(n), error: new Uint32Array(n), errors: [''] }
+  const index = new Map<string, number>([['', 0]])
+  for (let k = 0; k < n; k++) {
+    const o = outcomes.get(targets[k].target)
+    if (o === undefined) {
+      r.at[k] = NaN
+      r.rtt[k] = NaN
+      continue
+    }
+    r.success[k] = o.success ? 1 : 0
+    r.rtt[k] = o.response_time_ms ?? NaN
+    r.at[k] = o.at
+    let e = index.get(o.error_message)
+    if (e === undefined) {
+      e = r.errors.length
+      r.errors.push(o.error_message)
+      index.set(o.error_message, e)
+    }
+    r.error[k] = e
   }
-  return { rows, up, down: devices.length - up, targets: plan.targets.length }
+  return r
 }
 
-/** The same rows as rowsFromMap, read from the columns by each device's target index. */
-function rowsFromColumns (devices: Device[], plan: Plan, c: PingTaskResult, missing: string, now: () => number): CycleResult {
-  const rows: CycleResult['rows'] = []
+/**
+ * The ping columns (by target) as the cycle's columns (by device): a device shares its target's
+ * outcome; one without an outcome fails with `missing`, at the time it was found missing.
+ */
+function cycleOfColumns (devices: Device[], plan: Plan, c: PingTaskResult, missing: string, now: () => number): CycleResult {
+  const n = devices.length
+  const at = new Float64Array(n)
+  const rtt = new Float64Array(n)
+  const ok = new Uint8Array(n)
+  const error = new Uint32Array(n)
+  const errors = c.errors.slice()
+  let missingIndex = -1
   let up = 0
   const index = plan.targetIndex
-  for (let i = 0; i < devices.length; i++) {
-    const d = devices[i]
+  for (let i = 0; i < n; i++) {
     const k = index[i]
     const known = k < c.at.length && !Number.isNaN(c.at[k])
-    const at = known ? c.at[k] : now()
-    const success = known && c.success[k] === 1
-    if (success) up++
-    const rtt = success ? c.rtt[k] : NaN
-    rows.push({
-      at,
-      row: {
-        timestamp: formatLocalIso(at),
-        device_id: d.device_id,
-        ip_address: d.ip_address,
-        hostname: d.hostname,
-        ping_success: success,
-        response_time_ms: Number.isNaN(rtt) ? null : roundMs(rtt),
-        error_message: success ? '' : known ? c.errors[c.error[k]] : missing
+    if (!known) {
+      at[i] = now()
+      rtt[i] = NaN
+      if (missingIndex === -1) {
+        missingIndex = errors.length
+        errors.push(missing)
       }
-    })
+      error[i] = missingIndex
+      continue
+    }
+    at[i] = c.at[k]
+    if (c.success[k] === 1) {
+      up++
+      ok[i] = 1
+      const r = c.rtt[k]
+      rtt[i] = Number.isNaN(r) ? NaN : roundMs(r)
+    } else {
+      rtt[i] = NaN
+      error[i] = c.error[k]
+    }
   }
-  return { rows, up, down: devices.length - up, targets: plan.targets.length }
+  return withRows({ n, at, rtt, ok, error, errors, devices, up, down: n - up, targets: plan.targets.length })
+}
+
+/** Adds the memoised rowsOnce() to a cycle's columns. */
+export function withRows (c: Omit<CycleResult, 'rowsOnce'>): CycleResult {
+  let rows: Array<{ row: ResultRow, at: number }> | null = null
+  return Object.assign(c, { rowsOnce: () => (rows ??= rowsOf(c)) })
+}
+
+/** The columns as rows, the fields as the CSV files and the API give them. */
+export function rowsOf (c: CycleColumns): Array<{ row: ResultRow, at: number }> {
+  const rows = new Array<{ row: ResultRow, at: number }>(c.n)
+  for (let i = 0; i < c.n; i++) rows[i] = { at: c.at[i], row: rowAt(c, i) }
+  return rows
 }
 
 /** What a device list is pinged as: each device's target key, and the distinct targets in first-seen order. */
@@ -144,4 +175,35 @@ function samePlan (p: Plan, devices: Device[]): boolean {
     if (d !== p.devices[i] || d.ip_address !== p.ips[i] || d.family !== p.families[i]) return false
   }
   return true
+}
+
+/**
+ * A cycle made from rows (tests and benches that hold rows): the columns the monitor would have
+ * given for them. A row's timestamp is not kept: the columns carry its time, and the text is written
+ * from it (formatLocalIso(at), as the monitor's rows always had it).
+ */
+export function cycleOfRows (rows: ReadonlyArray<{ row: ResultRow, at: number }>, targets = rows.length): CycleResult {
+  const n = rows.length
+  const c = { n, at: new Float64Array(n), rtt: new Float64Array(n), ok: new Uint8Array(n), error: new Uint32Array(n), errors: [''], devices: new Array<ResultDevice>(n), up: 0, down: 0, targets }
+  const index = new Map<string, number>([['', 0]])
+  for (let i = 0; i < n; i++) {
+    const { row, at } = rows[i]
+    c.devices[i] = { device_id: row.device_id, ip_address: row.ip_address, hostname: row.hostname }
+    c.at[i] = at
+    c.rtt[i] = row.response_time_ms ?? NaN
+    if (row.ping_success) {
+      c.ok[i] = 1
+      c.up++
+      continue
+    }
+    let e = index.get(row.error_message)
+    if (e === undefined) {
+      e = c.errors.length
+      c.errors.push(row.error_message)
+      index.set(row.error_message, e)
+    }
+    c.error[i] = e
+  }
+  c.down = n - c.up
+  return withRows(c)
 }

@@ -1,5 +1,7 @@
 import type { Device } from '../inventory/filter-inventory.js'
 import { IdSlots } from '../inventory/device-index.js'
+import { formatLocalIso } from '../lib/local-time.js'
+import type { CycleColumns } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
 import type { DeviceStateSummary, FactFilter, LatestRow, OfflineDevice, OnlineDevice, StatusData } from '../schemas/latest.js'
 import type { DeviceFacts } from '../schemas/device-facts.js'
@@ -44,9 +46,9 @@ export class LatestStatus {
     this.results.remember(row, at)
   }
 
-  /** Adds one cycle's rows; the answers are prepared again when next asked for. */
-  update (rows: Array<{ row: ResultRow, at: number }>): void {
-    for (const r of rows) this.results.remember(r.row, r.at)
+  /** Adds one cycle's results (its columns); the answers are prepared again when next asked for. */
+  update (c: CycleColumns): void {
+    this.results.rememberCycle(c)
     this.dirty = true
   }
 
@@ -100,7 +102,7 @@ export class LatestStatus {
       const s = r.slotOf(d.device_id)
       if (s === -1) continue
       const { state, consecutive_failures, down_since } = this.stateOf(d.device_id)
-      const base = { device_id: d.device_id, ip_address: r.ip[s], hostname: r.host[s], last_seen: r.seenTs[s], state, consecutive_failures, down_since, ...(facts.get(d.device_id) as DeviceFacts) }
+      const base = { device_id: d.device_id, ip_address: r.ip[s], hostname: r.host[s], last_seen: r.seenTimestamp(s), state, consecutive_failures, down_since, ...(facts.get(d.device_id) as DeviceFacts) }
       if (r.ok[s] === 1) online.push({ ...base, response_time_ms: nullIfNaN(r.rtt[s]) })
       else offline.push({ ...base, error_message: r.err[s] })
     }
@@ -124,8 +126,10 @@ const nullIfNaN = (v: number): number | null => Number.isNaN(v) ? null : v
  * Each device's latest result and the time of its last reply, as columns by a slot per device. The
  * rows themselves are not kept: holding each device's last row object (and a pair of entry objects)
  * kept a whole cycle's rows alive until the next one replaced them, ~18 MB at 50,000 devices in a
- * heap snapshot of the bench; as columns the texts are references to the strings the rows carried
- * (the inventory's ip and hostname, the cycle's timestamp) and the rest 26 bytes a device.
+ * heap snapshot of the bench; as columns the texts are references to the strings the results carried
+ * (the inventory's ip and hostname, the cycle's error texts) and the rest 26 bytes a device. A live
+ * result's timestamp is written from its time when an answer is prepared (a cycle nobody reads
+ * formats none); a seeded row's (read back from the files) is kept as the row had it.
  */
 export class LatestResults {
   private readonly slots = new IdSlots()
@@ -136,13 +140,14 @@ export class LatestResults {
   ok = new Uint8Array(0)
   /** round-trip ms, NaN when the row had none */
   rtt = new Float64Array(0)
-  ts: string[] = []
+  /** the row's timestamp; undefined: formatLocalIso(at), written when asked for */
+  ts: Array<string | undefined> = []
   ip: string[] = []
   host: string[] = []
   err: string[] = []
-  /** epoch ms of the last reply, -Infinity when none, and its row's timestamp */
+  /** epoch ms of the last reply, -Infinity when none, and its row's timestamp (undefined: from seenAt, as ts) */
   seenAt = new Float64Array(0)
-  seenTs: Array<string | null> = []
+  seenTs: Array<string | undefined> = []
 
   get size (): number {
     return this.n
@@ -158,7 +163,41 @@ export class LatestResults {
 
   /** the latest row of a slot, as the cycle gave it */
   row (s: number): ResultRow {
-    return { timestamp: this.ts[s], device_id: this.id[s], ip_address: this.ip[s], hostname: this.host[s], ping_success: this.ok[s] === 1, response_time_ms: nullIfNaN(this.rtt[s]), error_message: this.err[s] }
+    return { timestamp: this.ts[s] ?? formatLocalIso(this.at[s]), device_id: this.id[s], ip_address: this.ip[s], hostname: this.host[s], ping_success: this.ok[s] === 1, response_time_ms: nullIfNaN(this.rtt[s]), error_message: this.err[s] }
+  }
+
+  /** the timestamp of the slot's last reply, null when none */
+  seenTimestamp (s: number): string | null {
+    if (this.seenAt[s] === -Infinity) return null
+    return this.seenTs[s] ?? formatLocalIso(this.seenAt[s])
+  }
+
+  /** Each result of a cycle, as remember() takes a row (the rows are not made). */
+  rememberCycle (c: CycleColumns): void {
+    const devices = c.devices
+    for (let i = 0; i < c.n; i++) {
+      const d = devices[i]
+      const at = c.at[i]
+      let s = this.slots.get(d.device_id)
+      if (s === -1) {
+        s = this.add(d.device_id)
+        this.at[s] = -Infinity
+      }
+      const ok = c.ok[i]
+      if (this.at[s] <= at) {
+        this.at[s] = at
+        this.ok[s] = ok
+        this.rtt[s] = c.rtt[i]
+        this.ts[s] = undefined
+        this.ip[s] = d.ip_address
+        this.host[s] = d.hostname
+        this.err[s] = ok === 1 ? '' : c.errors[c.error[i]]
+      }
+      if (ok === 1 && this.seenAt[s] <= at) {
+        this.seenAt[s] = at
+        this.seenTs[s] = undefined
+      }
+    }
   }
 
   /** a row newer than (or as new as) what the device has replaces it; a reply also sets its last seen */
@@ -223,7 +262,7 @@ export class LatestResults {
     this.ip.push('')
     this.host.push('')
     this.err.push('')
-    this.seenTs.push(null)
+    this.seenTs.push(undefined)
     return s
   }
 

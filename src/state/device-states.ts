@@ -103,7 +103,7 @@ export function createDeviceStates (opts: DeviceStatesOptions): DeviceStates {
     stage: {
       name: 'device state',
       ordered: true,
-      cycle: (cycle) => feed.liveRows(cycle.rows),
+      cycle: (cycle) => feed.liveColumns(cycle),
       replayStart: () => feed.startReplay(),
       replayBatch: (b, strings) => feed.replayBatch(b, strings),
       replayDone: () => {

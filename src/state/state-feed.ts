@@ -1,7 +1,6 @@
 import type { Observation, StateEvent } from './device-state.js'
 import type { StateTable } from './state-table.js'
-import type { ResultBatch } from '../storage/result-columns.js'
-import type { ResultRow } from '../storage/result-row.js'
+import type { CycleColumns, ResultBatch } from '../storage/result-columns.js'
 
 export interface StateFeedOptions {
   /** the state changes of one live cycle, in result order (not called for read-back history) */
@@ -62,17 +61,19 @@ export class StateFeed {
     return summary
   }
 
-  /** One live cycle's rows, through one observation object (the state machine copies what it keeps): no object per result. */
-  liveRows (rows: ReadonlyArray<{ row: ResultRow, at: number }>): void {
+  /** One live cycle's columns, through one observation object (the state machine copies what it keeps): no object per result. */
+  liveColumns (c: CycleColumns): void {
     const o: Observation = { device_id: 0, ip_address: '', hostname: '', success: false, error: '', at: 0 }
     const events: StateEvent[] = []
-    for (const { row, at } of rows) {
-      o.device_id = row.device_id
-      o.ip_address = row.ip_address
-      o.hostname = row.hostname
-      o.success = row.ping_success
-      o.error = row.error_message
-      o.at = at
+    const devices = c.devices
+    for (let i = 0; i < c.n; i++) {
+      const d = devices[i]
+      o.device_id = d.device_id
+      o.ip_address = d.ip_address
+      o.hostname = d.hostname
+      o.success = c.ok[i] === 1
+      o.error = o.success ? '' : c.errors[c.error[i]]
+      o.at = c.at[i]
       const e = this.table.apply(o)
       if (e !== null) events.push(e)
     }

@@ -37,7 +37,22 @@ const unrefTimer = (fn: () => void, ms: number): RetryTimer => {
   return { clear: () => clearTimeout(h) }
 }
 
-interface Pending<T> { row: T, at: number }
+/**
+ * Rows to write as a run read by index: a row array (the event files), or a cycle's columns (the
+ * result files), which the writer formats straight from the columns without a row object per result.
+ */
+export interface CsvRun<T> {
+  readonly n: number
+  /** epoch ms of row i: picks its file */
+  at: (i: number) => number
+  /** row i as an object: only for unwritten() */
+  row: (i: number) => T
+  /** rows [from, to) as CSV lines: text, or its UTF-8 bytes */
+  format: (from: number, to: number) => string | Uint8Array
+}
+
+/** rows [from, to) of a run, waiting to be written */
+interface Piece<T> { run: CsvRun<T>, from: number, to: number }
 
 export interface CsvWriterState {
   healthy: boolean
@@ -59,7 +74,9 @@ export interface CsvWriterState {
  * would stay degraded, until something new happened.
  */
 export class CsvWriter<T = ResultRow> {
-  private pending: Array<Pending<T>> = []
+  private pending: Array<Piece<T>> = []
+  /** rows in `pending` */
+  private pendingRows = 0
   private chain: Promise<void> = Promise.resolve()
   /** per date: current file index and its data row count */
   private readonly current = new Map<string, { index: number, count: number }>()
@@ -107,12 +124,14 @@ export class CsvWriter<T = ResultRow> {
   private flushing = 0
 
   status (): CsvWriterState {
-    return { ...this.state, pending_rows: this.pending.length + this.flushing }
+    return { ...this.state, pending_rows: this.pendingRows + this.flushing }
   }
 
   /** Rows not written yet, oldest first (e.g. while the directory cannot be written). */
   unwritten (): T[] {
-    return this.pending.map((p) => p.row)
+    const out: T[] = []
+    for (const p of this.pending) for (let i = p.from; i < p.to; i++) out.push(p.run.row(i))
+    return out
   }
 
   /** Resolves when the writes queued so far have ended (written, or kept for a retry). */
@@ -122,11 +141,25 @@ export class CsvWriter<T = ResultRow> {
 
   /** Queues rows (with their epoch ms, which picks the file) and writes them; resolves when this flush ended. */
   write (rows: Array<{ row: T, at: number }>): Promise<void> {
-    // one native copy, not a JS loop of pushes (a loop V8 compiles on the stack, with write() around it, every warm-up)
-    this.pending = this.pending.concat(rows)
-    const overflow = this.pending.length - this.opts.bufferMaxRows
+    const format = this.format
+    return this.writeRun({
+      n: rows.length,
+      at: (i) => rows[i].at,
+      row: (i) => rows[i].row,
+      format: (from, to) => format(rowsOf(rows, from, to))
+    })
+  }
+
+  /** Queues a run of rows (see CsvRun) and writes it; resolves when this flush ended. */
+  writeRun (run: CsvRun<T>): Promise<void> {
+    if (run.n > 0) {
+      this.pending.push({ run, from: 0, to: run.n })
+      this.pendingRows += run.n
+    }
+    const overflow = this.pendingRows - this.opts.bufferMaxRows
     if (overflow > 0) {
-      this.pending.splice(0, overflow)
+      dropOldest(this.pending, overflow)
+      this.pendingRows -= overflow
       this.state.dropped_rows += overflow
       this.opts.log.error({ dropped: overflow, total_dropped: this.state.dropped_rows }, `${this.what} buffer full: dropped the oldest unwritten rows`)
     }
@@ -137,7 +170,7 @@ export class CsvWriter<T = ResultRow> {
   /** Waits for every queued write, and tries once more what is still pending (at shutdown, and for tests). */
   async drain (): Promise<void> {
     await this.chain
-    if (this.pending.length > 0) await this.write([])
+    if (this.pendingRows > 0) await this.write([])
   }
 
   /** No more timed retries; then drain(): what is still pending after that is left to the caller. */
@@ -165,40 +198,66 @@ export class CsvWriter<T = ResultRow> {
   }
 
   private async flush (): Promise<void> {
-    if (this.pending.length === 0) return
+    if (this.pendingRows === 0) return
     // rows of one date go out together, in their order: a cycle across midnight interleaves the dates
     // (answered before, timed out after), and each switch would cost a write and a re-read of the file
-    const batch = groupByDate(this.pending)
+    const batch = byDate(this.pending)
+    const total = this.pendingRows
     this.pending = []
-    this.flushing = batch.length
-    let i = 0
+    this.pendingRows = 0
+    this.flushing = total
+    // the next row to write: batch[p], from its row `at`
+    let p = 0
+    let at = batch.length > 0 ? batch[0].piece.from : 0
     try {
       if (!this.initialized) await this.init()
       await this.applyRetention()
-      while (i < batch.length) {
-        const key = localDateKey(batch[i].at)
-        const j = dateRunEnd(batch, i, key)
-        // rows [i, j) share a date; spread them over rollover files
-        while (i < j) {
+      while (p < batch.length) {
+        const key = batch[p].key
+        // pieces [p, q) share a date; spread their rows over rollover files
+        while (p < batch.length && batch[p].key === key) {
           const cur = await this.fileFor(key)
-          const room = this.opts.maxRecords > 0 ? this.opts.maxRecords - cur.count : j - i
+          const left = dateRowsLeft(batch, p, at, key)
+          const room = this.opts.maxRecords > 0 ? this.opts.maxRecords - cur.count : left
           if (room <= 0) {
             cur.index++
             cur.count = 0
             continue
           }
-          const take = Math.min(room, j - i)
+          const take = Math.min(room, left)
           const file = datedFileName(this.prefix, key, cur.index)
-          const size = await appendAtomically(join(this.opts.dir, file), this.header, this.format(rowsOf(batch, i, i + take)))
+          // the lines of `take` rows from (p, at) on, and where the next ones start
+          const lines: Array<string | Uint8Array> = []
+          let need = take
+          let q = p
+          let from = at
+          while (need > 0) {
+            const piece = batch[q].piece
+            const n = Math.min(need, piece.to - from)
+            lines.push(piece.run.format(from, from + n))
+            need -= n
+            from += n
+            if (from === piece.to && q + 1 < batch.length) {
+              q++
+              from = batch[q].piece.from
+            }
+          }
+          const size = await appendAtomically(join(this.opts.dir, file), this.header, lines)
           // the acknowledgement: these rows are in the file (in the page cache) up to `size` bytes
           this.opts.log.debug?.({ file, rows: take, size }, `${this.what} rows written`)
           cur.count += take
-          i += take
+          if (from === batch[q].piece.to) {
+            p = q + 1
+            at = p < batch.length ? batch[p].piece.from : 0
+          } else {
+            p = q
+            at = from
+          }
           this.flushing -= take
           this.state.rows_written += take
         }
       }
-      if (!this.state.healthy) this.opts.log.info({ rows: batch.length }, `${this.what} writing works again; buffered rows written`)
+      if (!this.state.healthy) this.opts.log.info({ rows: total }, `${this.what} writing works again; buffered rows written`)
       this.state.healthy = true
       this.state.last_error = null
       this.state.failing_since = null
@@ -206,12 +265,17 @@ export class CsvWriter<T = ResultRow> {
       this.retryDelay = this.retryFirstMs
     } catch (err: any) {
       // keep what was not written, in order, ahead of anything queued meanwhile
-      this.pending = batch.slice(i).concat(this.pending)
+      const left: Array<Piece<T>> = []
+      for (let k = p; k < batch.length; k++) left.push(k === p ? { ...batch[k].piece, from: at } : batch[k].piece)
+      let n = 0
+      for (const l of left) n += l.to - l.from
+      this.pending = left.concat(this.pending)
+      this.pendingRows += n
       this.flushing = 0
       this.state.write_errors++
       const message = `${err.code ?? 'error'}: cannot write ${this.what} files in ${this.opts.dir}`
       if (this.state.healthy) {
-        this.opts.log.error({ err: err.message, pending: this.pending.length }, `${this.what} write failed; rows are kept in memory and retried`)
+        this.opts.log.error({ err: err.message, pending: this.pendingRows }, `${this.what} write failed; rows are kept in memory and retried`)
         this.state.failing_since = new Date(this.now()).toISOString()
       }
       this.state.healthy = false
@@ -251,43 +315,75 @@ export class CsvWriter<T = ResultRow> {
 // stack (OSR) with the whole function around it, and flush() is a large async function (its compile
 // took 34 ms of TurboFan time per warm-up, traced with --trace-opt at 10,000 rows a cycle).
 
-/** The end of the run of rows from `i` on whose local date is `key`. */
-function dateRunEnd<T> (batch: Array<Pending<T>>, i: number, key: string): number {
-  let j = i
-  while (j < batch.length && localDateKey(batch[j].at) === key) j++
-  return j
+/** A piece of rows that all have the local date `key`. */
+interface DatedPiece<T> { key: string, piece: Piece<T> }
+
+/** Rows of the date `key` from row `at` of batch[p] on, up to the first row of another date. */
+function dateRowsLeft<T> (batch: Array<DatedPiece<T>>, p: number, at: number, key: string): number {
+  let n = batch[p].piece.to - at
+  for (let q = p + 1; q < batch.length && batch[q].key === key; q++) n += batch[q].piece.to - batch[q].piece.from
+  return n
 }
 
-/** The rows of batch[from, to), one array (not a slice and then a map). */
-function rowsOf<T> (batch: Array<Pending<T>>, from: number, to: number): T[] {
+/**
+ * The pending rows cut into pieces of one local date each, those of each date together (older dates
+ * first), each date's rows in their order. A run whose rows share a date (nearly every cycle) stays
+ * one piece.
+ */
+function byDate<T> (pending: Array<Piece<T>>): Array<DatedPiece<T>> {
+  const out: Array<DatedPiece<T>> = []
+  let inOrder = true
+  for (const piece of pending) {
+    if (piece.from >= piece.to) continue
+    const run = piece.run
+    let start = piece.from
+    let key = localDateKey(run.at(start))
+    for (let i = start + 1; i < piece.to; i++) {
+      const k = localDateKey(run.at(i))
+      if (k === key) continue
+      out.push({ key, piece: { run, from: start, to: i } })
+      start = i
+      key = k
+    }
+    out.push({ key, piece: { run, from: start, to: piece.to } })
+  }
+  for (let i = 1; i < out.length && inOrder; i++) inOrder = out[i].key >= out[i - 1].key
+  if (inOrder) return out
+  // stable: pieces of one date keep their order
+  return out.map((d, i) => ({ d, i })).sort((a, b) => a.d.key < b.d.key ? -1 : a.d.key > b.d.key ? 1 : a.i - b.i).map((x) => x.d)
+}
+
+/** Drops the oldest `n` rows of the pieces (in place). */
+function dropOldest<T> (pending: Array<Piece<T>>, n: number): void {
+  let drop = 0
+  while (n > 0 && drop < pending.length) {
+    const p = pending[drop]
+    const len = p.to - p.from
+    if (len <= n) {
+      n -= len
+      drop++
+    } else {
+      pending[drop] = { ...p, from: p.from + n }
+      n = 0
+    }
+  }
+  pending.splice(0, drop)
+}
+
+/** The rows of rows[from, to), one array (not a slice and then a map). */
+function rowsOf<T> (rows: Array<{ row: T }>, from: number, to: number): T[] {
   const out = new Array<T>(to - from)
-  for (let k = from; k < to; k++) out[k - from] = batch[k].row
+  for (let k = from; k < to; k++) out[k - from] = rows[k].row
   return out
 }
 
-/** The rows with those of each local date together (older dates first), each date's rows in their order. */
-function groupByDate<T> (rows: Array<Pending<T>>): Array<Pending<T>> {
-  // the common case (every row of one date, or dates in order) without an array of keys per flush
-  let inOrder = true
-  for (let i = 1, prev = rows.length > 0 ? localDateKey(rows[0].at) : ''; i < rows.length && inOrder; i++) {
-    const k = localDateKey(rows[i].at)
-    inOrder = k >= prev
-    prev = k
-  }
-  if (inOrder) return rows
-  const keys = rows.map((r) => localDateKey(r.at))
-  const order = keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b)
-  return order.map((i) => rows[i])
-}
-
 /** Appends lines in one write (the header first in a new file); on failure truncates back so that no partial row stays behind. Returns the new size. */
-async function appendAtomically (path: string, header: string, lines: string): Promise<number> {
+async function appendAtomically (path: string, header: string, lines: Array<string | Uint8Array>): Promise<number> {
   const fh = await open(path, 'a')
   let size = 0
   try {
     size = (await fh.stat()).size
-    // encoded once: writing the string encodes it, and measuring it for the check below was a second pass over every byte
-    const bytes = Buffer.from((size === 0 ? header : '') + lines)
+    const bytes = bytesOf(size === 0 ? header : '', lines)
     const { bytesWritten } = await fh.write(bytes)
     // a short write (disk full) would leave half a row: undo it like any other failure
     if (bytesWritten !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' })
@@ -298,6 +394,19 @@ async function appendAtomically (path: string, header: string, lines: string): P
   } finally {
     await fh.close().catch(() => {})
   }
+}
+
+/**
+ * The header and lines as one buffer, encoded once: writing a string encodes it, and measuring it
+ * for the short-write check was a second pass over every byte. Lines given as bytes (a cycle's
+ * columns) are copied as they are; one piece of them without a header is written as it is.
+ */
+function bytesOf (header: string, lines: Array<string | Uint8Array>): Uint8Array {
+  if (lines.every((l) => typeof l === 'string')) return Buffer.from(header + lines.join(''))
+  if (header === '' && lines.length === 1) return lines[0] as Uint8Array
+  const parts: Uint8Array[] = header === '' ? [] : [Buffer.from(header)]
+  for (const l of lines) parts.push(typeof l === 'string' ? Buffer.from(l) : l)
+  return Buffer.concat(parts)
 }
 
 /**

@@ -2,20 +2,46 @@ import Papa from 'papaparse'
 import { CSV_COLUMNS, type ResultRow } from './result-row.js'
 
 /**
+ * Results as columns, one entry per result: the part a live cycle (CycleColumns) and a read-back
+ * batch (ResultBatch) share. `error` indexes a string table each of them carries.
+ */
+export interface ResultColumns {
+  n: number
+  /** epoch ms when the result was known */
+  at: Float64Array
+  /** round-trip time in ms (as written: two decimals), NaN when the row has none */
+  rtt: Float64Array
+  /** 1 a reply, 0 a failure */
+  ok: Uint8Array
+  error: Uint32Array
+}
+
+/** What a cycle's result says about its device: the row fields that come from the inventory. */
+export interface ResultDevice {
+  device_id: number
+  ip_address: string
+  hostname: string
+}
+
+/**
+ * One live cycle's results as columns, by device index: result i is devices[i]'s; its error text is
+ * errors[error[i]] ('' for a reply). The cycle's rows as objects (ResultRow) are never made on the
+ * hot path: 10,000 devices meant two objects and a timestamp string each, every cycle.
+ */
+export interface CycleColumns extends ResultColumns {
+  devices: readonly ResultDevice[]
+  errors: readonly string[]
+}
+
+/**
  * Result rows as columns: what the read-back of the CSV files hands over (from a worker thread) at
  * start. Texts (ip, hostname, error) are indexes into a string table that only grows; each batch
  * carries the strings it added, so the receiver keeps the same table.
  */
-export interface ResultBatch {
-  n: number
-  at: Float64Array
+export interface ResultBatch extends ResultColumns {
   deviceId: Float64Array
-  /** round-trip time in ms, NaN when the row has none */
-  rtt: Float64Array
-  ok: Uint8Array
   ip: Uint32Array
   hostname: Uint32Array
-  error: Uint32Array
   /** strings added to the table by this batch, in index order */
   strings: string[]
 }

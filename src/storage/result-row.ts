@@ -1,5 +1,7 @@
 import type { Static } from 'typebox'
 import type { ResultRowSchema } from '../schemas/common.js'
+import { formatLocalIso } from '../lib/local-time.js'
+import type { CycleColumns, ResultDevice } from './result-columns.js'
 
 /** One ping result as stored in CSV and served by the API. */
 export type ResultRow = Static<typeof ResultRowSchema>
@@ -54,4 +56,128 @@ export function formatCsvRows (rows: ResultRow[]): string {
       (r.ping_success ? 'true' : 'false') + ',' + (r.response_time_ms === null ? '' : r.response_time_ms.toFixed(2)) + ',' + (r.error_message === '' ? '' : textField(r.error_message)) + '\n'
   }
   return out
+}
+
+/** Result i of a cycle's columns as a row. */
+export function rowAt (c: CycleColumns, i: number): ResultRow {
+  const d = c.devices[i]
+  const rtt = c.rtt[i]
+  const ok = c.ok[i] === 1
+  return {
+    timestamp: formatLocalIso(c.at[i]),
+    device_id: d.device_id,
+    ip_address: d.ip_address,
+    hostname: d.hostname,
+    ping_success: ok,
+    response_time_ms: Number.isNaN(rtt) ? null : rtt,
+    error_message: ok ? '' : c.errors[c.error[i]]
+  }
+}
+
+/**
+ * Each device's `,device_id,ip,hostname,` as its lines carry it (UTF-8 bytes), kept per device list:
+ * the monitor gives the same list every cycle until the inventory changes, and the fields are the
+ * same text every cycle. Checked per row against the device's fields (a device changed in place gets
+ * new bytes).
+ */
+interface DeviceFields { ids: Float64Array, ips: string[], hosts: string[], bytes: Uint8Array[] }
+const deviceFieldsOf = new WeakMap<readonly ResultDevice[], DeviceFields>()
+const NO_BYTES = new Uint8Array(0)
+
+function deviceFields (devices: readonly ResultDevice[]): DeviceFields {
+  let f = deviceFieldsOf.get(devices)
+  if (f === undefined || f.bytes.length !== devices.length) {
+    const n = devices.length
+    f = { ids: new Float64Array(n).fill(NaN), ips: new Array<string>(n).fill(''), hosts: new Array<string>(n).fill(''), bytes: new Array<Uint8Array>(n).fill(NO_BYTES) }
+    deviceFieldsOf.set(devices, f)
+  }
+  return f
+}
+
+const TRUE = Buffer.from('true,')
+const FALSE = Buffer.from('false,')
+const COMMA = 44
+const NL = 10
+const ZERO = 48
+/** the longest a line's fixed parts take: timestamp (29), `false,` (6), a time (toFixed: up to 21 digits, a sign, a dot and 2 more), `,`, `\n` */
+const FIXED_MAX = 29 + 6 + 25 + 2
+/** the current second's timestamp as bytes (its last 3 digits of ms are patched per row) */
+const tsBytes = Buffer.alloc(29)
+let tsSecond = NaN
+
+/** writes `at` as formatLocalIso writes it; returns the end */
+function writeTimestamp (buf: Buffer, pos: number, at: number): number {
+  const second = Math.floor(at / 1000)
+  const millis = at - second * 1000
+  // fractions of a ms (never from the monitor) or an unusual form: the string, as formatLocalIso gives it
+  if (!Number.isInteger(millis)) return pos + buf.write(formatLocalIso(at), pos, 'latin1')
+  if (second !== tsSecond) {
+    const iso = formatLocalIso(second * 1000)
+    if (iso.length !== 29) return pos + buf.write(formatLocalIso(at), pos, 'latin1')
+    tsBytes.write(iso, 0, 'latin1')
+    tsSecond = second
+  }
+  buf.set(tsBytes, pos)
+  buf[pos + 20] = ZERO + Math.floor(millis / 100)
+  buf[pos + 21] = ZERO + Math.floor(millis / 10) % 10
+  buf[pos + 22] = ZERO + millis % 10
+  return pos + 29
+}
+
+/**
+ * The CSV lines of results [from, to) of a cycle, written from the columns as bytes: the same bytes
+ * as formatCsvRows gives for the cycle's rows, encoded (test/storage/result-row.test.ts holds them to
+ * it). Bytes, not a string: a cycle's lines as one string were ~80,000 concatenated pieces at 10,000
+ * devices, all garbage once encoded for the write.
+ */
+export function formatCsvColumns (c: CycleColumns, from: number, to: number): Buffer {
+  const f = deviceFields(c.devices)
+  const devices = c.devices
+  // the error field of each distinct text, once per call (a cycle has a handful)
+  const errBytes = new Array<Uint8Array | undefined>(c.errors.length)
+  let size = 0
+  for (let i = from; i < to; i++) {
+    const d = devices[i]
+    if (f.ids[i] !== d.device_id || f.ips[i] !== d.ip_address || f.hosts[i] !== d.hostname) {
+      f.ids[i] = d.device_id
+      f.ips[i] = d.ip_address
+      f.hosts[i] = d.hostname
+      f.bytes[i] = Buffer.from(',' + String(d.device_id) + ',' + textField(d.ip_address) + ',' + textField(d.hostname) + ',')
+    }
+    size += f.bytes[i].length + FIXED_MAX
+    if (c.ok[i] !== 1) {
+      const e = c.error[i]
+      size += (errBytes[e] ??= Buffer.from(c.errors[e] === '' ? '' : textField(c.errors[e]))).length
+    }
+  }
+  const buf = Buffer.allocUnsafe(size)
+  let pos = 0
+  for (let i = from; i < to; i++) {
+    pos = writeTimestamp(buf, pos, c.at[i])
+    buf.set(f.bytes[i], pos)
+    pos += f.bytes[i].length
+    const ok = c.ok[i] === 1
+    const flag = ok ? TRUE : FALSE
+    buf.set(flag, pos)
+    pos += flag.length
+    const rtt = c.rtt[i]
+    if (!Number.isNaN(rtt)) {
+      // a few ASCII characters: a loop, not a native call per row
+      const t = rtt.toFixed(2)
+      for (let k = 0; k < t.length; k++) buf[pos++] = t.charCodeAt(k)
+    }
+    buf[pos++] = COMMA
+    if (!ok) {
+      const e = errBytes[c.error[i]] as Uint8Array
+      buf.set(e, pos)
+      pos += e.length
+    }
+    buf[pos++] = NL
+  }
+  return buf.subarray(0, pos)
+}
+
+/** A cycle's results as a run for the result files' writer (src/storage/csv-writer.ts). */
+export function cycleCsvRun (c: CycleColumns): { n: number, at: (i: number) => number, row: (i: number) => ResultRow, format: (from: number, to: number) => Buffer } {
+  return { n: c.n, at: (i) => c.at[i], row: (i) => rowAt(c, i), format: (from, to) => formatCsvColumns(c, from, to) }
 }

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3'
 import { createAvailability } from '../../src/availability/availability-service.js'
 import type { MaintenanceWindow } from '../../src/maintenance/maintenance-rule.js'
 import { StateTable } from '../../src/state/state-table.js'
-import type { CycleResult } from '../../src/monitor/cycle.js'
+import { cycleOfRows, type CycleResult } from '../../src/monitor/cycle.js'
+import type { ResultRow } from '../../src/storage/result-row.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { csvFileName } from '../../src/storage/csv-files.js'
@@ -60,13 +61,13 @@ function writeCsv (dir: string, rows: Result[]): void {
 }
 
 function cycles (rows: Result[]): CycleResult[] {
-  const by = new Map<number, CycleResult>()
+  const by = new Map<number, Array<{ row: ResultRow, at: number }>>()
   for (const [id, at, ok, rtt] of rows) {
     let c = by.get(at)
-    if (c === undefined) { c = { rows: [], up: 0, down: 0, targets: 0 }; by.set(at, c) }
-    c.rows.push({ at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, ping_success: ok, response_time_ms: ok ? rtt : null, error_message: ok ? '' : 'timeout' } })
+    if (c === undefined) { c = []; by.set(at, c) }
+    c.push({ at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, ping_success: ok, response_time_ms: ok ? rtt : null, error_message: ok ? '' : 'timeout' } })
   }
-  return [...by.values()]
+  return [...by.values()].map((c) => cycleOfRows(c))
 }
 
 function dump (file: string): { rollups: unknown[], daily: unknown[], groups: unknown[], outages: unknown[] } {
@@ -94,8 +95,8 @@ t.test('a rebuild from CSV gives the same rollups, group rows and outages as liv
   live.stage.inventory?.(inventory)
   live.start()
   for (const c of cycles(rows)) {
-    now = c.rows[0].at
-    for (const { row, at } of c.rows) table.apply({ device_id: row.device_id, ip_address: row.ip_address, hostname: row.hostname, success: row.ping_success, error: row.error_message, at })
+    now = c.at[0]
+    for (const { row, at } of c.rowsOnce()) table.apply({ device_id: row.device_id, ip_address: row.ip_address, hostname: row.hostname, success: row.ping_success, error: row.error_message, at })
     live.stage.cycle?.(c, {} as any)
   }
   now = end
@@ -155,7 +156,7 @@ t.test('a restart in the middle of an outage older than the read-back: one outag
   for (let at = restart; at < restart + 5 * M; at += INTERVAL_S * 1000) {
     now = at
     const c = cycles([[1, at, false, NaN], [2, at, at >= up2, 1.5], [3, at, true, 1.5]])[0]
-    for (const { row } of c.rows) table.apply({ device_id: row.device_id, ip_address: '', hostname: '', success: row.ping_success, error: '', at })
+    for (const { row } of c.rowsOnce()) table.apply({ device_id: row.device_id, ip_address: '', hostname: '', success: row.ping_success, error: '', at })
     avail.stage.cycle?.(c, {} as any)
   }
   await avail.rebuilt()
@@ -168,7 +169,7 @@ t.test('a restart in the middle of an outage older than the read-back: one outag
   for (let at = restart + 5 * M; at < restart + 10 * M; at += INTERVAL_S * 1000) {
     now = at
     const c = cycles([[1, at, true, 1.5], [2, at, true, 1.5], [3, at, true, 1.5]])[0]
-    for (const { row } of c.rows) table.apply({ device_id: row.device_id, ip_address: '', hostname: '', success: row.ping_success, error: '', at })
+    for (const { row } of c.rowsOnce()) table.apply({ device_id: row.device_id, ip_address: '', hostname: '', success: row.ping_success, error: '', at })
     avail.stage.cycle?.(c, {} as any)
   }
   await avail.flush()

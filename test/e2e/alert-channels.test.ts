@@ -1,4 +1,5 @@
 import t from 'tap'
+import { cycleOfRows } from '../../src/monitor/cycle.js'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { build, tempDir, waitFor } from '../helper.js'
@@ -35,7 +36,7 @@ channels:
   const at = Date.now()
   const rows = Array.from({ length: 50 }, (_, i) => ({ at, row: { timestamp: new Date(at).toISOString(), device_id: i + 1, ip_address: `127.66.0.${i + 1}`, hostname: `ap-${i + 1}`, ping_success: false, response_time_ms: null, error_message: 'No response (timeout)' } }))
   const started = Date.now()
-  b.app.service.pipeline.cycle({ rows, up: 0, down: 50, targets: 50 }, { number: 1, started_at: new Date(at).toISOString(), duration_ms: 1, devices: 50, up: 0, down: 50 })
+  b.app.service.pipeline.cycle(cycleOfRows(rows), { number: 1, started_at: new Date(at).toISOString(), duration_ms: 1, devices: 50, up: 0, down: 50 })
   t.ok(Date.now() - started < 1000, 'the cycle did not wait for any channel')
 
   // the healthy ones on time: well before the slow one's 10 s answer (had they waited behind it, or

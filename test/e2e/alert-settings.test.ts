@@ -1,4 +1,5 @@
 import t from 'tap'
+import { cycleOfRows } from '../../src/monitor/cycle.js'
 import { parseWebhookUrls } from '../../src/config/webhook-urls.js'
 import { build } from '../helper.js'
 import { makeDevice } from '../../src/inventory/filter-inventory.js'
@@ -34,7 +35,7 @@ t.test('defaults; health shows alerts off and the status route the new fields, b
   const at = Date.now()
   const row = (id: number, ok: boolean) => ({ at, row: { timestamp: new Date(at).toISOString(), device_id: id, ip_address: `127.0.0.${id}`, hostname: `h${id}`, ping_success: ok, response_time_ms: ok ? 0.1 : null, error_message: ok ? '' : 'No response (timeout)' } })
   b.app.latestStatus.setDevices([1, 2].map((id) => makeDevice({ device_id: id, ip_address: `127.0.0.${id}`, hostname: `h${id}`, family: 4 })))
-  const cycle = { rows: [row(1, true), row(2, false)], up: 1, down: 1, targets: 2 }
+  const cycle = cycleOfRows([row(1, true), row(2, false)])
   b.app.service.pipeline.cycle(cycle, { number: 1, started_at: '', duration_ms: 1, devices: 2, up: 1, down: 1 })
   const s = (await b.app.inject('/api/ping/status')).json().data
   t.match(s.devices.online, [{ device_id: 1, state: 'up', consecutive_failures: 0, down_since: null }])

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Papa from 'papaparse'
 import { build, tempDir } from '../helper.js'
-import type { CycleResult } from '../../src/monitor/cycle.js'
+import { cycleOfRows, type CycleResult } from '../../src/monitor/cycle.js'
 import type { CycleInfo } from '../../src/monitor/monitor.js'
 import { formatLocalIso } from '../../src/lib/local-time.js'
 
@@ -13,12 +13,7 @@ const info: CycleInfo = { number: 1, started_at: '', duration_ms: 1, devices: 2,
 
 function cycle (at: number, down2: boolean): CycleResult {
   const results: Array<[number, boolean]> = [[1, true], [2, !down2]]
-  return {
-    rows: results.map(([id, ok]) => ({ at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, ping_success: ok, response_time_ms: ok ? 1.5 : null, error_message: ok ? '' : 'timeout' } })),
-    up: results.filter((r) => r[1]).length,
-    down: results.filter((r) => !r[1]).length,
-    targets: results.length
-  }
+  return cycleOfRows(results.map(([id, ok]) => ({ at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, ping_success: ok, response_time_ms: ok ? 1.5 : null, error_message: ok ? '' : 'timeout' } })))
 }
 
 t.test('fields= picks the columns of each entry; an unknown field is a 400', async (t) => {

@@ -3,7 +3,7 @@ import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { build, tempDir } from '../helper.js'
-import type { CycleResult } from '../../src/monitor/cycle.js'
+import { cycleOfRows, type CycleResult } from '../../src/monitor/cycle.js'
 import type { CycleInfo } from '../../src/monitor/monitor.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
@@ -17,12 +17,7 @@ const H = 3_600_000
 const info: CycleInfo = { number: 1, started_at: '', duration_ms: 1, devices: 2, up: 0, down: 0 }
 
 function cycle (at: number, results: Array<[number, boolean]>): CycleResult {
-  return {
-    rows: results.map(([id, ok]) => ({ at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, ping_success: ok, response_time_ms: ok ? 1.5 : null, error_message: ok ? '' : 'timeout' } })),
-    up: results.filter((r) => r[1]).length,
-    down: results.filter((r) => !r[1]).length,
-    targets: results.length
-  }
+  return cycleOfRows(results.map(([id, ok]) => ({ at, row: { timestamp: formatLocalIso(at), device_id: id, ip_address: `127.0.0.${id}`, hostname: `d${id}`, ping_success: ok, response_time_ms: ok ? 1.5 : null, error_message: ok ? '' : 'timeout' } })))
 }
 
 function feed (app: FastifyInstance, from: number, to: number, ok: (id: number, at: number) => boolean): void {

@@ -5,6 +5,7 @@ import { DeviceGauges } from '../../src/metrics/device-gauges.js'
 import { ResponseTimeHistogram } from '../../src/metrics/response-time-histogram.js'
 import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
 import type { ResultRow } from '../../src/storage/result-row.js'
+import { cycleOfRows } from '../../src/monitor/cycle.js'
 import { promtoolCheck, samples } from './promtool.js'
 
 t.test('failure texts map to a small fixed set of reasons', async (t) => {
@@ -38,12 +39,14 @@ const dev = (id: number, ip = `10.0.0.${id}`, hostname = `h${id}`): Device => ma
 const row = (d: Device, ok: boolean, ms: number | null = ok ? 1.5 : null): { row: ResultRow } => ({
   row: { timestamp: '', device_id: d.device_id, ip_address: d.ip_address, hostname: d.hostname, ping_success: ok, response_time_ms: ms, error_message: ok ? '' : 'No response (timeout)' }
 })
+/** the rows as a cycle's columns, as the monitor gives them (the devices are the rows' own objects, not the monitored ones) */
+const cycleOf = (rows: Array<{ row: ResultRow }>) => cycleOfRows(rows.map((r) => ({ ...r, at: 0 })))
 
 t.test('per-device series follow the inventory', async (t) => {
   const g = new DeviceGauges('x_')
   const [a, b, c] = [dev(1), dev(2), dev(3)]
   g.setDevices([a, b])
-  g.update([row(a, true), row(b, false), row(c, true)])
+  g.update(cycleOf([row(a, true), row(b, false), row(c, true)]))
   let text = g.render()
   t.same(samples(text, 'x_device_up').map((s) => [s.labels.device_id, s.value]), [['1', 1], ['2', 0]], 'a row of a device not monitored (left during the cycle) is ignored')
   t.same(samples(text, 'x_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]), [['1', 0.0015]], 'seconds; none for a failed ping')
@@ -52,9 +55,9 @@ t.test('per-device series follow the inventory', async (t) => {
   g.setDevices([dev(1, '10.0.0.1', 'renamed'), c])
   text = g.render()
   t.same(samples(text, 'x_device_up'), [], 'a device that left goes at once; a renamed one waits for its next result')
-  g.update([row(a, true)])
+  g.update(cycleOf([row(a, true)]))
   t.same(samples(g.render(), 'x_device_up'), [], 'a row with the old name (from a cycle that started before the reload) is ignored')
-  g.update([row(dev(1, '10.0.0.1', 'renamed'), true), row(c, false)])
+  g.update(cycleOf([row(dev(1, '10.0.0.1', 'renamed'), true), row(c, false)]))
   text = g.render()
   t.same(samples(text, 'x_device_up').map((s) => [s.labels.hostname, s.value]), [['renamed', 1], ['h3', 0]])
   t.equal((await promtoolCheck(text)).code, 0)
@@ -76,7 +79,7 @@ t.test('per-device values are kept by device across an inventory change; a moved
   const loc = (id: number) => ({ id, name: `L${id}` })
   const [a, b, c] = [makeDevice({ device_id: 1, ip_address: '10.0.0.1', hostname: 'h1', family: 4, location: loc(1) }), dev(2), dev(3)]
   g.setDevices([a, b, c])
-  g.update([row(a, true, 2), row(b, true, 3), row(c, false)])
+  g.update(cycleOf([row(a, true, 2), row(b, true, 3), row(c, false)]))
   const before = g.render()
   t.match(before, /x_device_up\{device_id="1",ip="10.0.0.1",hostname="h1",location_id="1",type_id=""\} 1\n/)
   // a new device before the others (positions shift), device 1 moves to another location, 2 and 3 unchanged
@@ -85,7 +88,7 @@ t.test('per-device values are kept by device across an inventory change; a moved
   const text = g.render()
   t.same(samples(text, 'x_device_up').map((s) => [s.labels.device_id, s.value]), [['2', 1], ['3', 0]], 'kept at their new positions; the moved one and the new one wait for a result')
   t.same(samples(text, 'x_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]), [['2', 0.003]])
-  g.update([row(z, true, 1), row({ ...a, location: loc(7) }, true, 4)])
+  g.update(cycleOf([row(z, true, 1), row({ ...a, location: loc(7) }, true, 4)]))
   const after = g.render()
   t.same(samples(after, 'x_device_up').map((s) => [s.labels.device_id, s.labels.location_id, s.value]), [['0', '', 1], ['1', '7', 1], ['2', '', 1], ['3', '', 0]], 'in the order of the device list')
   t.same(samples(after, 'x_device_response_time_seconds').map((s) => [s.labels.device_id, s.value]), [['0', 0.001], ['1', 0.004], ['2', 0.003]], 'a row without a time keeps none')
@@ -96,7 +99,7 @@ t.test('label values are escaped in both families', async (t) => {
   const g = new DeviceGauges('x_')
   const d = dev(1, 'h.example', 'a"b\\c')
   g.setDevices([d])
-  g.update([row(d, true, 1)])
+  g.update(cycleOf([row(d, true, 1)]))
   const text = g.render()
   t.match(text, /x_device_up\{device_id="1",ip="h.example",hostname="a\\"b\\\\c",location_id="",type_id=""\} 1\n/)
   t.match(text, /x_device_response_time_seconds\{device_id="1",ip="h.example",hostname="a\\"b\\\\c",location_id="",type_id=""\} 0.001\n/)

@@ -8,7 +8,7 @@ import { PingEngine } from '../../src/ping/ping-engine.js'
 import { defaultFlavor } from '../../src/ping/ping-program.js'
 import { resolveBackend } from '../../src/ping/ping-backend.js'
 import { CsvWriter } from '../../src/storage/csv-writer.js'
-import { CSV_HEADER } from '../../src/storage/result-row.js'
+import { CSV_HEADER, cycleCsvRun } from '../../src/storage/result-row.js'
 import { localDateKey } from '../../src/lib/local-time.js'
 import { makeDevice, type Device } from '../../src/inventory/filter-inventory.js'
 import { tempDir, waitFor, NETNS_SKIP } from '../helper.js'
@@ -87,7 +87,7 @@ for (const { backend, skip } of backends) {
         const before = writes().length
         const entry = { cycle, info, writes: 0, oldFileAfter: true }
         cycles.push(entry)
-        writer.write(cycle.rows).then(() => {
+        writer.writeRun(cycleCsvRun(cycle)).then(() => {
           entry.writes = writes().length - before
           entry.oldFileAfter = existsSync(join(dir, `ping_results_${OLD_DAY}.csv`))
         }).catch(() => {})
@@ -112,13 +112,13 @@ for (const { backend, skip } of backends) {
 
     // the straddling cycle: live devices answered before midnight, silent ones after
     const straddling = cycles[1]
-    const before = straddling.cycle.rows.filter((r) => r.at < midnight).map((r) => r.row.device_id)
-    const after = straddling.cycle.rows.filter((r) => r.at >= midnight).map((r) => r.row.device_id)
+    const before = straddling.cycle.rowsOnce().filter((r) => r.at < midnight).map((r) => r.row.device_id)
+    const after = straddling.cycle.rowsOnce().filter((r) => r.at >= midnight).map((r) => r.row.device_id)
     t.same(before, devices.filter((d) => LIVE(d.device_id)).map((d) => d.device_id), 'live devices answered before midnight')
     t.same(after, devices.filter((d) => !LIVE(d.device_id)).map((d) => d.device_id), 'silent devices timed out after midnight')
-    t.ok(straddling.cycle.rows.every((r) => r.row.ping_success === LIVE(r.row.device_id)), 'live up, silent down')
-    t.ok(cycles[0].cycle.rows.every((r) => r.at < midnight), 'cycle 1 all before midnight')
-    t.ok(cycles[2].cycle.rows.every((r) => r.at >= midnight), 'cycle 3 all after midnight')
+    t.ok(straddling.cycle.rowsOnce().every((r) => r.row.ping_success === LIVE(r.row.device_id)), 'live up, silent down')
+    t.ok(cycles[0].cycle.rowsOnce().every((r) => r.at < midnight), 'cycle 1 all before midnight')
+    t.ok(cycles[2].cycle.rowsOnce().every((r) => r.at >= midnight), 'cycle 3 all after midnight')
 
     // every file: header, whole lines, each row in the file of its own local date
     const names = readdirSync(dir).filter((n) => n.startsWith('ping_results_')).sort()
@@ -143,7 +143,7 @@ for (const { backend, skip } of backends) {
     t.same([...fileRows.values()], [MAX_RECORDS, DEVICES + DEVICES / 2 - MAX_RECORDS, MAX_RECORDS, DEVICES + DEVICES / 2 - MAX_RECORDS], 'rows per file')
 
     // nothing lost, nothing duplicated, nothing reordered within a day
-    const expected = (day: string) => cycles.flatMap((c) => c.cycle.rows).filter((r) => localDateKey(r.at) === day)
+    const expected = (day: string) => cycles.flatMap((c) => c.cycle.rowsOnce()).filter((r) => localDateKey(r.at) === day)
       .map((r) => [r.row.timestamp, String(r.row.device_id), r.row.ip_address, r.row.hostname, String(r.row.ping_success), r.row.response_time_ms === null ? '' : r.row.response_time_ms.toFixed(2), r.row.error_message])
     t.same(byDay.get(DAY1), expected(DAY1), `${DAY1}: exactly the rows timed before midnight, in order`)
     t.same(byDay.get(DAY2), expected(DAY2), `${DAY2}: exactly the rows timed after midnight, in order`)

@@ -22,7 +22,7 @@ t.test('runCycle pings each address once and gives every device exactly one row'
     return m
   })
   t.same(asked, [['127.0.0.1', 'localhost', '127.66.0.1']])
-  t.same(r.rows.map((x) => [x.row.device_id, x.row.ip_address, x.row.ping_success, x.row.response_time_ms, x.row.error_message]), [
+  t.same(r.rowsOnce().map((x) => [x.row.device_id, x.row.ip_address, x.row.ping_success, x.row.response_time_ms, x.row.error_message]), [
     [1, '127.0.0.1', true, 0.46, ''], [2, '127.0.0.1', true, 0.46, ''], [3, 'LocalHost', true, 0.46, ''], [4, 'localhost', true, 0.46, ''], [5, '127.66.0.1', false, null, 'No response (timeout)']
   ])
   t.equal(r.up, 4)
@@ -45,9 +45,9 @@ t.test('runCycle reads the engine\'s columns (pingColumns) into the same rows as
     merged.at[targets.length - 1] = NaN
     return merged
   }, () => 2005)
-  const missing = { ...byMap.rows[5], at: 2005, row: { ...byMap.rows[5].row, timestamp: formatLocalIso(2005), error_message: 'No result from ping worker' } }
-  t.same(byColumns.rows, [...byMap.rows.slice(0, 5), missing])
-  t.same(byColumns.rows.map((x) => x.row.response_time_ms), [0.46, 0.46, 0.46, null, 0, null], 'a zero round-trip stays 0, a failure null')
+  const missing = { ...byMap.rowsOnce()[5], at: 2005, row: { ...byMap.rowsOnce()[5].row, timestamp: formatLocalIso(2005), error_message: 'No result from ping worker' } }
+  t.same(byColumns.rowsOnce(), [...byMap.rowsOnce().slice(0, 5), missing])
+  t.same(byColumns.rowsOnce().map((x) => x.row.response_time_ms), [0.46, 0.46, 0.46, null, 0, null], 'a zero round-trip stays 0, a failure null')
   t.equal(byColumns.up, 4)
   t.equal(byColumns.down, 2)
   t.equal(byColumns.targets, 5)
@@ -55,7 +55,7 @@ t.test('runCycle reads the engine\'s columns (pingColumns) into the same rows as
 
 t.test('a failing pool still gives every device a failed row with the reason', async (t) => {
   const r = await runCycle([dev(1, '127.0.0.1'), dev(2, '::1', 6)], async () => { throw new Error('worker exploded') })
-  t.same(r.rows.map((x) => [x.row.ping_success, x.row.error_message]), [[false, 'Ping worker failed: worker exploded'], [false, 'Ping worker failed: worker exploded']])
+  t.same(r.rowsOnce().map((x) => [x.row.ping_success, x.row.error_message]), [[false, 'Ping worker failed: worker exploded'], [false, 'Ping worker failed: worker exploded']])
 })
 
 t.test('runCycle on the same device list again: a device added, replaced or re-addressed in place is pinged as it is now', async (t) => {
@@ -83,7 +83,7 @@ t.test('runCycle on the same device list again: a device added, replaced or re-a
     ['127.0.0.9', '127.0.0.2', '127.0.0.1', '127.0.0.4'],
     ['127.0.0.9', 'localhost', '127.0.0.1', '127.0.0.4']
   ])
-  t.same(r.rows.map((x) => [x.row.device_id, x.row.ip_address]), [[1, '127.0.0.9'], [2, 'LOCALHOST'], [3, '127.0.0.1'], [4, '127.0.0.4']])
+  t.same(r.rowsOnce().map((x) => [x.row.device_id, x.row.ip_address]), [[1, '127.0.0.9'], [2, 'LOCALHOST'], [3, '127.0.0.1'], [4, '127.0.0.4']])
   t.equal(r.targets, 4)
 })
 

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { cycleOfRows } from '../../src/monitor/cycle.js'
 import { join } from 'node:path'
 import type { ReportNotice } from '../../src/alerts/notice.js'
 import { createAlerts } from '../../src/alerts/alerts.js'
@@ -39,7 +40,7 @@ function rig (t: TestContext, file: string, startAt: number, send: (n: ReportNot
       for (const id of [1, 2]) {
         const success = ok(id, clock.now)
         table.apply({ device_id: id, ip_address: '', hostname: '', success, error: '', at: clock.now })
-        avail.stage.cycle?.({ rows: [{ at: clock.now, row: { timestamp: '', device_id: id, ip_address: '', hostname: '', ping_success: success, response_time_ms: success ? 2 : null, error_message: '' } }], up: 0, down: 0, targets: 1 }, {} as any)
+        avail.stage.cycle?.(cycleOfRows([{ at: clock.now, row: { timestamp: '', device_id: id, ip_address: '', hostname: '', ping_success: success, response_time_ms: success ? 2 : null, error_message: '' } }]), {} as any)
       }
       await sched.tick()
     }

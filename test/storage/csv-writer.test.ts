@@ -3,7 +3,8 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateS
 import { join } from 'node:path'
 import Papa from 'papaparse'
 import { CsvWriter, repairTornTail } from '../../src/storage/csv-writer.js'
-import { CSV_HEADER, formatCsvRows, type ResultRow } from '../../src/storage/result-row.js'
+import { CSV_HEADER, cycleCsvRun, formatCsvRows, type ResultRow } from '../../src/storage/result-row.js'
+import { cycleOfRows } from '../../src/monitor/cycle.js'
 import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { readHistory } from '../../src/storage/history-reader.js'
 import { tempDir, waitFor } from '../helper.js'
@@ -249,4 +250,41 @@ t.test('the default retry timer is a real one and does not hold the process', as
   writeFileSync(dir, 'x')
   await w.write([row(3, at0 + 2)])
   t.equal(w.status().healthy, false)
+})
+
+t.test('a cycle written from its columns gives the same files as its rows, across midnight and rollover files', async (t) => {
+  const midnight = new Date(2026, 10, 26, 0, 0, 0, 0).getTime()
+  // answered before midnight, timed out after, interleaved by device; then a second cycle after midnight
+  const first = Array.from({ length: 11 }, (_, i) => row(i + 1, i % 3 === 0 ? midnight + 700 + i : midnight - 300 + i, i % 3 !== 0, i === 4 ? { hostname: 'a, "b"' } : {}))
+  const second = Array.from({ length: 4 }, (_, i) => row(i + 1, midnight + 5000 + i, i !== 2))
+  const files = async (write: (w: CsvWriter, rows: Array<{ row: ResultRow, at: number }>) => Promise<void>) => {
+    const dir = tempDir(t)
+    const w = new CsvWriter({ dir, maxRecords: 3, retentionDays: 0, bufferMaxRows: 1000, log: silent })
+    await write(w, first)
+    await write(w, second)
+    t.match(w.status(), { healthy: true, pending_rows: 0, rows_written: 15 })
+    return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n), 'utf8')]))
+  }
+  const byRows = await files((w, rows) => w.write(rows))
+  const byColumns = await files((w, rows) => w.writeRun(cycleCsvRun(cycleOfRows(rows))))
+  t.same(Object.keys(byRows), ['ping_results_20261125.csv', 'ping_results_20261125_2.csv', 'ping_results_20261125_3.csv', 'ping_results_20261126.csv', 'ping_results_20261126_2.csv', 'ping_results_20261126_3.csv'])
+  t.same(byColumns, byRows, 'byte for byte')
+})
+
+t.test('a cycle waits as columns while writing fails: the oldest results overflow, the rest are written in order', async (t) => {
+  const base = tempDir(t)
+  const dir = join(base, 'out')
+  writeFileSync(dir, 'a file where the directory should be')
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 7, log: silent })
+  const run = (from: number) => cycleCsvRun(cycleOfRows(Array.from({ length: 5 }, (_, i) => row(from + i, at0 + from + i))))
+  await w.writeRun(run(1))
+  await w.writeRun(run(6))
+  t.match(w.status(), { healthy: false, pending_rows: 7, dropped_rows: 3 })
+  t.same(w.unwritten().map((r) => r.device_id), [4, 5, 6, 7, 8, 9, 10], 'the first cycle\'s oldest three dropped, part of it kept')
+  rmSync(dir)
+  mkdirSync(dir)
+  await w.drain()
+  await w.writeRun(run(11))
+  t.match(w.status(), { healthy: true, pending_rows: 0, rows_written: 12, dropped_rows: 3 })
+  t.same(parse(join(dir, `ping_results_${localDateKey(at0)}.csv`)).slice(1).map((r) => Number(r[1])), [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
 })
