@@ -20,6 +20,7 @@ import { FPING_DEFAULT_BATCH } from '../src/ping/ping-engine.js'
 import { listCsvFiles } from '../src/storage/csv-files.js'
 import { makeFleet, writeInventory, type FleetDevice } from './fleet.js'
 import { cpuSeconds, peakRssMb, threadCpuSeconds, TreeRssSampler } from './proc-stats.js'
+import { startProdNodeFlags } from './service-command.js'
 import { benchSites, formatSitesBench } from './sites-bench.js'
 
 type Kind = 'ping' | 'fping' | 'bare'
@@ -275,7 +276,9 @@ async function runService (c: BenchConfig, fleet: FleetDevice[]): Promise<BenchR
     // cwd: the temporary directory, so that no developer .env is read
     const prof = c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]
     const gcFlag = c.traceGc === true ? ['--trace-gc'] : []
-    const child = spawn(process.execPath, [...(c.nodeFlags ?? []), ...gcFlag, ...prof, c.server ?? SERVER], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // each build as its npm run start:prod starts it; --flags and --variants come after, so they can undo one
+    const server = c.server ?? SERVER
+    const child = spawn(process.execPath, [...startProdNodeFlags(server), ...(c.nodeFlags ?? []), ...gcFlag, ...prof, server], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
     const gc = new GcTrace()
     const pid = child.pid ?? 0
     const sampler = new TreeRssSampler(pid)
@@ -590,7 +593,9 @@ async function main (): Promise<void> {
   execFileSync('ip', ['link', 'set', 'lo', 'up'])
   execFileSync('nft', ['-f', '-'], { input: NFT_RULES })
   const fpingVersion = spawnSync('fping', ['-v'], { encoding: 'utf8' }).stdout.trim()
-  const about = `node ${process.version}, ${availableParallelism()} CPUs, Linux ${release()}, ${fpingVersion || 'fping not found'}`
+  const flagsOf = (server: string) => startProdNodeFlags(server).join(' ') || '(none)'
+  const about = `node ${process.version}, ${availableParallelism()} CPUs, Linux ${release()}, ${fpingVersion || 'fping not found'}; ` +
+    `the service started as its npm run start:prod does, node flags ${flagsOf(SERVER)}${baseline !== undefined ? ` (the baseline: ${flagsOf(baseline)})` : ''}`
   process.stderr.write(`bench: ${about}\n`)
   if (baseline !== undefined) {
     const ab = await runAlternated(configs, rounds, (service) => [['before', { ...service, server: baseline }], ['after', service]], `before: ${baseline}; after: ${SERVER}`)

@@ -60,5 +60,31 @@ export function applyHeapSettings (execArgv: readonly string[] = process.execArg
   return flags
 }
 
+/**
+ * V8 flags that only node's command line can set: V8 reads them when it creates the isolate, so set
+ * at run time they change nothing (measured: the memory reducer's collections went on), and
+ * NODE_OPTIONS refuses them ("not allowed in NODE_OPTIONS"). `npm start` and `npm run start:prod`
+ * pass them (package.json; test/heap-settings.test.ts keeps the scripts and this list the same), the
+ * bench starts each build with its start:prod flags, and the service logs at start which of them it
+ * was started without.
+ *
+ * --no-memory-reducer: V8's memory reducer takes a fall in the allocation rate for the end of a busy
+ * phase and runs up to three extra mark-compacts to hand memory back. The cycle makes exactly that
+ * pattern every interval (3 s of results, then quiet), so at 10,000 devices a third of all
+ * mark-compacts were the reducer's, every one of them marking the whole heap on the helper threads
+ * for memory the next cycle takes again. Without it (npm run bench -- --devices 10000 --backend fping
+ * --cycles 10 --rounds 2 --gc --variants "default:;nomr:--no-memory-reducer", 3 Dec, load 0.0-0.6):
+ * CPU per cycle 0.456/0.412 -> 0.366/0.379 s, other threads 0.124/0.087 -> 0.061/0.064 s,
+ * mark-compacts 0.44/0.33 -> 0.11 per cycle, main-thread GC 21 -> 7 ms per cycle, peak RSS
+ * 170 -> 180 MB.
+ */
+export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer']
+
+/** Those of COMMAND_LINE_FLAGS that this process's command line lacks. */
+export function missingCommandLineFlags (execArgv: readonly string[] = process.execArgv): string[] {
+  const spelled = (f: string) => f.replace(/_/g, '-')
+  return COMMAND_LINE_FLAGS.filter((f) => !execArgv.some((a) => spelled(a) === f))
+}
+
 /** What this process got: imported first by src/server.ts, before the service allocates anything. */
 export const APPLIED_HEAP_FLAGS: readonly string[] = applyHeapSettings()

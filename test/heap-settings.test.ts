@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { applyHeapSettings, heapFlagsToSet, HEAP_GROWING_PERCENT, RUNTIME_HEAP_FLAGS } from '../src/heap-settings.js'
+import { readFileSync } from 'node:fs'
+import { nodeFlagsOf, startProdNodeFlags } from '../bench/service-command.js'
+import { applyHeapSettings, COMMAND_LINE_FLAGS, heapFlagsToSet, HEAP_GROWING_PERCENT, missingCommandLineFlags, RUNTIME_HEAP_FLAGS } from '../src/heap-settings.js'
 
 // the built module, as src/server.ts loads it (the tests run after npm run build)
 const HEAP_SETTINGS_JS = fileURLToPath(new URL('../dist/src/heap-settings.js', import.meta.url))
@@ -21,6 +23,23 @@ t.test("an operator's own --heap-growing-percent wins, in every spelling node pa
     t.notOk(seen.some((f) => f.startsWith('--heap-growing-percent')), argv.join(' '))
   }
   t.ok(heapFlagsToSet(['--heap-growing-percent-x']).length > 0, 'a longer flag of another name is not it')
+})
+
+t.test('npm start and npm run start:prod pass the flags only the command line can set, and the bench reads them', async (t) => {
+  const scripts = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts
+  t.same(nodeFlagsOf(scripts['start:prod']), COMMAND_LINE_FLAGS, scripts['start:prod'])
+  t.same(nodeFlagsOf(scripts.start), COMMAND_LINE_FLAGS, scripts.start)
+  t.same(startProdNodeFlags(fileURLToPath(new URL('../dist/src/server.js', import.meta.url))), COMMAND_LINE_FLAGS, 'what the bench starts this build with')
+  t.same(startProdNodeFlags('/nonexistent/dist/src/server.js'), [], 'a build without a package.json: no flags')
+  t.same(nodeFlagsOf('NODE_ENV=production node --a --b=1 dist/src/server.js --c'), ['--a', '--b=1'], "only node's own, before the script")
+  t.same(nodeFlagsOf('tsx src/server.ts'), [])
+})
+
+t.test('the service names the command-line flags it was started without', async (t) => {
+  t.same(missingCommandLineFlags([]), COMMAND_LINE_FLAGS)
+  t.same(missingCommandLineFlags(['--enable-source-maps', ...COMMAND_LINE_FLAGS]), [])
+  t.same(missingCommandLineFlags(['--no_memory_reducer']), [], 'V8 takes underscores too')
+  t.same(missingCommandLineFlags(['--no-memory-reducer-x']), COMMAND_LINE_FLAGS, 'a longer flag is not it')
 })
 
 /**
@@ -47,4 +66,6 @@ t.test('in a process: set on import, the operator wins, and full collections sur
   const own = run(['--heap-growing-percent=50'])
   t.equal(own.status, 0, `exit code (stderr: ${own.stderr.slice(0, 300)})`)
   t.same(JSON.parse(own.stdout), [], "the operator's flag is left as it is")
+  const prod = run([...COMMAND_LINE_FLAGS])
+  t.equal(prod.status, 0, `with the start:prod flags too (stderr: ${prod.stderr.slice(0, 300)})`)
 })

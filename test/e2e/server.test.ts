@@ -2,12 +2,14 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { startProdNodeFlags } from '../../bench/service-command.js'
 import { SERVER_JS, tempDir, waitFor } from '../helper.js'
 
-// The real process entry, built, run as users run it.
+// The real process entry, built, run as users run it: under the node flags of npm run start:prod.
+const NODE_FLAGS = startProdNodeFlags(SERVER_JS)
 
 function startServer (cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [SERVER_JS], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, SERVER_JS], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -42,6 +44,10 @@ t.test('no .env at all: embedded SQLite inventory with demo devices; SIGTERM exi
   const port = await s.port()
   t.ok(existsSync(join(cwd, 'data/inventaris.sqlite')), 'inventory created')
   t.ok(s.out.lines.some((l) => /using the embedded inventory; set DB_CONNECTION=mysql/.test(l.msg)), 'log says how to switch')
+  const v8 = s.out.lines.find((l) => l.msg === 'V8 settings (src/heap-settings.ts)')
+  t.ok(NODE_FLAGS.length > 0, `started as start:prod starts it: node ${NODE_FLAGS.join(' ')}`)
+  t.same(v8?.node_flags_missing, [], 'the start log line says no command-line flag is missing')
+  t.ok(v8?.heap_flags.length > 0, 'and names the flags the service set itself')
   await waitFor(() => s.out.lines.find((l) => l.msg === 'cycle done' && l.devices === 5), 15_000, 'a cycle over the demo devices')
   const latest = await (await fetch(`http://127.0.0.1:${port}/api/ping/latest`)).json()
   t.equal(latest.count, 5)
