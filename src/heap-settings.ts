@@ -70,9 +70,9 @@ export function applyHeapSettings (execArgv: readonly string[] = process.execArg
  *
  * --no-memory-reducer: V8's memory reducer takes a fall in the allocation rate for the end of a busy
  * phase and runs up to three extra mark-compacts to hand memory back. The cycle makes exactly that
- * pattern every interval (3 s of results, then quiet), so at 10,000 devices a third of all
- * mark-compacts were the reducer's, every one of them marking the whole heap on the helper threads
- * for memory the next cycle takes again. Without it (npm run bench -- --devices 10000 --backend fping
+ * pattern every interval (3 s of results, then quiet), so at 10,000 devices two thirds or more of
+ * the mark-compacts were the reducer's (0.33-0.44 a cycle with it, 0.11 without), every one of them
+ * marking the whole heap on the helper threads for memory the next cycle takes again. Without it (npm run bench -- --devices 10000 --backend fping
  * --cycles 10 --rounds 2 --gc --variants "default:;nomr:--no-memory-reducer", 3 Dec, load 0.0-0.6):
  * CPU per cycle 0.456/0.412 -> 0.366/0.379 s, other threads 0.124/0.087 -> 0.061/0.064 s,
  * mark-compacts 0.44/0.33 -> 0.11 per cycle, main-thread GC 21 -> 7 ms per cycle, peak RSS
