@@ -26,8 +26,10 @@ t.test('disk full, then read-only: nothing is lost while the memory buffer holds
   t.ok(during.csv.pending_rows >= DEVICES * 5, `${during.csv.pending_rows} results waiting in memory`)
   t.equal((await api('/api/ping/status')).data.total_devices, DEVICES, 'still serving')
 
-  // 2. room again, but the directory turns read-only
-  inNs('mount', '-o', 'remount,size=16m,ro', out)
+  // 2. room again, but the directory turns read-only. The kernel refuses a read-only remount ("mount
+  // point is busy") while a file is open for writing: the writer's retry holds one for a few ms
+  // (open, write, truncate back, close), so a refusal is tried again, and only that one
+  await readOnlyRemount(() => inNs('mount', '-o', 'remount,size=16m,ro', out))
   await new Promise((resolve) => setTimeout(resolve, 2000))
   const ro = await api('/api/health')
   t.equal(ro.csv.healthy, false)
@@ -65,3 +67,17 @@ t.test('disk full, then read-only: nothing is lost while the memory buffer holds
   child.kill('SIGTERM')
   t.equal(await exited, 0)
 })
+
+/** Runs the remount until the kernel stops calling the mount point busy (at most 5 s); any other failure is thrown at once. */
+async function readOnlyRemount (remount: () => void): Promise<void> {
+  const until = Date.now() + 5000
+  for (;;) {
+    try {
+      remount()
+      return
+    } catch (err: any) {
+      if (!/mount point is busy/.test(String(err?.stderr ?? '')) || Date.now() > until) throw err
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+}
