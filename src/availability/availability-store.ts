@@ -110,33 +110,43 @@ export class AvailabilityStore {
   constructor (readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     this.db = new Database(file)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = NORMAL')
-    this.db.exec(rollupTable('rollups', 'hour'))
-    this.db.exec(rollupTable('rollups_daily', 'day'))
-    this.db.exec(groupTable('group_rollups', 'hour'))
-    this.db.exec(groupTable('group_rollups_daily', 'day'))
-    this.db.exec(`CREATE TABLE IF NOT EXISTS outages (
-      device_id INTEGER NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER, cause TEXT NOT NULL,
-      maintenance INTEGER NOT NULL, location_id INTEGER, type_id INTEGER, rack TEXT,
-      PRIMARY KEY (device_id, start_at)) WITHOUT ROWID`)
-    this.db.exec('CREATE INDEX IF NOT EXISTS outages_by_start ON outages (start_at)')
-    this.db.exec('CREATE INDEX IF NOT EXISTS outages_open ON outages (device_id) WHERE end_at IS NULL')
-    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
-    this.db.exec(`CREATE TABLE IF NOT EXISTS reports (slot INTEGER PRIMARY KEY, at INTEGER NOT NULL, late INTEGER NOT NULL,
-      period_from INTEGER NOT NULL, period_to INTEGER NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL, figures TEXT NOT NULL)`)
-    this.reader = file === ':memory:' ? this.db : new Database(file, { readonly: true })
-    this.upHour = this.db.prepare(upsertSql('rollups', 'hour'))
-    this.upDay = this.db.prepare(upsertSql('rollups_daily', 'day'))
-    this.regroupHour = [0, 1, 2].map((k) => this.db.prepare(regroupSql('group_rollups', 'rollups', 'hour', k)))
-    this.regroupDay = [0, 1, 2].map((k) => this.db.prepare(regroupSql('group_rollups_daily', 'rollups_daily', 'day', k)))
-    this.ungroupHour = this.db.prepare('DELETE FROM group_rollups WHERE hour = ?')
-    this.ungroupDay = this.db.prepare('DELETE FROM group_rollups_daily WHERE day = ?')
-    // a new store has its group rows from the start; one from before them is backfilled (backfillGroups)
-    if (this.getMeta(GROUPS_META) === null && this.db.prepare('SELECT 1 FROM rollups LIMIT 1').get() === undefined) this.setMeta(GROUPS_META, '1')
-    this.upOutage = this.db.prepare(`INSERT INTO outages (device_id, start_at, end_at, cause, maintenance, location_id, type_id, rack)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, start_at) DO UPDATE SET end_at = excluded.end_at,
-      cause = excluded.cause, maintenance = excluded.maintenance`)
+    try {
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma('synchronous = NORMAL')
+      this.db.exec(rollupTable('rollups', 'hour'))
+      this.db.exec(rollupTable('rollups_daily', 'day'))
+      this.db.exec(groupTable('group_rollups', 'hour'))
+      this.db.exec(groupTable('group_rollups_daily', 'day'))
+      this.db.exec(`CREATE TABLE IF NOT EXISTS outages (
+        device_id INTEGER NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER, cause TEXT NOT NULL,
+        maintenance INTEGER NOT NULL, location_id INTEGER, type_id INTEGER, rack TEXT,
+        PRIMARY KEY (device_id, start_at)) WITHOUT ROWID`)
+      this.db.exec('CREATE INDEX IF NOT EXISTS outages_by_start ON outages (start_at)')
+      this.db.exec('CREATE INDEX IF NOT EXISTS outages_open ON outages (device_id) WHERE end_at IS NULL')
+      this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
+      this.db.exec(`CREATE TABLE IF NOT EXISTS reports (slot INTEGER PRIMARY KEY, at INTEGER NOT NULL, late INTEGER NOT NULL,
+        period_from INTEGER NOT NULL, period_to INTEGER NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL, figures TEXT NOT NULL)`)
+      this.reader = file === ':memory:' ? this.db : new Database(file, { readonly: true })
+      this.upHour = this.db.prepare(upsertSql('rollups', 'hour'))
+      this.upDay = this.db.prepare(upsertSql('rollups_daily', 'day'))
+      this.regroupHour = [0, 1, 2].map((k) => this.db.prepare(regroupSql('group_rollups', 'rollups', 'hour', k)))
+      this.regroupDay = [0, 1, 2].map((k) => this.db.prepare(regroupSql('group_rollups_daily', 'rollups_daily', 'day', k)))
+      this.ungroupHour = this.db.prepare('DELETE FROM group_rollups WHERE hour = ?')
+      this.ungroupDay = this.db.prepare('DELETE FROM group_rollups_daily WHERE day = ?')
+      // a new store has its group rows from the start; one from before them is backfilled (backfillGroups)
+      if (this.getMeta(GROUPS_META) === null && this.db.prepare('SELECT 1 FROM rollups LIMIT 1').get() === undefined) this.setMeta(GROUPS_META, '1')
+      this.upOutage = this.db.prepare(`INSERT INTO outages (device_id, start_at, end_at, cause, maintenance, location_id, type_id, rack)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, start_at) DO UPDATE SET end_at = excluded.end_at,
+        cause = excluded.cause, maintenance = excluded.maintenance`)
+    } catch (err) {
+      // A store that cannot be made (a full disk, a file that is not a database) must not keep its
+      // read-write handle open until the garbage collector finds it: the service opens it again on
+      // its next use, and an open writer keeps e.g. the directory's file system from going read-only
+      const reader = (this as Partial<AvailabilityStore>).reader
+      if (reader !== undefined && reader !== this.db) reader.close()
+      this.db.close()
+      throw err
+    }
   }
 
   /**
