@@ -226,9 +226,14 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       if (until > -Infinity) storeOf().setMeta('flushed_until', String(until))
       storeOf().setMeta('last_seen', String(o.now()))
       storeOf().commit()
-      const at = o.now()
-      await warm(generation + 1, at)
-      publish(at)
+      // a flush that wrote no result and no outage (the monitor stopped) changes no answer: publishing
+      // it anyway would give every cached answer a new ETag, and a dashboard's revalidation a 200
+      // instead of a 304, once a minute for nothing
+      if (rows.size > 0 || outagesChanged.length > 0) {
+        const at = o.now()
+        await warm(generation + 1, at)
+        publish(at)
+      }
       lastFlushMs = Math.round((performance.now() - started) * 10) / 10
     } catch (err) {
       storeOf().rollback()
