@@ -1,3 +1,5 @@
+import { RingSlab } from './ring-slab.js'
+
 /** Marks a failed ping in the round-trip field (24 bits). */
 export const FAIL = 0xFFFFFF
 /** the largest round-trip that can be kept, in hundredths of a millisecond (167 s) */
@@ -7,24 +9,27 @@ export const RTT_MAX = FAIL - 1
 export interface SeriesLabel { fromSeq: number, ip: string, hostname: string }
 
 /**
- * Results a new ring holds before it first grows: 8 results are 64 bytes, which V8 keeps inside the
- * typed array object on the JS heap (up to 64 bytes it does). A ring of 64 results (what it started with
- * before) took an ArrayBuffer of its own: 512 bytes of data plus ~400 bytes of backing-store bookkeeping
- * and the ArrayBuffer object, ~1.1 KB of RSS per device, measured, before a device had even its 9th
- * result (50,000 devices: 55 MB at start, of the service's 250 MB). The rings grow by 4 from there.
+ * Results a new ring holds before it first grows: 64 bytes. A ring of 64 results (what it started
+ * with once) was ~1.1 KB of RSS per device, measured, before a device had even its 9th result
+ * (50,000 devices: 55 MB at start). The rings double from there, in slots of a RingSlab.
  */
 export const INITIAL_CAP = 8
 
 /**
- * One device's recent results in a ring: 8 bytes a result, side by side in one Uint32Array: the time
- * offset in ms from the store's base, then the round-trip time in hundredths of a millisecond (24 bits,
- * or FAIL) with the error code in the top 8 bits. One result is one place in memory: a cycle's write
- * touches one page per device, not three (on this VM a page that went cold costs a fault of ~20 us to
- * touch again). Grows by four times up to `maxCap`, then overwrites the oldest: memory is bounded by design.
+ * One device's recent results in a ring: 8 bytes a result, side by side in a slot of a RingSlab
+ * chunk: the time offset in ms from the store's base, then the round-trip time in hundredths of a
+ * millisecond (24 bits, or FAIL) with the error code in the top 8 bits. One result is one place in
+ * memory: a cycle's write touches one page per device, not three (on this VM a page that went cold
+ * costs a fault of ~20 us to touch again). Doubles up to `maxCap`, then overwrites the oldest:
+ * memory is bounded by design.
  */
 export class DeviceSeries {
-  /** [t0, v0, t1, v1, ...]: v = err << 24 | rtt */
-  d: Uint32Array
+  /** the chunk holding the ring, from `base` on: [t0, v0, t1, v1, ...], v = err << 24 | rtt */
+  private d: Uint32Array
+  private base: number
+  private capacity: number
+  /** the ring's slot in the slab */
+  private id: number
   start = 0
   len = 0
   /** results ever pushed minus those evicted from the front: the sequence number of index 0 */
@@ -39,38 +44,42 @@ export class DeviceSeries {
    */
   private older: SeriesLabel[] | null = null
 
-  constructor (private readonly maxCap: number, initialCap = INITIAL_CAP) {
-    this.d = new Uint32Array(Math.min(initialCap, maxCap) * 2)
+  /** `slab`: where the ring's slots come from (the store's, shared by its devices) */
+  constructor (private readonly maxCap: number, initialCap = INITIAL_CAP, private readonly slab = new RingSlab()) {
+    this.capacity = Math.min(initialCap, maxCap)
+    this.id = slab.alloc(this.capacity * 2)
+    this.d = slab.chunk(this.capacity * 2, this.id)
+    this.base = slab.base(this.capacity * 2, this.id)
   }
 
   get cap (): number {
-    return this.d.length >>> 1
+    return this.capacity
   }
 
   /** physical slot of logical index i (0 = oldest) */
   slot (i: number): number {
     const p = this.start + i
-    const cap = this.d.length >>> 1
+    const cap = this.capacity
     return p >= cap ? p - cap : p
   }
 
   /** time offset at physical slot p */
   timeAt (p: number): number {
-    return this.d[p << 1]
+    return this.d[this.base + (p << 1)]
   }
 
   /** round-trip in hundredths of a millisecond at physical slot p, or FAIL */
   rttAt (p: number): number {
-    return this.d[(p << 1) + 1] & FAIL
+    return this.d[this.base + (p << 1) + 1] & FAIL
   }
 
   /** error code at physical slot p (0 = success) */
   errAt (p: number): number {
-    return this.d[(p << 1) + 1] >>> 24
+    return this.d[this.base + (p << 1) + 1] >>> 24
   }
 
   lastTime (): number {
-    return this.len === 0 ? -1 : this.d[this.slot(this.len - 1) << 1]
+    return this.len === 0 ? -1 : this.d[this.base + (this.slot(this.len - 1) << 1)]
   }
 
   /** `rtt` in hundredths (at most RTT_MAX) or FAIL; `err` 0 to 255 */
@@ -85,7 +94,7 @@ export class DeviceSeries {
       if (this.cap < this.maxCap) this.grow()
       else this.evictFront(1)
     }
-    const s = this.slot(this.len) << 1
+    const s = this.base + (this.slot(this.len) << 1)
     this.d[s] = t
     this.d[s + 1] = ((err << 24) | rtt) >>> 0
     this.len++
@@ -133,12 +142,20 @@ export class DeviceSeries {
     while (drop < this.len && this.timeAt(this.slot(drop)) < delta) drop++
     if (drop > 0) this.evictFront(drop)
     for (let i = 0; i < this.len; i++) {
-      this.d[this.slot(i) << 1] -= delta
+      this.d[this.base + (this.slot(i) << 1)] -= delta
     }
   }
 
+  /** the ring's bytes (its slot) */
   bytes (): number {
-    return this.d.byteLength
+    return this.capacity * 8
+  }
+
+  /** Gives the ring's slot back to the slab: the series is not used after this. */
+  release (): void {
+    this.slab.release(this.capacity * 2, this.id)
+    this.len = 0
+    this.start = 0
   }
 
   private evictFront (n: number): void {
@@ -155,15 +172,23 @@ export class DeviceSeries {
   }
 
   private grow (): void {
-    // by 4: each large allocation costs ~75 us (mmap) whatever its size, and a day's rebuild grows 1,000s of series
-    const cap = Math.min(this.maxCap, this.cap * 4)
-    const d = new Uint32Array(cap * 2)
+    // by 2: a slot costs no malloc of its own (a chunk holds many), so less room goes unused than
+    // with the growth by 4 that the mmap of one typed array per ring (~75 us each) had called for
+    const cap = Math.min(this.maxCap, this.capacity * 2)
+    const id = this.slab.alloc(cap * 2)
+    const d = this.slab.chunk(cap * 2, id)
+    const base = this.slab.base(cap * 2, id)
     // the ring in order: [start, cap) then [0, start)
-    const head = Math.min(this.len, this.cap - this.start)
+    const head = Math.min(this.len, this.capacity - this.start)
     const tail = this.len - head
-    d.set(this.d.subarray(this.start * 2, (this.start + head) * 2))
-    if (tail > 0) d.set(this.d.subarray(0, tail * 2), head * 2)
+    const from = this.base
+    d.set(this.d.subarray(from + this.start * 2, from + (this.start + head) * 2), base)
+    if (tail > 0) d.set(this.d.subarray(from, from + tail * 2), base + head * 2)
+    this.slab.release(this.capacity * 2, this.id)
     this.d = d
+    this.base = base
+    this.id = id
+    this.capacity = cap
     this.start = 0
   }
 }

@@ -2,8 +2,9 @@ import { formatLocalIso } from '../lib/local-time.js'
 import type { CycleColumns, ResultBatch } from '../storage/result-columns.js'
 import type { ResultRow } from '../storage/result-row.js'
 import type { HistoryStatistics, OverviewEntry, TimelineBucket } from '../schemas/history.js'
-import { DeviceSeries, FAIL, RTT_MAX } from './device-series.js'
+import { DeviceSeries, FAIL, INITIAL_CAP, RTT_MAX } from './device-series.js'
 import { MinuteAggregates } from './minute-aggregates.js'
+import { RingSlab } from './ring-slab.js'
 import { BINS, binOfHundredths, exactQuantile, histogramQuantile } from './rtt-histogram.js'
 
 export interface HistoryStoreOptions {
@@ -29,6 +30,8 @@ const MAX_ERRORS = 255
  */
 export class HistoryStore {
   private readonly series = new Map<number, DeviceSeries>()
+  /** the devices' rings, in shared chunks */
+  private readonly slab = new RingSlab()
   private readonly minutes: MinuteAggregates
   private readonly errors: string[] = ['']
   private readonly errorCodes = new Map<string, number>([['', 0]])
@@ -78,7 +81,7 @@ export class HistoryStore {
     if (t < 0) return
     let s = this.series.get(deviceId)
     if (s === undefined) {
-      s = new DeviceSeries(this.maxPerDevice)
+      s = new DeviceSeries(this.maxPerDevice, INITIAL_CAP, this.slab)
       this.series.set(deviceId, s)
     }
     // older than the device's newest result: not kept in memory (the CSV has it)
@@ -221,7 +224,10 @@ export class HistoryStore {
     const cutoff = now - this.windowMs - this.marginMs - this.base
     for (const [id, s] of this.series) {
       s.trimBefore(cutoff)
-      if (s.len === 0) this.series.delete(id)
+      if (s.len === 0) {
+        s.release()
+        this.series.delete(id)
+      }
     }
   }
 
