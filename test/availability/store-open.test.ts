@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AvailabilityStore } from '../../src/availability/availability-store.js'
+import { AvailabilityStore, CACHE_SIZE } from '../../src/availability/availability-store.js'
 import { tempDir } from '../helper.js'
 
 // A store that cannot be made throws, and keeps no handle on its file: the service opens it again on
@@ -28,10 +28,13 @@ t.test('a file that is not a database: the store throws and leaves no file open'
   t.same(openUnder(dir), [], 'no handle on the file or its -wal and -shm')
 })
 
-t.test('a store that opens is closed by close(): the same check sees its handles come and go', async (t) => {
+t.test('a store that opens has a 4 MB page cache per connection, and is closed by close(): the same check sees its handles come and go', async (t) => {
   const dir = tempDir(t)
   const store = new AvailabilityStore(join(dir, 'availability.sqlite'))
   t.ok(openUnder(dir).length > 0, 'an open store holds its file')
+  // not better-sqlite3's 16 MB per connection (see CACHE_SIZE)
+  t.equal(store.db.pragma('cache_size', { simple: true }), CACHE_SIZE, 'the writer\'s page cache')
+  t.equal(store.reader.pragma('cache_size', { simple: true }), CACHE_SIZE, 'the reader\'s page cache')
   store.close()
   t.same(openUnder(dir), [])
 })
