@@ -144,8 +144,8 @@ t.test('device series: one 8-byte entry per result; the ring keeps its order whe
   s.push(14, 4, 0, 'a', 'b')
   s.push(15, FAIL, 255, 'a', 'b') // wraps to slots 0 and 1
   s.push(16, RTT_MAX, 7, 'a', 'c') // full: grows, unwrapping the ring
-  t.equal(s.cap, 8)
-  t.equal(s.bytes(), 8 * 8)
+  t.equal(s.cap, 16)
+  t.equal(s.bytes(), 16 * 8)
   const seen: number[][] = []
   for (let i = 0; i < s.len; i++) {
     const p = s.slot(i)
@@ -163,13 +163,13 @@ t.test('a round-trip beyond what an entry holds is kept as the largest it holds'
   t.equal(store.deviceRows(1, T0, T0, 10)[0].response_time_ms, RTT_MAX / 100)
 })
 
-t.test('device series: a new ring is small and doubles; the labels of kept results survive eviction, the others go', async (t) => {
+t.test('device series: a new ring is small and grows by 4; the labels of kept results survive eviction, the others go', async (t) => {
   const s = new DeviceSeries(40)
   t.equal(s.cap, INITIAL_CAP)
   t.equal(s.bytes(), INITIAL_CAP * 8, '64 bytes')
   // seq 0-2: a/x, 3-5: b/x, 6-8: b/y
   for (let i = 0; i < 9; i++) s.push(i, i, 0, i < 3 ? 'a' : 'b', i < 6 ? 'x' : 'y')
-  t.equal(s.cap, INITIAL_CAP * 2, 'grown once, doubled')
+  t.equal(s.cap, INITIAL_CAP * 4, 'grown once, by 4')
   t.same([0, 2, 3, 5, 6, 8].map((i) => s.labelAt(i)), [
     { fromSeq: 0, ip: 'a', hostname: 'x' }, { fromSeq: 0, ip: 'a', hostname: 'x' },
     { fromSeq: 3, ip: 'b', hostname: 'x' }, { fromSeq: 3, ip: 'b', hostname: 'x' },
