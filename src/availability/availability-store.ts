@@ -95,8 +95,8 @@ export interface StoredReport {
 /**
  * Each connection's page cache, in KiB (negative: SQLite's unit for a size). better-sqlite3 builds
  * SQLite with 16 MB (SQLITE_DEFAULT_CACHE_SIZE=-16000), and a flush of 50,000 devices' rows filled
- * it: 15-18 MB more RSS after the first flush than with 4 MB, at a flush time within the noise of
- * five runs each (1.3-2.7 s either way; measured with one flush after 6 cycles, README issue 17).
+ * it: 15-18 MB more RSS after a flush than with 4 MB, at a flush time within the noise of three
+ * runs each (1.3-2.7 s either way; bench/memory/flush-rss.mjs, README issue 17).
  */
 export const CACHE_SIZE = -4000
 
