@@ -23,7 +23,9 @@ import { tempDir, waitFor, NETNS_SKIP } from '../helper.js'
 // fall on both sides of midnight, interleaved in device order.
 process.env.TZ = 'Asia/Jakarta'
 
-const INTERVAL_MS = 3000
+// 2 s beyond the timeout for a cycle's own work: with 1 s, a loaded CI machine overran a cycle once
+// (a fourth cycle, one overrun), which this correctness test is not about
+const INTERVAL_MS = 4000
 const TIMEOUT_MS = 2000
 const DEVICES = 12
 const MAX_RECORDS = 10
@@ -97,8 +99,8 @@ for (const { backend, skip } of backends) {
     })
     t.teardown(() => monitor.stop())
 
-    // cycle 1 starts 4 s before midnight, cycle 2 1 s before it: its live rows come before midnight,
-    // its silent rows about TIMEOUT_MS later, after it; cycle 3 starts 2 s after midnight
+    // cycle 1 starts 5 s before midnight, cycle 2 1 s before it: its live rows come before midnight,
+    // its silent rows about TIMEOUT_MS later, after it; cycle 3 starts 3 s after midnight
     shift = midnight - INTERVAL_MS - 1000 - Date.now()
     monitor.start()
     await waitFor(() => monitor.status().cycles >= CYCLES, CYCLES * INTERVAL_MS + 15_000, `${CYCLES} cycles`)
