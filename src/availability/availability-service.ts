@@ -32,9 +32,6 @@ export interface AvailabilityOptions {
 }
 
 export interface AvailabilityStatus {
-  /** false from a failure (opening, writing, rebuilding, pruning) until the next flush that commits */
-  healthy: boolean
-  failing_since: string | null
   file: string
   pending_rollups: number
   last_flush_ms: number | null
@@ -97,7 +94,6 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   let lastFlushMs: number | null = null
   let writeErrors = 0
   let lastError: string | null = null
-  let failingSince: number | null = null
   let previousSeen: number | null = null
   let rebuild: Promise<void> = Promise.resolve()
   let rebuilding = false
@@ -192,7 +188,6 @@ export function createAvailability (o: AvailabilityOptions): Availability {
 
   const fail = (err: any, what: string) => {
     writeErrors++
-    failingSince ??= o.now()
     lastError = String(err?.message ?? err)
     o.log.error({ err: lastError, file: o.file }, what)
   }
@@ -231,7 +226,6 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       if (until > -Infinity) storeOf().setMeta('flushed_until', String(until))
       storeOf().setMeta('last_seen', String(o.now()))
       storeOf().commit()
-      failingSince = null
       // a flush that wrote no result and no outage (the monitor stopped) changes no answer: publishing
       // it anyway would give every cached answer a new ETag, and a dashboard's revalidation a 200
       // instead of a 304, once a minute for nothing
@@ -374,7 +368,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     outages: (f) => storeOf().outages(f),
     outagesVersion: () => outageWrites,
     rebuilt: async () => { await Promise.all([rebuild, backfill]) },
-    status: () => ({ healthy: failingSince === null, failing_since: failingSince === null ? null : new Date(failingSince).toISOString(), file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
+    status: () => ({ file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
     close: async () => {
       closing = true
       if (timer !== null) clearInterval(timer)
