@@ -86,13 +86,6 @@ export interface StoredReport {
 }
 
 /**
- * The durable record: hourly rollups (and the same per UTC day, so that long windows read 24 times
- * fewer rows), the same summed per location, type and rack (a location query reads one row per
- * location and day instead of one per device), outages, the service's own heartbeat, and the shift reports. One SQLite file in WAL
- * mode; a second, read-only connection answers the queries, so that they see committed data only
- * while a flush is under way.
- */
-/**
  * Each connection's page cache, in KiB (negative: SQLite's unit for a size). better-sqlite3 builds
  * SQLite with 16 MB (SQLITE_DEFAULT_CACHE_SIZE=-16000), and a flush of 50,000 devices' rows filled
  * it: 15-18 MB more RSS after a flush than with 4 MB, at a flush time within the noise of three
@@ -100,6 +93,13 @@ export interface StoredReport {
  */
 export const CACHE_SIZE = -4000
 
+/**
+ * The durable record: hourly rollups (and the same per UTC day, so that long windows read 24 times
+ * fewer rows), the same summed per location, type and rack (a location query reads one row per
+ * location and day instead of one per device), outages, the service's own heartbeat, and the shift reports. One SQLite file in WAL
+ * mode; a second, read-only connection answers the queries, so that they see committed data only
+ * while a flush is under way.
+ */
 export class AvailabilityStore {
   readonly db: Database.Database
   readonly reader: Database.Database
