@@ -175,6 +175,20 @@ export class HourRollups {
     return r
   }
 
+  /** adds row `r` of another hour's rollups (the same hour) to row `row`: the figures are additive */
+  mergeRow (row: number, from: HourRollups, r: number): void {
+    this.upS[row] += from.upS[r]
+    this.downS[row] += from.downS[r]
+    this.unreachableS[row] += from.unreachableS[r]
+    this.maintenanceS[row] += from.maintenanceS[r]
+    this.sent[row] += from.sent[r]
+    this.answered[row] += from.answered[r]
+    this.rttSum[row] += from.rttSum[r]
+    this.rttMin[row] = Math.min(this.rttMin[row], from.rttMin[r])
+    this.rttMax[row] = Math.max(this.rttMax[row], from.rttMax[r])
+    for (let b = 0; b < RTT_BINS; b++) this.hist[row * RTT_BINS + b] += from.hist[r * RTT_BINS + b]
+  }
+
   /** rows [from, to) as the store writes them */
   rollups (from: number, to: number): Rollup[] {
     const out: Rollup[] = []
@@ -214,6 +228,11 @@ export class RollupSet {
       n += h.n
     }
     this.size = n
+  }
+
+  /** the hours' columns, until release (Accounting.restore reads them back) */
+  taken (): readonly HourRollups[] {
+    return this.hours
   }
 
   /** The rows were written (or given up): their columns may be reused. No rows after this. */
@@ -348,6 +367,36 @@ export class Accounting {
     return set
   }
 
+  /**
+   * Gives back what a flush took and could not write (the store failed): merged, by device, into the
+   * hours not yet taken, so the next flush writes it with what came meanwhile. Merged rather than
+   * kept aside as sets: a failing store then holds one row per device-hour, not one per failed flush.
+   */
+  restore (set: RollupSet, outages: Outage[]): void {
+    this.restoreOutages(outages)
+    for (const from of set.taken()) {
+      let into = this.hours.get(from.hour)
+      if (into === undefined) {
+        into = new HourRollups(from.hour, this.slotCount, Math.max(this.slots.size, from.n))
+        this.hours.set(from.hour, into)
+      }
+      for (let r = 0; r < from.n; r++) {
+        const id = from.deviceId[r]
+        let s = this.slots.get(id)
+        // a device that left the inventory meanwhile keeps its row, under a slot of its own that is
+        // freed at once (as retain does: not reused while an hour not yet taken points at it)
+        if (s === -1) s = this.detachedSlot(id)
+        const row = into.find(s)
+        into.mergeRow(row === -1 ? into.add(s, id, from.refs[r]) : row, from, r)
+      }
+    }
+  }
+
+  /** outage changes a write could not store: they go with the next write */
+  restoreOutages (outages: Outage[]): void {
+    for (const o of outages) this.changed.add(o)
+  }
+
   /** rows waiting to be written */
   get size (): number {
     let n = 0
@@ -374,21 +423,33 @@ export class Accounting {
   }
 
   private slotOf (id: number): number {
-    let s = this.slots.get(id)
+    const s = this.slots.get(id)
     if (s !== -1) return s
     // a freed slot is reused only once no row of the hours not yet taken points at it
-    s = this.free.length > 0 && this.hours.size === 0 ? this.free.pop() as number : this.slotCount++
-    if (s === this.cat.length) {
+    const slot = this.free.length > 0 && this.hours.size === 0 ? this.free.pop() as number : this.slotCount++
+    this.initSlot(slot, id)
+    this.slots.set(id, slot)
+    return slot
+  }
+
+  /** a slot for rows only, of a device no longer held (see restore) */
+  private detachedSlot (id: number): number {
+    const s = this.slotCount++
+    this.initSlot(s, id)
+    this.free.push(s)
+    return s
+  }
+
+  private initSlot (s: number, id: number): void {
+    if (s >= this.cat.length) {
       const grown = new Uint8Array(s * 2)
       grown.set(this.cat)
       this.cat = grown
     }
-    this.slots.set(id, s)
     this.idOf[s] = id
     this.cat[s] = 0
     this.outage[s] = null
     this.pending[s] = null
-    return s
   }
 
   /** the slot's row in an hour, added on its first result there */

@@ -32,6 +32,9 @@ export interface AvailabilityOptions {
 }
 
 export interface AvailabilityStatus {
+  /** false from a failure (opening, writing, rebuilding, pruning) until the next flush that commits */
+  healthy: boolean
+  failing_since: string | null
   file: string
   pending_rollups: number
   last_flush_ms: number | null
@@ -70,6 +73,9 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
 const QUERY_WORKER = new URL(`../../workers/availability-query${ext}`, import.meta.url).href
 
 const NO_REFS: DeviceRefs = { location_id: null, type_id: null, rack: null }
+/** a store that could not be opened is tried again after 1 s, doubling to 30 s (as the CSV and event writers retry) */
+const RETRY_FIRST_MS = 1000
+const RETRY_MAX_MS = 30_000
 const CACHE_MAX = 200
 /** questions answered again after each write: the last RECENT_MAX asked within RECENT_MS */
 const RECENT_MAX = 32
@@ -83,7 +89,33 @@ const RECENT_MS = 10 * 60_000
 export function createAvailability (o: AvailabilityOptions): Availability {
   // opened at first use (start, or a request before it): building the service touches no file
   let opened: AvailabilityStore | null = null
-  const storeOf = () => (opened ??= new AvailabilityStore(o.file))
+  let openError: unknown = null
+  let retry: NodeJS.Timeout | null = null
+  let retryMs = RETRY_FIRST_MS
+  let closing = false
+  /** start() was called: a retry that opens the store runs the start-up steps (openRecord) */
+  let starting = false
+  /** the record is open: the start-up steps ran, flushes and outage writes go to the store */
+  let ready = false
+  const storeOf = (): AvailabilityStore => {
+    if (opened !== null) return opened
+    // after a failed open the next try waits for the retry timer: not one per cycle and per request
+    if (retry !== null) throw openError
+    try {
+      opened = new AvailabilityStore(o.file)
+    } catch (err) {
+      openError = err
+      retry = setTimeout(() => {
+        retry = null
+        if (starting && !closing) openRecord(true)
+      }, retryMs)
+      retry.unref()
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
+      throw err
+    }
+    retryMs = RETRY_FIRST_MS
+    return opened
+  }
   const refs = new Map<number, DeviceRefs>()
   const refsOf = (id: number) => refs.get(id) ?? NO_REFS
   const acc = new Accounting({ intervalS: o.intervalS, stateOf: o.stateOf, maintenanceOf: o.maintenanceOf, causeOf: o.causeOf, refsOf })
@@ -94,11 +126,13 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   let lastFlushMs: number | null = null
   let writeErrors = 0
   let lastError: string | null = null
+  let failingSince: number | null = null
   let previousSeen: number | null = null
   let rebuild: Promise<void> = Promise.resolve()
   let rebuilding = false
   // what the live record saw while the rebuild ran (to join an outage open across the restart)
   let live: LiveSince | null = null
+  let startedAt = 0
   let timer: NodeJS.Timeout | null = null
   let generation = 0
   let outageWrites = 0
@@ -135,7 +169,6 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   }
 
   let backfill: Promise<void> = Promise.resolve()
-  let closing = false
 
   /**
    * A store written before the group rows existed gets them for every stored hour and day, one per
@@ -188,6 +221,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
 
   const fail = (err: any, what: string) => {
     writeErrors++
+    failingSince ??= o.now()
     lastError = String(err?.message ?? err)
     o.log.error({ err: lastError, file: o.file }, what)
   }
@@ -198,7 +232,11 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     try {
       storeOf().writeOutages(changed)
       outageWrites++
-    } catch (err) { fail(err, 'could not write outages') }
+    } catch (err) {
+      // they go again with the next cycle's or flush's
+      acc.restoreOutages(changed)
+      fail(err, 'could not write outages')
+    }
   }
 
   const setDevices = (devices: Device[]) => {
@@ -207,13 +245,16 @@ export function createAvailability (o: AvailabilityOptions): Availability {
   }
 
   const doFlush = async (): Promise<void> => {
+    // not open yet (the open failed at start): everything waits in the accounting for the retry
+    if (!ready) return
     // rows are made a chunk at a time from the accounting's columns (src/availability/accounting.ts)
     const rows = acc.takeRollupSet()
     const until = lastAt
     const outagesChanged = acc.takeOutageChanges()
     const started = performance.now()
-    storeOf().begin()
+    let written = false
     try {
+      storeOf().begin()
       storeOf().writeOutages(outagesChanged)
       for (let i = 0; i < rows.size; i += chunk) {
         storeOf().addRollups(rows.rows(i, i + chunk))
@@ -226,6 +267,10 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       if (until > -Infinity) storeOf().setMeta('flushed_until', String(until))
       storeOf().setMeta('last_seen', String(o.now()))
       storeOf().commit()
+      written = true
+      // as the CSV writer's health: the failure is over (write_errors keeps the count)
+      failingSince = null
+      lastError = null
       // a flush that wrote no result and no outage (the monitor stopped) changes no answer: publishing
       // it anyway would give every cached answer a new ETag, and a dashboard's revalidation a 200
       // instead of a 304, once a minute for nothing
@@ -236,7 +281,9 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       }
       lastFlushMs = Math.round((performance.now() - started) * 10) / 10
     } catch (err) {
-      storeOf().rollback()
+      try { storeOf().rollback() } catch {}
+      // nothing of it is in the store: the next flush writes it with what came meanwhile
+      if (!written) acc.restore(rows, outagesChanged)
       fail(err, 'could not write availability rollups')
     } finally {
       rows.release()
@@ -254,6 +301,76 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     while (flushing !== null) await flushing
     flushing = doFlush().finally(() => { flushing = null })
     return await flushing
+  }
+
+  /**
+   * The start-up steps, once the store opens (at start, or on a retry when it could not: a full disk,
+   * a directory not there yet). Outages open at the last stop go on; the gap since then is not
+   * monitored; the hours up to the start are rebuilt from CSV (the live record counts those after it).
+   */
+  const openRecord = (late: boolean): void => {
+    if (ready || closing) return
+    try {
+      storeOf()
+    } catch (err) {
+      // the monitor goes on; the rollups and outages wait in memory for the retry (storeOf's timer)
+      fail(err, 'cannot open the availability store; outages and rollups wait in memory until it opens')
+      return
+    }
+    ready = true
+    const seen = storeOf().getMeta('last_seen')
+    previousSeen = seen === null ? null : Number(seen)
+    const open = storeOf().openOutages()
+    if (previousSeen !== null) o.log.info({ from: new Date(previousSeen).toISOString(), to: new Date(startedAt).toISOString(), open_outages: open.length }, 'not monitored while the service was stopped')
+    storeOf().setMeta('last_seen', String(o.now()))
+    if (storeOf().getMeta(GROUPS_META) === null) backfill = backfillGroups()
+    const flushedUntil = storeOf().getMeta('flushed_until')
+    const from = flushedUntil === null ? startedAt - o.days * DAY_MS : Number(flushedUntil) + 1
+    if (from < startedAt) {
+      // the outages open at the stop go on in the rebuild (which may see them end before the stop);
+      // the live record takes them, or the ones that followed, once it is done (continueRebuilt)
+      rebuilding = true
+      const t0 = o.now()
+      rebuild = rebuildFromCsv({
+        dir: o.csvDir,
+        fromMs: from,
+        toMs: startedAt,
+        settings: o.stateSettings,
+        intervalS: o.intervalS,
+        refsOf,
+        devices: () => [...refs.keys()],
+        store: storeOf(),
+        log: o.log,
+        now: o.now,
+        open,
+        windows: o.maintenanceWindows?.() ?? [],
+        // one writer: the rebuild's short transactions wait for a flush's to end
+        // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
+        writable: async () => { while (flushing !== null) await flushing }
+      })
+        .then(async (r) => {
+          // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
+          while (flushing !== null) await flushing
+          const joined = continueRebuilt(r.open, acc, storeOf(), live as LiveSince)
+          outageWrites++
+          publish(o.now())
+          if (r.rows > 0) o.log.info({ rows: r.rows, rollups: r.rollups, outages: r.outages, open_outages: joined.length, malformed: r.malformed, duration_ms: o.now() - t0 }, 'availability rollups rebuilt from CSV')
+        })
+        .catch((err) => {
+          acc.resume(open)
+          fail(err, 'could not rebuild availability rollups from CSV')
+        })
+        .finally(() => { rebuilding = false; live = null })
+    } else {
+      // opened late, the live record has already seen results: join the open outages to them
+      if (late) continueRebuilt(open, acc, storeOf(), live as LiveSince)
+      else acc.resume(open)
+      live = null
+    }
+    if (late) {
+      o.log.info({ file: o.file }, 'availability store opened; writing the rollups and outages that waited')
+      flush().catch(() => {})
+    }
   }
 
   const stage: Stage = {
@@ -274,7 +391,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
           if (cycle.ok[i] === 1 && !live.firstOk.has(id)) live.firstOk.set(id, cycle.at[i])
         }
       }
-      if (flushing === null) writeOutages()
+      if (flushing === null && ready) writeOutages()
       const hour = Math.floor(lastAt / HOUR_MS)
       if (hour !== hourOfLast) {
         if (hourOfLast !== -1) flush().catch(() => {})
@@ -291,61 +408,13 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     stage,
     get store () { return storeOf() },
     start: () => {
-      try {
-        storeOf()
-      } catch (err) {
-        // the monitor goes on without its record; the stage's failures are counted in pipeline.status()
-        fail(err, 'cannot open the availability store; outages and rollups are not recorded')
-        return
-      }
-      const now = o.now()
-      const seen = storeOf().getMeta('last_seen')
-      previousSeen = seen === null ? null : Number(seen)
-      const open = storeOf().openOutages()
-      if (previousSeen !== null) o.log.info({ from: new Date(previousSeen).toISOString(), to: new Date(now).toISOString(), open_outages: open.length }, 'not monitored while the service was stopped')
-      storeOf().setMeta('last_seen', String(now))
-      if (storeOf().getMeta(GROUPS_META) === null) backfill = backfillGroups()
-      const flushedUntil = storeOf().getMeta('flushed_until')
-      const from = flushedUntil === null ? now - o.days * DAY_MS : Number(flushedUntil) + 1
-      if (from < now) {
-        // the outages open at the stop go on in the rebuild (which may see them end before the stop);
-        // the live record takes them, or the ones that followed, once it is done (continueRebuilt)
-        rebuilding = true
-        live = { seen: new Set(), firstOk: new Map() }
-        const t0 = o.now()
-        rebuild = rebuildFromCsv({
-          dir: o.csvDir,
-          fromMs: from,
-          toMs: now,
-          settings: o.stateSettings,
-          intervalS: o.intervalS,
-          refsOf,
-          devices: () => [...refs.keys()],
-          store: storeOf(),
-          log: o.log,
-          now: o.now,
-          open,
-          windows: o.maintenanceWindows?.() ?? [],
-          // one writer: the rebuild's short transactions wait for a flush's to end
-          // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
-          writable: async () => { while (flushing !== null) await flushing }
-        })
-          .then(async (r) => {
-            // eslint-disable-next-line no-unmodified-loop-condition -- set and cleared by the flush awaited
-            while (flushing !== null) await flushing
-            const joined = continueRebuilt(r.open, acc, storeOf(), live as LiveSince)
-            outageWrites++
-            publish(o.now())
-            if (r.rows > 0) o.log.info({ rows: r.rows, rollups: r.rollups, outages: r.outages, open_outages: joined.length, malformed: r.malformed, duration_ms: o.now() - t0 }, 'availability rollups rebuilt from CSV')
-          })
-          .catch((err) => {
-            acc.resume(open)
-            fail(err, 'could not rebuild availability rollups from CSV')
-          })
-          .finally(() => { rebuilding = false; live = null })
-      } else acc.resume(open)
+      starting = true
+      startedAt = o.now()
+      // what the live record sees until the record is open and rebuilt (to join an outage open across the restart)
+      live = { seen: new Set(), firstOk: new Map() }
       timer = setInterval(() => { flush().catch(() => {}) }, o.flushEveryMs ?? 60_000)
       timer.unref()
+      openRecord(false)
     },
     flush,
     query: (asked) => {
@@ -368,11 +437,13 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     outages: (f) => storeOf().outages(f),
     outagesVersion: () => outageWrites,
     rebuilt: async () => { await Promise.all([rebuild, backfill]) },
-    status: () => ({ file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
+    status: () => ({ healthy: failingSince === null, failing_since: failingSince === null ? null : new Date(failingSince).toISOString(), file: o.file, pending_rollups: acc.size, last_flush_ms: lastFlushMs, rebuilding, write_errors: writeErrors, last_error: lastError, previous_seen_at: previousSeen }),
     close: async () => {
       closing = true
       if (timer !== null) clearInterval(timer)
       timer = null
+      if (retry !== null) clearTimeout(retry)
+      retry = null
       await pool?.destroy()
       pool = null
       await rebuild

@@ -50,8 +50,8 @@ const serviceState = (running: boolean) => ({
 export const docs = {
   health: {
     description: 'Whether the service is doing its job. `status` is `degraded` with a human sentence per problem in `reasons` ' +
-      'when the inventory database is unreachable, CSV writing fails, results were dropped, the ping program is unusable ' +
-      'or alerts cannot be delivered. Always 200 while the process answers: read `status`, not the HTTP code.',
+      'when the inventory database is unreachable, CSV writing fails, results were dropped, the ping program is unusable, ' +
+      'alerts cannot be delivered or the availability store fails. Always 200 while the process answers: read `status`, not the HTTP code.',
     example: {
       success: true,
       status: 'degraded',
@@ -64,6 +64,7 @@ export const docs = {
       csv: { healthy: true, directory: 'ping_results', last_error: null, pending_rows: 0, dropped_rows: 0, rows_written: 5196 },
       ping_program: { command: 'fping', backend: 'fping', usable: true, error: null },
       history: { loading: false },
+      availability: { healthy: true, file: 'ping_results/availability.sqlite', failing_since: null, last_error: null, write_errors: 0, rebuilding: false, pending_rollups: 3, last_flush_ms: 12.4 },
       process: { rss_mb: 131.4, heap_used_mb: 38.2, event_loop_delay_p50_ms: 0.1, event_loop_delay_p99_ms: 2.3, event_loop_delay_max_ms: 31.9 },
       shard: { index: 0, count: 1, other_shard_rows: 0 },
       alerts: { enabled: false, format: 'json', sent: 0, failed: 0, retries: 0, dropped: 0, queue_length: 0, last_error: null, last_error_at: null, receivers: [], channels: [] },

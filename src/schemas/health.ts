@@ -74,6 +74,16 @@ export const healthSchema = {
       csv: Type.Object({ healthy: Type.Boolean(), directory: Type.String(), last_error: Nullable(Type.String()), pending_rows: Type.Integer(), dropped_rows: Type.Integer(), rows_written: Type.Integer() }),
       ping_program: Type.Object({ command: Type.String(), backend: StringEnum(['ping', 'fping']), usable: Nullable(Type.Boolean()), error: Nullable(Type.String()) }),
       history: Type.Object({ loading: Type.Boolean({ description: 'true while earlier results are read back from the CSV files at start' }) }),
+      availability: Type.Object({
+        healthy: Type.Boolean({ description: 'false from a failure of the store (opening, writing, rebuilding) until a flush commits again' }),
+        file: Type.String({ description: 'AVAILABILITY_FILE' }),
+        failing_since: Nullable(Type.String()),
+        last_error: Nullable(Type.String()),
+        write_errors: Type.Integer(),
+        rebuilding: Type.Boolean({ description: 'true while the rollups are rebuilt from the CSV files at start' }),
+        pending_rollups: Type.Integer({ description: 'device-hours counted in memory, not yet flushed' }),
+        last_flush_ms: Nullable(Type.Number())
+      }, { description: 'the outage and rollup store (src/availability)' }),
       process: Type.Object({
         rss_mb: Type.Number(),
         heap_used_mb: Type.Number(),

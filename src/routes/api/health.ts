@@ -63,6 +63,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!events.healthy) reasons.push(`writing state events failing (${String(events.last_error)}); ${events.pending_events} events waiting in memory`)
     const maintenanceFile = app.maintenance.store()
     if (maintenanceFile.last_error !== null) reasons.push(`writing the maintenance file failing (${maintenanceFile.last_error})`)
+    const availability = app.service.availability.availability.status()
+    if (!availability.healthy) reasons.push(`availability store failing since ${String(availability.failing_since)} (${String(availability.last_error)}); ${availability.pending_rollups} device-hours of rollups and the outage changes waiting in memory`)
     const cluster = app.service.cluster?.status()
     if (cluster?.fenced === true) reasons.push(`cluster: fenced, ${String(cluster.fenced_reason)}`)
     return {
@@ -77,6 +79,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       csv: { healthy: csv.healthy, directory: app.config.CSV_OUTPUT_DIR, last_error: csv.last_error, pending_rows: csv.pending_rows, dropped_rows: csv.dropped_rows, rows_written: csv.rows_written },
       ping_program: { command: ping?.command ?? app.pingEngine.program, backend: app.pingEngine.backend, usable: ping?.usable ?? null, error: ping?.error ?? null },
       history: { loading: app.historyLoading() },
+      availability: { healthy: availability.healthy, file: availability.file, failing_since: availability.failing_since, last_error: availability.last_error, write_errors: availability.write_errors, rebuilding: availability.rebuilding, pending_rollups: availability.pending_rollups, last_flush_ms: availability.last_flush_ms },
       process: processFigures(),
       shard: { index: app.shard.index, count: app.shard.count, other_shard_rows: app.shard.otherShardRows },
       ...(cluster === undefined ? {} : { cluster }),
