@@ -78,7 +78,20 @@ export function applyHeapSettings (execArgv: readonly string[] = process.execArg
  * mark-compacts 0.44/0.33 -> 0.11 per cycle, main-thread GC 21 -> 7 ms per cycle, peak RSS
  * 170 -> 180 MB.
  */
-export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer']
+export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer', '--expose-gc']
+
+/**
+ * --expose-gc (in COMMAND_LINE_FLAGS): for the two full collections of the start-up (src/lib/full-collection.ts,
+ * called by src/service.ts): one before the first cycle, one after the first cycle once the earlier
+ * results are read back. Loading the inventory and the first cycle (every device's first state
+ * change, every structure made for the first time) leave tens of MB of garbage in the old generation,
+ * and with HEAP_GROWING_PERCENT the heap's limit is set from whatever the last collection found
+ * alive: a run whose last start-up collection fell before that garbage died kept it until the heap
+ * reached a limit it then never reached. 50,000 devices, interval 10, the same build
+ * (bench/memory/run-service.mjs, 3 Dec): peak RSS 255, 258, 257, 286, 276, 280 MB without, 253, 257,
+ * 258, 256 MB with them; they took 45-100 ms each on the main thread. The memory reducer does this
+ * and more (see above), at every cycle. Without the flag the collections are skipped.
+ */
 
 /** Those of COMMAND_LINE_FLAGS that this process's command line lacks. */
 export function missingCommandLineFlags (execArgv: readonly string[] = process.execArgv): string[] {

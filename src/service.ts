@@ -24,6 +24,7 @@ import type { StateEvent } from './state/device-state.js'
 import { toEventRow } from './state/event-row.js'
 import { CsvWriter } from './storage/csv-writer.js'
 import { cycleCsvRun } from './storage/result-row.js'
+import { fullCollection } from './lib/full-collection.js'
 import { readHistory } from './storage/history-reader.js'
 import type { MaintenanceStatus } from './schemas/device-facts.js'
 import { createSites, type Sites } from './sites/sites.js'
@@ -207,6 +208,13 @@ export function createService (opts: ServiceOptions): Service {
   })
   latest.setMaintenanceLookup(maintenanceOf)
 
+  let collectedAfterStart = false
+  const startupCollection = (when: string) => {
+    const rss = process.memoryUsage.rss()
+    const ms = fullCollection()
+    if (ms !== null) log.info({ when, duration_ms: ms, rss_mb_before: Math.round(rss / 1048576), rss_mb_after: Math.round(process.memoryUsage.rss() / 1048576) }, 'full garbage collection of the start-up')
+  }
+
   // cluster mode: each cycle pings the partitions this instance owns in the cycle's slot
   const cluster = c.CLUSTER_MODE === 'nats' ? createCluster(c, log, (d) => deviceFacts(d, maintenanceOf), history) : null
   let cycleSlot = 0
@@ -222,7 +230,14 @@ export function createService (opts: ServiceOptions): Service {
       return cycleDevices
     },
     ping: (targets, signal) => pingEngine.pingColumns(targets, signal),
-    onCycle: (cycle, info) => pipeline.cycle(cycle, info),
+    onCycle: async (cycle, info) => {
+      await pipeline.cycle(cycle, info)
+      // the first cycle after the read-back of earlier results: its garbage goes at once (heap-settings.ts)
+      if (!collectedAfterStart && !pipeline.isReplaying) {
+        collectedAfterStart = true
+        setImmediate(() => { startupCollection('after the first cycle') })
+      }
+    },
     log,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   })
@@ -428,6 +443,8 @@ export function createService (opts: ServiceOptions): Service {
         cluster.fleet.setDevices(inventory.devices())
         log.info({ instance_id: cluster.me, partitions: c.CLUSTER_PARTITIONS }, 'cluster mode: partitions are handed out through NATS JetStream')
       }
+      // the inventory's load is garbage now: the first cycle starts from the live heap (heap-settings.ts)
+      startupCollection('before the first cycle')
       const started = now()
       pipeline.startReplay()
       monitor.start()

@@ -4,6 +4,7 @@
 // TREE: a built checkout (dist/, dist-bench/). SNAP_AT=N sends SIGUSR2 after cycle N (with
 // --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR); DIAG_ENV={...} adds service settings, e.g.
 // {"MPM_DIAG_FILE":"/tmp/m.jsonl"} with --import bench/memory/memory-sampler.mjs for V8 figures per thread.
+// SMAPS_AT=N writes the resident memory by kind of mapping after each cycle from N on (SMAPS lines).
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, createWriteStream, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,6 +28,24 @@ const t0 = Date.now()
 // own CPU seconds (utime + stime, all threads) and those of the waited-for children (fping)
 const cpu = () => { const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return `cpu ${((Number(f[11]) + Number(f[12])) / 100).toFixed(2)} children ${((Number(f[13]) + Number(f[14])) / 100).toFixed(2)}` }
 const status = () => { try { const s = readFileSync(`/proc/${child.pid}/status`, 'utf8'); const g = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0) / 1024; return `rss ${g('VmRSS').toFixed(0)} hwm ${g('VmHWM').toFixed(0)} anon ${g('RssAnon').toFixed(0)} threads ${g('Threads') * 1024} ${cpu()}` } catch { return 'gone' } }
+// resident KB by kind of mapping (SMAPS_AT=N: after each cycle from N on): the brk heap, anonymous
+// mappings by size (glibc's thread arenas reserve 64 MB each; V8's pages are 256 KB), files, stacks
+const smaps = () => {
+  const sums = new Map()
+  let kind = ''
+  for (const line of readFileSync(`/proc/${child.pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+    if (head !== null) {
+      const kb = (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024
+      const name = head[3]
+      kind = name === '' ? `anon ${kb >= 65536 ? '>=64M' : kb >= 1024 ? Math.round(kb / 1024) + 'M' : Math.round(kb) + 'K'}` : name.startsWith('/') ? (name.includes('node_modules') ? 'addons' : name.endsWith('/node') ? 'node binary' : 'other files') : name
+      continue
+    }
+    const rss = /^Rss:\s+(\d+)/.exec(line)
+    if (rss !== null) sums.set(kind, (sums.get(kind) ?? 0) + Number(rss[1]))
+  }
+  return [...sums].filter(([, kb]) => kb >= 1024).sort((a, b) => b[1] - a[1]).map(([k, kb]) => `${k}=${(kb / 1024).toFixed(1)}`).join(' ')
+}
 const timer = setInterval(() => out.write(`@${((Date.now() - t0) / 1000).toFixed(1)} ${status()}\n`), 500)
 child.stderr.on('data', (d) => out.write('ERR ' + d))
 for await (const line of createInterface({ input: child.stdout })) {
@@ -35,6 +54,7 @@ for await (const line of createInterface({ input: child.stdout })) {
     const c = JSON.parse(line).cycle
     out.write(`@${((Date.now() - t0) / 1000).toFixed(1)} CYCLE ${c} ${status()}\n`)
     if (process.env.SNAP_AT !== undefined && c === Number(process.env.SNAP_AT)) child.kill('SIGUSR2')
+    if (process.env.SMAPS_AT !== undefined && c >= Number(process.env.SMAPS_AT)) out.write(`SMAPS ${c} ${smaps()}\n`)
     if (c >= Number(cycles)) { out.write(`FINAL ${status()}\n`); child.kill('SIGTERM') }
   }
 }
