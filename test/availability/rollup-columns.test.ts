@@ -69,3 +69,14 @@ t.test('columns released after a flush are reused for the next hour and start em
   t.same(sim.acc.takeRollups().map((r) => [r.hour, r.device_id, r.sent, r.answered, r.rtt_sum, r.rtt_min, r.hist.reduce((a, b) => a + b, 0)]),
     [[T0 + H, 1, 1, 1, 2, 2, 1], [T0 + H, 2, 1, 1, 2, 2, 1], [T0 + H, 3, 1, 1, 2, 2, 1]])
 })
+
+t.test("an hour's RTT bins are 16-bit counts: they stop at 65,535, the other figures go on", async (t) => {
+  const sim = new Sim()
+  // 70,000 replies of 1 ms in one hour (one every 50 ms: faster than any interval allowed, on purpose)
+  for (let k = 0; k < 70_000; k++) sim.acc.add({ device_id: 1, at: T0 + k * 50, success: true, rtt_ms: 1 })
+  const [r] = sim.acc.takeRollups()
+  t.match(r, { sent: 70_000, answered: 70_000, rtt_sum: 70_000 })
+  t.equal(r.hist[rttBin(1)], 65_535, 'the bin stops at its largest count, it does not wrap')
+  t.equal(r.hist.reduce((a, b) => a + b, 0), 65_535, 'no other bin counted')
+  t.type(r.hist, Uint32Array, 'the rows written have 32-bit bins, as the store keeps them')
+})
