@@ -43,6 +43,17 @@ t.test('file format: exact header, true/false, 2 decimals, empty fields, quoting
   t.equal(w.status().rows_written, 3)
 })
 
+t.test('a flush of thousands of rows (formatted 1,000 at a time) writes exactly the lines of one formatting, in order', async (t) => {
+  const dir = tempDir(t)
+  const w = new CsvWriter({ dir, maxRecords: 0, retentionDays: 0, bufferMaxRows: 10_000, log: silent })
+  await w.init()
+  // 2,345 rows, some with multi-byte UTF-8 and quoted text, so piece edges fall inside no character
+  const rows = Array.from({ length: 2345 }, (_, i) => row(i + 1, at0 + i, i % 5 !== 0, i % 7 === 0 ? { hostname: `perangkat-é-${i},"x"` } : {}))
+  await w.write(rows)
+  const text = readFileSync(join(dir, `ping_results_${localDateKey(at0)}.csv`), 'utf8')
+  t.equal(text, CSV_HEADER + formatCsvRows(rows.map((r) => r.row)))
+})
+
 t.test('rollover at MAX_CSV_RECORDS continues in _2, _3; a restart continues the count', async (t) => {
   const dir = tempDir(t)
   const w = new CsvWriter({ dir, maxRecords: 4, retentionDays: 0, bufferMaxRows: 1000, log: silent })
