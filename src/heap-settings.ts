@@ -88,8 +88,9 @@ export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer', '--
  * and with HEAP_GROWING_PERCENT the heap's limit is set from whatever the last collection found
  * alive: a run whose last start-up collection fell before that garbage died kept it until the heap
  * reached a limit it then never reached. 50,000 devices, interval 10, the same build
- * (bench/memory/run-service.mjs, 3 Dec): peak RSS 255, 258, 257, 286, 276, 280 MB without, 253, 257,
- * 258, 256 MB with them; they took 45-100 ms each on the main thread. The memory reducer does this
+ * (bench/memory/run-service.mjs, 3 Dec): peak RSS 255, 258, 257, 286, 276, 280 MB without; 253, 257,
+ * 258, 256 MB with two gc() calls at fixed times (an --import file), 252 and 250 MB over the first 6
+ * cycles as built here; 45-100 ms each on the main thread. The memory reducer does this
  * and more (see above), at every cycle. Without the flag the collections are skipped.
  */
 

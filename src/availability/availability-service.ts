@@ -107,7 +107,9 @@ export function createAvailability (o: AvailabilityOptions): Availability {
       openError = err
       retry = setTimeout(() => {
         retry = null
-        if (starting && !closing) openRecord(true)
+        if (!starting || closing) return
+        // a timer's throw would end the process: a start-up step that fails is counted as the store's failure
+        try { openRecord(true) } catch (e) { fail(e, 'could not start the availability record') }
       }, retryMs)
       retry.unref()
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
@@ -333,7 +335,9 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     previousSeen = seen === null ? null : Number(seen)
     const open = storeOf().openOutages()
     if (previousSeen !== null) o.log.info({ from: new Date(previousSeen).toISOString(), to: new Date(startedAt).toISOString(), open_outages: open.length }, 'not monitored while the service was stopped')
-    storeOf().setMeta('last_seen', String(o.now()))
+    // the heartbeat is the only write here: on a disk with room to open the store but not to write,
+    // it fails like a flush (the next flush writes it again), and the rest of the start-up goes on
+    try { storeOf().setMeta('last_seen', String(o.now())) } catch (err) { fail(err, 'could not write the availability heartbeat') }
     if (storeOf().getMeta(GROUPS_META) === null) backfill = backfillGroups()
     const flushedUntil = storeOf().getMeta('flushed_until')
     const from = flushedUntil === null ? startedAt - o.days * DAY_MS : Number(flushedUntil) + 1
