@@ -393,6 +393,7 @@ export function createAvailability (o: AvailabilityOptions): Availability {
     ordered: true,
     cycle: (cycle) => {
       const devices = cycle.devices
+      acc.reserve(cycle.n)
       for (let i = 0; i < cycle.n; i++) {
         const at = cycle.at[i]
         const rtt = cycle.rtt[i]

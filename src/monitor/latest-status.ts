@@ -175,6 +175,8 @@ export class LatestResults {
   /** Each result of a cycle, as remember() takes a row (the rows are not made). */
   rememberCycle (c: CycleColumns): void {
     const devices = c.devices
+    // room for a cycle's devices in one step (see StateTable.reserve)
+    if (c.n > this.id.length) this.grow(c.n)
     for (let i = 0; i < c.n; i++) {
       const d = devices[i]
       const at = c.at[i]

@@ -66,6 +66,7 @@ export class StateFeed {
     const o: Observation = { device_id: 0, ip_address: '', hostname: '', success: false, error: '', at: 0 }
     const events: StateEvent[] = []
     const devices = c.devices
+    this.table.reserve(c.n)
     for (let i = 0; i < c.n; i++) {
       const d = devices[i]
       o.device_id = d.device_id

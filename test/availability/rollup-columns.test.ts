@@ -80,3 +80,33 @@ t.test("an hour's RTT bins are 16-bit counts: they stop at 65,535, the other fig
   t.equal(r.hist.reduce((a, b) => a + b, 0), 65_535, 'no other bin counted')
   t.type(r.hist, Uint32Array, 'the rows written have 32-bit bins, as the store keeps them')
 })
+
+t.test('columns reserved for a cycle of N devices give the same rows as columns grown row by row, with N too small, exact or too large', async (t) => {
+  const refs = (id: number) => ({ location_id: id % 4, type_id: null, rack: null })
+  const feed = (sim: Sim, reserve: number | null) => {
+    // 13 cycles of 300 devices across an hour edge, then 20 more devices join; reserved per cycle as the stage does
+    for (let k = 0; k < 13; k++) {
+      const n = k < 10 ? 300 : 320
+      if (reserve !== null) sim.acc.reserve(reserve)
+      for (let id = 1; id <= n; id++) sim.result(id, T0 + H - 30_000 + k * 5000, id % 9 !== 0 || k < 3, id / 7 + k)
+    }
+    return sim.acc.takeRollups()
+  }
+  const grown = feed(new Sim(refs), null)
+  t.equal(grown.length, 300 + 320, 'the first hour: 300 devices; the second: 320 (the hour edge falls before cycle 7, the new devices come in cycle 11)')
+  for (const reserve of [100, 300, 1000]) {
+    t.same(feed(new Sim(refs), reserve), grown, `reserve(${reserve})`)
+  }
+  // after a flush the next hour reuses the columns (16 rows here, fewer than reserved: new ones are made)
+  const a = new Sim(refs)
+  const b = new Sim(refs)
+  for (const [sim, reserve] of [[a, 2000], [b, null]] as const) {
+    for (let id = 1; id <= 16; id++) sim.result(id, T0, true, 1)
+    const set = sim.acc.takeRollupSet()
+    set.rows(0, set.size)
+    set.release()
+    if (reserve !== null) sim.acc.reserve(reserve)
+    for (let id = 1; id <= 400; id++) sim.result(id, T0 + 3 * H, id % 5 !== 0, 2)
+  }
+  t.same(a.acc.takeRollups(), b.acc.takeRollups(), 'the hour after a flush')
+})

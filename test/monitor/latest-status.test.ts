@@ -41,3 +41,17 @@ t.test('status: last seen is the last reply; devices that left are dropped and t
   t.match(s.devices.offline[0], { device_id: 3, last_seen: null })
   t.same(l.latestRows().map((r) => r.device_id), [3, 2])
 })
+
+t.test('a cycle reserves room for its devices at once; devices beyond it still get their own rows', async (t) => {
+  const l = new LatestStatus()
+  const devices = Array.from({ length: 500 }, (_, i) => device(i + 1))
+  l.setDevices(devices)
+  l.update(cycleOfRows(devices.slice(0, 300).map((d) => ({ row: row(d.device_id, true, ''), at: 1000 }))))
+  l.update(cycleOfRows(devices.map((d) => ({ row: row(d.device_id, d.device_id % 2 === 0, ''), at: 2000 + d.device_id }))))
+  const rows = l.latestRows()
+  t.equal(rows.length, 500)
+  for (const id of [1, 2, 300, 301, 500]) {
+    t.match(rows.find((r) => r.device_id === id), { timestamp: formatLocalIso(2000 + id), ping_success: id % 2 === 0, hostname: `h${id}` }, `device ${id}`)
+  }
+  t.match(l.status(), { total_devices: 500, online_devices: 250, offline_devices: 250, pending_devices: 0 })
+})

@@ -33,3 +33,23 @@ t.test('history older than what is already applied is ignored (a second read-bac
 })
 
 // holding live cycles during the read-back (with the state feed behind it): test/pipeline.test.ts
+
+t.test('a cycle as columns reserves the table for its devices in one step; more devices later still get slots of their own', async (t) => {
+  const { cycleOfRows } = await import('../../src/monitor/cycle.js')
+  const cycle = (n: number, at: number, ok: (id: number) => boolean) => cycleOfRows(Array.from({ length: n }, (_, i) => {
+    const id = i + 1
+    const o = ob(id, ok(id), at)
+    return { row: { timestamp: '', device_id: id, ip_address: o.ip_address, hostname: o.hostname, ping_success: o.success, response_time_ms: o.success ? 1 : null, error_message: o.error }, at }
+  }))
+  const columns = setup()
+  const rows = setup()
+  for (const [k, n] of [[1, 300], [2, 300], [3, 340], [4, 340]] as const) {
+    const ok = (id: number) => id % 3 !== 0 || k === 1
+    columns.feed.liveColumns(cycle(n, k * 1000, ok))
+    rows.feed.live(Array.from({ length: n }, (_, i) => ob(i + 1, ok(i + 1), k * 1000)))
+  }
+  const digest = (x: ReturnType<typeof setup>) => x.live.map((c) => c.map((e) => `${e.device_id}:${e.from}>${e.to}`).join(' '))
+  t.same(digest(columns), digest(rows), 'the same changes, cycle by cycle')
+  t.equal(columns.table.size, 340)
+  for (const id of [1, 3, 299, 300, 301, 339, 340]) t.same(columns.table.get(id)?.snapshot(), rows.table.get(id)?.snapshot(), `device ${id}`)
+})
