@@ -40,9 +40,10 @@ export interface RuntimeHeapFlag {
  *   171 -> 151 MB at 10,000 and 280 -> 249 MB at 50,000 (interval 10), but 0.708 -> 0.795 s/cycle at
  *   50,000 (5 -> 25 scavenges a cycle; ratio to bare fping 1.85 -> 1.97) and main-thread GC pauses of
  *   up to 42 ms (median of runs; default 19). With --single-threaded-gc the CPU is back (0.710) at
- *   251 MB, with 0.064 s/cycle more on the main thread. 8 MB saved nothing (296 MB). A memory-for-CPU
- *   trade that only node's command line can make (`node --max-semi-space-size=4 dist/src/server.js`;
- *   NODE_OPTIONS takes this one): left to the operator, not set by the scripts.
+ *   251 MB, with 0.064 s/cycle more on the main thread. 8 MB saved nothing (296 MB) then. Only
+ *   node's command line can set it (NODE_OPTIONS takes this one); --max-semi-space-size=8 has since
+ *   been taken there, measured again after the first cycle stopped promoting its garbage (see
+ *   COMMAND_LINE_FLAGS).
  */
 export const RUNTIME_HEAP_FLAGS: readonly RuntimeHeapFlag[] = [
   { flag: `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, operator: /^--heap[-_]growing[-_]percent(=|$)/ }
@@ -78,7 +79,21 @@ export function applyHeapSettings (execArgv: readonly string[] = process.execArg
  * mark-compacts 0.44/0.33 -> 0.11 per cycle, main-thread GC 21 -> 7 ms per cycle, peak RSS
  * 170 -> 180 MB.
  */
-export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer', '--expose-gc']
+export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer', '--expose-gc', '--max-semi-space-size=8']
+
+/**
+ * --max-semi-space-size=8 (in COMMAND_LINE_FLAGS): the main thread's young generation stops at 2 × 8 MB
+ * instead of V8's 2 × 16. It was committed in full from the first cycle on and mostly empty (2-13 MB
+ * used of 33.6 committed at 50,000 devices, memory sampler), so the peak carried ~17 MB of it. Measured
+ * against it twice before and not taken (see RUNTIME_HEAP_FLAGS): then the first cycle's growing
+ * columns (StateTable.reserve) and garbage not collected at start promoted what a smaller young
+ * generation could not hold. With those gone (npm run bench -- --devices 50000 --interval 10
+ * --backend fping --cycles 5 --rounds 2 --gc --variants "prod:;semi8:--max-semi-space-size=8", 3 Dec):
+ * peak RSS 241/243 -> 217/222 MB, CPU 1.515 -> 1.538 s a cycle (ratio to bare fping 1.48 -> 1.50),
+ * 2.5 -> 16.5 scavenges a cycle, main-thread GC 14 -> 35 ms a cycle, longest pause 7 -> 14 ms. At
+ * 10,000 devices (--cycles 5 --rounds 3): 169 -> 160 MB, CPU 0.377 -> 0.382 s. A fleet that would
+ * rather spend the memory passes its own size; the service then does not name the flag as missing.
+ */
 
 /**
  * --expose-gc (in COMMAND_LINE_FLAGS): for the two full collections of the start-up (src/lib/full-collection.ts,
@@ -94,10 +109,10 @@ export const COMMAND_LINE_FLAGS: readonly string[] = ['--no-memory-reducer', '--
  * and more (see above), at every cycle. Without the flag the collections are skipped.
  */
 
-/** Those of COMMAND_LINE_FLAGS that this process's command line lacks. */
+/** Those of COMMAND_LINE_FLAGS that this process's command line lacks (a flag with a value of the operator's own is not lacking). */
 export function missingCommandLineFlags (execArgv: readonly string[] = process.execArgv): string[] {
-  const spelled = (f: string) => f.replace(/_/g, '-')
-  return COMMAND_LINE_FLAGS.filter((f) => !execArgv.some((a) => spelled(a) === f))
+  const name = (f: string) => f.replace(/_/g, '-').split('=')[0]
+  return COMMAND_LINE_FLAGS.filter((f) => !execArgv.some((a) => name(a) === name(f)))
 }
 
 /** What this process got: imported first by src/server.ts, before the service allocates anything. */

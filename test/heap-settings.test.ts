@@ -38,8 +38,10 @@ t.test('npm start and npm run start:prod pass the flags only the command line ca
 t.test('the service names the command-line flags it was started without', async (t) => {
   t.same(missingCommandLineFlags([]), COMMAND_LINE_FLAGS)
   t.same(missingCommandLineFlags(['--enable-source-maps', ...COMMAND_LINE_FLAGS]), [])
-  t.same(missingCommandLineFlags(['--no_memory_reducer', '--expose_gc']), [], 'V8 takes underscores too')
-  t.same(missingCommandLineFlags(['--no-memory-reducer']), ['--expose-gc'], 'each flag on its own')
+  t.same(missingCommandLineFlags(['--no_memory_reducer', '--expose_gc', '--max_semi_space_size=8']), [], 'V8 takes underscores too')
+  t.same(missingCommandLineFlags(['--no-memory-reducer']), ['--expose-gc', '--max-semi-space-size=8'], 'each flag on its own')
+  t.same(missingCommandLineFlags(['--no-memory-reducer', '--expose-gc', '--max-semi-space-size=16']), [], "the operator's own young generation size is theirs")
+  t.same(missingCommandLineFlags(['--no-memory-reducer', '--expose-gc', '--max-semi-space-size-x=8']), ['--max-semi-space-size=8'], 'a longer flag is not it, with a value either')
   t.same(missingCommandLineFlags(['--no-memory-reducer-x']), COMMAND_LINE_FLAGS, 'a longer flag is not it')
 })
 
