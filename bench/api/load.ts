@@ -47,6 +47,7 @@ export function headerBytes (headers: Record<string, string>): number {
 export interface Load {
   route: string
   rps: number
+  /** milliseconds, to 0.01 (of the 2xx answers) */
   p50: number
   p99: number
   errors: number
@@ -61,17 +62,19 @@ export interface Load {
 export interface LoadOptions { root: string, connections: number, duration: number, pid?: number }
 
 export function autocannon (url: string, headers: Record<string, string>, o: LoadOptions): Load {
-  const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`])
   const cpu0 = o.pid === undefined ? 0 : cpuSeconds(o.pid).own
-  const out = execFileSync(process.execPath, [join(o.root, 'node_modules/autocannon/autocannon.js'), '-c', String(o.connections), '-d', String(o.duration), ...h, '-j', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  // autocannon-run.mjs: autocannon with latencies to the microsecond (its own histogram keeps whole ms)
+  const job = JSON.stringify({ url, connections: o.connections, duration: o.duration, headers })
+  const out = execFileSync(process.execPath, [join(o.root, 'bench/api/autocannon-run.mjs'), job], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   const cpu = o.pid === undefined ? null : cpuSeconds(o.pid).own - cpu0
   const r = JSON.parse(out)
   const answered = r.requests.total as number
+  const ms = (x: number | null) => x === null ? NaN : Number(x.toFixed(2))
   return {
     route: url.replace(/^http:\/\/[^/]+/, ''),
     rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
+    p50: ms(r.latency_exact.p50),
+    p99: ms(r.latency_exact.p99),
     errors: r.errors + r.non2xx + r.timeouts,
     requests: answered,
     cpu_per_10k: cpu === null || answered === 0 ? null : Number((cpu / answered * 10_000).toFixed(3))

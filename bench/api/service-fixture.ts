@@ -14,6 +14,7 @@ import { formatLocalIso, localDateKey } from '../../src/lib/local-time.js'
 import { CSV_HEADER } from '../../src/storage/result-row.js'
 import { csvFileName } from '../../src/storage/csv-files.js'
 import { seedStore } from '../availability/seed-store.js'
+import { startProdNodeFlags } from '../service-command.js'
 
 const INTERVAL_MS = 5000
 
@@ -190,7 +191,10 @@ export async function startService (o: ServiceOptions, n: number, h: number, reb
   // the rebuild run: a store of its own, empty, so every CSV file still there is rebuilt at start
   const store = rebuildAvailability ? join(work, 'availability-rebuilt.sqlite') : availFile
   if (rebuildAvailability) for (const x of ['', '-wal', '-shm']) rmSync(store + x, { force: true })
-  const svc = spawn(process.execPath, [...(o.execArgv ?? []), join(o.root, 'dist/src/server.js')], {
+  // started as the build's npm run start:prod starts it (its V8 flags), as bench.ts does
+  const serverJs = join(o.root, 'dist/src/server.js')
+  log(`starting the service: node ${[...startProdNodeFlags(serverJs), ...(o.execArgv ?? [])].join(' ')} ${serverJs}`)
+  const svc = spawn(process.execPath, [...startProdNodeFlags(serverJs), ...(o.execArgv ?? []), serverJs], {
     env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DB_CONNECTION: 'sqlite', SQLITE_FILE: join(work, 'inventaris.sqlite'), CSV_OUTPUT_DIR: csvDir, AVAILABILITY_FILE: store, CSV_RETENTION_DAYS: '0', HISTORY_HOURS: String(rebuildAvailability ? 1 : Math.max(1, h)), PING_INTERVAL: '5', PING_TIMEOUT: '3', MAX_CSV_RECORDS: String(MAX_RECORDS), LOG_LEVEL: 'info', ...o.env },
     stdio: ['ignore', 'pipe', 'inherit']
   })
