@@ -129,13 +129,17 @@ async function main (): Promise<void> {
   console.log(`\n${DEVICES} devices, ${HOURS} h, ${settings.connections} connections, ${settings.duration} s per run, identity, medians of ${settings.rounds} round(s); load average at the end ${loadAverage()}`)
   console.log('fastify and node (bare node:http, the ratios\' denominator) send the same bytes as the service, every header included (checked); node-few-headers sends only the caching headers and the shard (the bare server before)')
   console.log(`CPU s / 10k requests include the service's own cycles: unloaded it spent ${[...background].map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')} CPU s per second (last round)\n`)
-  console.log(`| route | ${cols.map((c) => `${c} req/s | p99 ms | CPU s/10k`).join(' | ')} | ${cols.filter((c) => c !== 'node').map((c) => `${c} p99/bare | CPU/bare`).join(' | ')} | errors |`)
-  console.log(`| --- | ${cols.map(() => '---: | ---: | ---:').join(' | ')} | ${cols.filter((c) => c !== 'node').map(() => '---: | ---:').join(' | ')} | ---: |`)
+  console.log(`| route | ${cols.map((c) => `${c} req/s | p99 ms | CPU s/10k`).join(' | ')} | ${cols.filter((c) => c !== 'node').map((c) => `${c} p99/bare | CPU/bare`).join(' | ')} | service p99/bare, median of the rounds' pairs | errors |`)
+  console.log(`| --- | ${cols.map(() => '---: | ---: | ---:').join(' | ')} | ${cols.filter((c) => c !== 'node').map(() => '---: | ---:').join(' | ')} | ---: | ---: |`)
   for (const n of names) {
     const bare = of(n, 'node')
     const cells = cols.map((c) => { const x = of(n, c); return `${x.rps} | ${x.p99} | ${x.cpu}` })
     const ratios = cols.filter((c) => c !== 'node').map((c) => { const x = of(n, c); return `${(x.p99 / bare.p99).toFixed(2)} | ${(x.cpu / bare.cpu).toFixed(2)}` })
-    console.log(`| ${n} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${cols.map((c) => of(n, c).errors).reduce((a, b) => a + b, 0)} |`)
+    // a round's service run and its bare run minutes apart at most (the machine's speed drifts by a third over a run)
+    const svc = results.get(`${n}|service`) ?? []
+    const nodeRuns = results.get(`${n}|node`) ?? []
+    const pairs = svc.length === nodeRuns.length && svc.length > 0 ? med(svc.map((l, j) => l.p99 / nodeRuns[j].p99)).toFixed(2) : '-'
+    console.log(`| ${n} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${pairs} | ${cols.map((c) => of(n, c).errors).reduce((a, b) => a + b, 0)} |`)
   }
 }
 
