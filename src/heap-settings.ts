@@ -1,5 +1,4 @@
-import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
-import { getHeapStatistics, setFlagsFromString } from 'node:v8'
+import { setFlagsFromString } from 'node:v8'
 
 /**
  * How far V8 lets the old generation grow past what a full collection left alive before the next one:
@@ -11,34 +10,6 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8'
  * --max-old-space-size it caps nothing: a fleet whose live heap is large still gets all it needs.
  */
 export const HEAP_GROWING_PERCENT = 30
-
-/**
- * The least room above the live heap that V8 gets before its next mark-compact. HEAP_GROWING_PERCENT
- * was chosen for the peak RSS at 50,000 devices; at 1,000 devices it is 30 % of a ~30 MB live heap,
- * ~9 MB, and V8 starts marking once the old generation comes within a young generation (8 MB) of
- * that limit. Under a sustained API load there (50 connections on `statistics`, npm run bench:api)
- * the requests in flight at each scavenge promote a little, marking starts, what is promoted while it
- * runs survives it, and the limit set from that survivor count is reached again within ~150 ms: a
- * process could fall into marking without pause (perf, 4 Dec: 32 % of the CPU in V8's marking,
- * scavenging and sweeping against 1-2 % in a process that did not; 2x the CPU per request, p99 13-15
- * ms against 4-6), in 1 to 4 of 5 service starts, and stay there for the rest of the run. With
- * --heap-growing-percent=100 (~30 MB of room) none of 4 starts did. With this, started in turn with
- * the build before it: 3 of its 6 starts fell in, none of these 6 (one ran at 0.42-0.47 CPU s per
- * 10,000 requests against 0.27-0.31, p99 7-9 ms: part way); in request-cost.js's 5 rounds two starts
- * of this one went part way (0.48 and 0.40) and one of the build before all the way (0.63; README,
- * issue 17 section, 4 Dec evening): rarer and shallower, not gone. So the percent follows the live heap: at
- * least this much room, never less than HEAP_GROWING_PERCENT.
- */
-export const MIN_HEAP_HEADROOM_MB = 32
-/** V8's own largest growing factor is 4 (300 %): a tiny heap (a test's) gets no more than that */
-export const MAX_HEAP_GROWING_PERCENT = 300
-
-/** the growing percent for a live heap of `liveBytes`: HEAP_GROWING_PERCENT, or more where that leaves less than MIN_HEAP_HEADROOM_MB */
-export function growingPercentFor (liveBytes: number): number {
-  if (!(liveBytes > 0)) return HEAP_GROWING_PERCENT
-  const need = Math.ceil(MIN_HEAP_HEADROOM_MB * 1048576 * 100 / liveBytes)
-  return Math.min(MAX_HEAP_GROWING_PERCENT, Math.max(HEAP_GROWING_PERCENT, need))
-}
 
 /** A V8 flag the service sets at run time, and the operator's flags on node's command line that decide it instead. */
 export interface RuntimeHeapFlag {
@@ -88,32 +59,6 @@ export function applyHeapSettings (execArgv: readonly string[] = process.execArg
   const flags = heapFlagsToSet(execArgv)
   for (const f of flags) set(f)
   return flags
-}
-
-/** what followLiveHeap reports when it moves the percent */
-export interface HeapGrowth { percent: number, live_mb: number }
-
-/**
- * After each mark-compact, --heap-growing-percent = growingPercentFor(the heap then in use): V8 reads
- * the flag when it sets the next limit, at the end of each mark-compact, so the limit after the next
- * one follows the heap as the inventory grows or shrinks. The heap read when the observer runs (after
- * the collection, with what was allocated since) is a little above the live heap: the room errs
- * small. Moved only by 5 points or more. Nothing (null) when the operator gave their own percent.
- */
-export function followLiveHeap (onChange: (g: HeapGrowth) => void, execArgv: readonly string[] = process.execArgv, set: (flags: string) => void = setFlagsFromString, used: () => number = () => getHeapStatistics().used_heap_size): { stop: () => void } | null {
-  if (heapFlagsToSet(execArgv).length === 0) return null
-  let current = HEAP_GROWING_PERCENT
-  const obs = new PerformanceObserver((list) => {
-    if (!list.getEntries().some((e) => (e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR)) return
-    const live = used()
-    const percent = growingPercentFor(live)
-    if (Math.abs(percent - current) < 5) return
-    current = percent
-    set(`--heap-growing-percent=${percent}`)
-    onChange({ percent, live_mb: Math.round(live / 1048576) })
-  })
-  obs.observe({ entryTypes: ['gc'] })
-  return { stop: () => { obs.disconnect() } }
 }
 
 /**

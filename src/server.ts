@@ -1,5 +1,5 @@
 // first: V8's heap growth is set before the service allocates (see the file)
-import { APPLIED_HEAP_FLAGS, followLiveHeap, missingCommandLineFlags } from './heap-settings.js'
+import { APPLIED_HEAP_FLAGS, missingCommandLineFlags } from './heap-settings.js'
 import closeWithGrace from 'close-with-grace'
 import { collectEnv } from './config/load-config.js'
 import { buildServer, REDACT } from './build.js'
@@ -24,8 +24,6 @@ async function main (): Promise<void> {
   const c = app.config
   // not a warning: tests and development start dist/src/server.js directly; production has them
   app.log.info({ heap_flags: APPLIED_HEAP_FLAGS, node_flags_missing: missingCommandLineFlags() }, 'V8 settings (src/heap-settings.ts)')
-  // V8's room above the live heap, at least MIN_HEAP_HEADROOM_MB (heap-settings.ts): a line when it moves
-  followLiveHeap((g) => { app.log.info({ heap_growing_percent: g.percent, live_heap_mb: g.live_mb }, 'V8 heap growth follows the live heap') })
   // the service's own shutdown budget (src/service.ts) bounds the whole shutdown
   closeWithGrace({ delay: app.service.shutdown.totalMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')

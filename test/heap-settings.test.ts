@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { nodeFlagsOf, startProdNodeFlags } from '../bench/service-command.js'
-import { applyHeapSettings, COMMAND_LINE_FLAGS, followLiveHeap, growingPercentFor, heapFlagsToSet, HEAP_GROWING_PERCENT, MAX_HEAP_GROWING_PERCENT, MIN_HEAP_HEADROOM_MB, missingCommandLineFlags, RUNTIME_HEAP_FLAGS } from '../src/heap-settings.js'
+import { applyHeapSettings, COMMAND_LINE_FLAGS, heapFlagsToSet, HEAP_GROWING_PERCENT, missingCommandLineFlags, RUNTIME_HEAP_FLAGS } from '../src/heap-settings.js'
 
 // the built module, as src/server.ts loads it (the tests run after npm run build)
 const HEAP_SETTINGS_JS = fileURLToPath(new URL('../dist/src/heap-settings.js', import.meta.url))
@@ -71,44 +71,4 @@ t.test('in a process: set on import, the operator wins, and full collections sur
   t.same(JSON.parse(own.stdout), [], "the operator's flag is left as it is")
   const prod = run([...COMMAND_LINE_FLAGS])
   t.equal(prod.status, 0, `with the start:prod flags too (stderr: ${prod.stderr.slice(0, 300)})`)
-})
-
-t.test('the growing percent leaves at least MIN_HEAP_HEADROOM_MB above the live heap, HEAP_GROWING_PERCENT above a large one', async (t) => {
-  const MB = 1048576
-  t.equal(growingPercentFor(150 * MB), HEAP_GROWING_PERCENT, '150 MB live: 30 % is 45 MB')
-  t.equal(growingPercentFor(MIN_HEAP_HEADROOM_MB * MB), 100, 'a heap of the headroom: doubled')
-  t.equal(growingPercentFor(64 * MB), 50)
-  t.equal(growingPercentFor(MIN_HEAP_HEADROOM_MB * MB * 100 / HEAP_GROWING_PERCENT), HEAP_GROWING_PERCENT, 'where 30 % is the headroom')
-  t.equal(growingPercentFor(4 * MB), MAX_HEAP_GROWING_PERCENT, "a test's heap: V8's own largest factor")
-  t.equal(growingPercentFor(0), HEAP_GROWING_PERCENT, 'nothing measured: the default')
-  t.equal(followLiveHeap(() => {}, ['--heap-growing-percent=50']), null, "the operator's own percent is left alone")
-})
-
-/** a process whose live heap goes from a few MB to ~190 MB and back, a full collection after each step */
-const FOLLOW_CHILD = `
-const { followLiveHeap } = await import(${JSON.stringify(HEAP_SETTINGS_JS)})
-const changes = []
-const set = []
-const f = followLiveHeap((g) => changes.push(g), [], (flag) => set.push(flag))
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
-const steps = []
-globalThis.gc(); await settle(); steps.push(changes.length)
-let big = Array.from({ length: 25 }, () => new Array(1_000_000).fill(1.5))
-globalThis.gc(); await settle(); steps.push(changes.length)
-big = null
-globalThis.gc(); await settle(); steps.push(changes.length)
-f.stop()
-console.log(JSON.stringify({ changes, set, steps }))
-`
-
-t.test('in a process: the percent follows the live heap after each mark-compact', async (t) => {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', FOLLOW_CHILD], { encoding: 'utf8', timeout: 60_000 })
-  t.equal(r.status, 0, `exit code (stderr: ${r.stderr.slice(0, 300)})`)
-  const { changes, set, steps } = JSON.parse(r.stdout) as { changes: Array<{ percent: number, live_mb: number }>, set: string[], steps: number[] }
-  t.same(steps, [1, 2, 3], 'one move per step: small, large, small again')
-  t.equal(changes[0].percent, MAX_HEAP_GROWING_PERCENT, `a few MB live (${changes[0].live_mb} MB): the most room`)
-  t.ok(changes[1].live_mb >= 190, `then ${changes[1].live_mb} MB live`)
-  t.equal(changes[1].percent, HEAP_GROWING_PERCENT, 'a large heap: HEAP_GROWING_PERCENT')
-  t.equal(changes[2].percent, MAX_HEAP_GROWING_PERCENT, 'and back')
-  t.same(set, changes.map((c) => `--heap-growing-percent=${c.percent}`), 'each move sets the flag')
 })
