@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cycleCost, loadAverage, storeSize } from '../availability/costs.js'
-import { autocannon as load, getRaw, withBareServer, type Load } from './load.js'
+import { autocannon as load, getRaw, loadLine, median as med, pairRatio, withBareServer, type Load } from './load.js'
 import { parseBenchArgs, rssMb, startService as start } from './service-fixture.js'
 import { levelsSummary, levelsTable, measureLevels, type LevelRow } from './compression-levels.js'
 
@@ -205,10 +205,9 @@ async function main (): Promise<void> {
         for (const [k, c] of cases.entries()) {
           const before = (await getJson(`${base}/api/ping/service/status`)).data
           log(`round ${round}/${ROUNDS}: loading ${r} (${c.name}) with ${CONNECTIONS} connections for ${DURATION} s ...`)
-          const got1 = autocannon(base + r, c.headers, svc.pid)
-          runs[k][i].push(got1)
-          // each run as it ends: a run that fails late still leaves its figures in the log
-          log(`  service: ${got1.rps} req/s, p99 ${got1.p99} ms, ${got1.cpu_per_10k ?? '-'} CPU s / 10k, errors ${got1.errors}`)
+          const run = autocannon(base + r, c.headers, svc.pid)
+          runs[k][i].push(run)
+          log(`  service: ${loadLine(run)}`)
           const after = (await getJson(`${base}/api/ping/service/status`)).data
           cyclesDuringLoad += after.cycles - before.cycles
           overrunsDuringLoad += after.overruns - before.overruns
@@ -218,7 +217,7 @@ async function main (): Promise<void> {
           floorRuns[k][i].push(await withBareServer(ROOT, got, (url, pid) => {
             log(`round ${round}/${ROUNDS}: loading a bare node:http server with the ${got.body.length}-byte ${c.name} answer of ${r} ...`)
             const bare = autocannon(url, c.headers, pid)
-            log(`  bare: ${bare.rps} req/s, p99 ${bare.p99} ms, ${bare.cpu_per_10k ?? '-'} CPU s / 10k, errors ${bare.errors}`)
+            log(`  bare: ${loadLine(bare)}`)
             return bare
           }))
         }
@@ -273,7 +272,6 @@ async function main (): Promise<void> {
       log(avail[avail.length - 1])
     }
 
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     const summarize = (ls: Load[]): Load | null => ls.length === 0
       ? null
       : { route: ls[0].route, rps: med(ls.map((l) => l.rps)), p50: med(ls.map((l) => l.p50)), p99: med(ls.map((l) => l.p99)), errors: ls.reduce((n, l) => n + l.errors, 0), requests: ls.reduce((n, l) => n + l.requests, 0), cpu_per_10k: med(ls.map((l) => l.cpu_per_10k ?? NaN)) }
@@ -316,9 +314,6 @@ async function main (): Promise<void> {
         console.log('| route | req/s | p50 ms | p99 ms | errors | CPU s / 10k req | bare node:http, same bytes and headers: req/s | p50 ms | p99 ms | CPU s / 10k req | p99 / bare | CPU / bare | p99 / bare, median of the rounds\' pairs | p99 per round (service; bare) |')
         console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
         const ratio = (a: number | null | undefined, b: number | null | undefined) => a !== null && a !== undefined && b !== null && b !== undefined ? (a / b).toFixed(2) : '-'
-        // each round's service run and the bare run right after it (the same minute of a shared machine,
-        // whose speed drifts by a third between runs minutes apart): the median of those ratios
-        const pairRatio = (a: number[], b: number[]) => a.length === 0 || a.length !== b.length ? '-' : med(a.map((x, j) => x / b[j])).toFixed(2)
         for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.cpu_per_10k ?? '-'} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_cpu_per_10k ?? '-'} | ${ratio(l.p99, l.bare_p99)} | ${ratio(l.cpu_per_10k, l.bare_cpu_per_10k)} | ${pairRatio(l.p99_per_round, l.bare_p99_per_round)} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} |`)
         console.log('')
       }

@@ -59,6 +59,24 @@ export interface Load {
   cpu_per_10k: number | null
 }
 
+/** one run's figures on a log line (each run is logged as it ends: a bench that fails late keeps them) */
+export function loadLine (l: Load): string {
+  return `${l.rps} req/s, p99 ${l.p99} ms, ${l.cpu_per_10k ?? '-'} CPU s / 10k, errors ${l.errors}`
+}
+
+/** the middle value (the upper one of an even count), as the API benches take their figures over rounds */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/**
+ * The median of each round's service/bare p99 ratio, to 0.01 ('-' without pairs). Each round loads the
+ * service and the bare server minutes apart at most; between rounds both the machine's speed and the
+ * service's own state (its garbage collector's, README issue 17 section) move by a third or more, which
+ * the ratio of the two medians does not cancel.
+ */
+export function pairRatio (service: number[], bare: number[]): string {
+  return service.length === 0 || service.length !== bare.length ? '-' : median(service.map((x, j) => x / bare[j])).toFixed(2)
+}
+
 export interface LoadOptions { root: string, connections: number, duration: number, pid?: number }
 
 export function autocannon (url: string, headers: Record<string, string>, o: LoadOptions): Load {

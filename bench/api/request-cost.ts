@@ -20,7 +20,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { loadAverage } from '../availability/costs.js'
-import { answerDiff, answerHeaders, autocannon, getRaw, headerBytes, startFloor, type FloorKind, type Load, type Raw } from './load.js'
+import { answerDiff, answerHeaders, autocannon, getRaw, headerBytes, loadLine, median as med, pairRatio, startFloor, type FloorKind, type Load, type Raw } from './load.js'
 import { parseBenchArgs, startService } from './service-fixture.js'
 import { cpuSeconds } from '../proc-stats.js'
 
@@ -57,7 +57,7 @@ const background = new Map<Column, number>()
 const push = (route: string, col: Column, l: Load) => {
   const k = `${route}|${col}`
   results.set(k, [...(results.get(k) ?? []), l])
-  log(`  ${col} ${route}: ${l.rps} req/s, p99 ${l.p99} ms, ${l.cpu_per_10k ?? '-'} CPU s / 10k, errors ${l.errors}; load ${loadAverage()}`)
+  log(`  ${col} ${route}: ${loadLine(l)}; load ${loadAverage()}`)
 }
 
 /** what bench:api's bare server sent before it sent every header of the answer (the old floor, for comparison) */
@@ -120,7 +120,6 @@ async function main (): Promise<void> {
       }
     }
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const cols: Column[] = [...(BASELINE !== undefined ? ['service', 'baseline'] as const : ['service'] as const), 'fastify', 'node-few-headers', 'node']
   const of = (n: string, c: Column) => {
     const ls = results.get(`${n}|${c}`) ?? []
@@ -135,11 +134,8 @@ async function main (): Promise<void> {
     const bare = of(n, 'node')
     const cells = cols.map((c) => { const x = of(n, c); return `${x.rps} | ${x.p99} | ${x.cpu}` })
     const ratios = cols.filter((c) => c !== 'node').map((c) => { const x = of(n, c); return `${(x.p99 / bare.p99).toFixed(2)} | ${(x.cpu / bare.cpu).toFixed(2)}` })
-    // a round's service run and its bare run minutes apart at most (the machine's speed drifts by a third over a run)
-    const svc = results.get(`${n}|service`) ?? []
-    const nodeRuns = results.get(`${n}|node`) ?? []
-    const pairs = svc.length === nodeRuns.length && svc.length > 0 ? med(svc.map((l, j) => l.p99 / nodeRuns[j].p99)).toFixed(2) : '-'
-    console.log(`| ${n} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${pairs} | ${cols.map((c) => of(n, c).errors).reduce((a, b) => a + b, 0)} |`)
+    const p99s = (c: Column) => (results.get(`${n}|${c}`) ?? []).map((l) => l.p99)
+    console.log(`| ${n} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${pairRatio(p99s('service'), p99s('node'))} | ${cols.map((c) => of(n, c).errors).reduce((a, b) => a + b, 0)} |`)
   }
 }
 
