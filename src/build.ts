@@ -5,6 +5,14 @@ import app from './app.js'
 import { ServiceLogController } from './plugins/slow-requests.js'
 import { parseTrustProxy } from './config/trust-proxy.js'
 import { LOG_REDACT_PATHS } from './config/secrets.js'
+import { FrontDoor } from './lib/front-door.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** where the response cache answers its hits before Fastify's routing (lib/front-door.ts) */
+    frontDoor: FrontDoor
+  }
+}
 
 export const REDACT = LOG_REDACT_PATHS
 
@@ -16,7 +24,10 @@ export interface BuildOptions {
 
 /** The same construction for production and tests: only the settings and the log destination differ. */
 export async function buildServer (opts: BuildOptions): Promise<FastifyInstance> {
+  const frontDoor = new FrontDoor()
   const fastify = Fastify({
+    // the HTTP server Fastify would make, with the response cache's door in front (lib/front-door.ts)
+    serverFactory: frontDoor.serverFactory,
     ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? { level: 'info', redact: REDACT } }),
     bodyLimit: 16 * 1024,
     trustProxy: parseTrustProxy(opts.env.TRUST_PROXY),
@@ -31,6 +42,7 @@ export async function buildServer (opts: BuildOptions): Promise<FastifyInstance>
     },
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: true, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  fastify.decorate('frontDoor', frontDoor)
   await fastify.register(fp(app), { env: opts.env })
   await fastify.ready()
   return fastify

@@ -12,6 +12,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for control routes: API key when set, loopback clients only otherwise */
     requireControlAccess: (request: FastifyRequest) => Promise<void>
+    /**
+     * the headers every answer gets (helmet's and the shard's), and whether they are all of it: with
+     * CORS on, an answer's headers also depend on the request's Origin (the response cache's front
+     * door then leaves every request to Fastify)
+     */
+    everyAnswer: { headers: Readonly<Record<string, string>>, perRequest: boolean }
   }
 }
 
@@ -87,6 +93,9 @@ export default fp(async (app) => {
     done()
   })
   const origins = app.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  // the only global onRequest hooks: the response cache's front door (plugins/response-cache.ts)
+  // answers a hit with exactly these headers, so a hook added here must be told to it too
+  app.decorate('everyAnswer', { headers: everyAnswer, perRequest: origins.length > 0 })
   if (origins.length > 0) await app.register(cors, { origin: origins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], exposedHeaders: ['X-MPM-Shard'] })
   await app.register(rateLimit, {
     global: false,

@@ -85,6 +85,25 @@ t.test('security headers on every answer; CORS off unless CORS_ORIGINS lists ori
   t.equal(ok.headers['access-control-allow-origin'], 'http://wall.example')
   const other = await withCors.inject({ method: 'GET', url: '/api/ping/status', headers: { origin: 'http://evil.example' } })
   t.equal(other.headers['access-control-allow-origin'], undefined)
+  // over HTTP, a cached answer (the second request) too: the response cache's front door
+  // (lib/front-door.ts) would answer it without CORS's headers, so it stays shut with CORS on
+  t.not(app.frontDoor.handler, null, 'the front door is open without CORS')
+  t.equal(withCors.frontDoor.handler, null, 'and shut with CORS on')
+  await withCors.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = withCors.server.address() as { port: number }
+  for (const n of [1, 2]) {
+    const r = await fetch(`http://127.0.0.1:${port}/api/ping/status`, { headers: { origin: 'http://wall.example' } })
+    t.equal(r.headers.get('access-control-allow-origin'), 'http://wall.example', `request ${n}`)
+    t.equal(r.headers.get('vary'), 'Origin, Accept-Encoding')
+    t.equal(r.status, 200)
+  }
+})
+
+t.test('the front door shuts when the app starts closing', async (t) => {
+  const { app } = await build(t)
+  t.not(app.frontDoor.handler, null)
+  await app.close()
+  t.equal(app.frontDoor.handler, null, 'every request goes to Fastify, which answers 503 while closing')
 })
 
 t.test('TRUST_PROXY decides whether X-Forwarded-For names the client for the loopback rule', async (t) => {
