@@ -27,11 +27,15 @@ import { cpuSeconds } from '../proc-stats.js'
 const { values: args, load: settings } = parseBenchArgs('node dist-bench/bench/api/request-cost.js [options]: the CPU and p99 of one request on the read routes, identity, beside the floors (see the top of bench/api/request-cost.ts)', '1', {
   baseline: { type: 'string', default: '' },
   profile: { type: 'string', default: '' },
-  routes: { type: 'string', default: '' }
+  routes: { type: 'string', default: '' },
+  'service-flags': { type: 'string', default: '' },
+  floors: { type: 'string', default: 'yes' }
 }, {
   baseline: 'a checkout whose built service (dist/) is loaded too, after this one',
   profile: 'a directory: this checkout\'s service runs under node --cpu-prof and writes its profile there',
-  routes: `a comma-separated subset of the routes (${['status', 'latest', 'statistics', 'device', 'timeline', 'availability'].join(', ')})`
+  routes: `a comma-separated subset of the routes (${['status', 'latest', 'statistics', 'device', 'timeline', 'availability'].join(', ')})`,
+  'service-flags': 'node flags for this checkout\'s service only, space-separated (a V8 flag tried against --baseline of the same checkout without it)',
+  floors: '"no": load the services only (no Fastify or bare server; no ratios)'
 })
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const { devices: DEVICES, hours: HOURS } = settings
@@ -65,7 +69,7 @@ const FEW_HEADERS = ['content-encoding', 'vary', 'etag', 'cache-control', 'x-mpm
 
 /** the identity answers of the service of `root` and their headers, after loading each route */
 async function loadService (root: string, col: Column): Promise<Map<string, Raw>> {
-  const execArgv: string[] = []
+  const execArgv: string[] = col === 'service' && args['service-flags'] !== '' ? args['service-flags'].split(' ').filter((f) => f !== '') : []
   if (col === 'service' && args.profile !== '') {
     mkdirSync(args.profile, { recursive: true })
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${args.profile}`)
@@ -99,6 +103,7 @@ async function main (): Promise<void> {
     log(`round ${round}`)
     const bodies = await loadService(ROOT, 'service')
     if (BASELINE !== undefined) await loadService(BASELINE, 'baseline')
+    if (args.floors === 'no') continue
     for (const n of names) {
       const answer = bodies.get(n)!
       const all = answerHeaders(answer.headers)
@@ -120,7 +125,7 @@ async function main (): Promise<void> {
       }
     }
   }
-  const cols: Column[] = [...(BASELINE !== undefined ? ['service', 'baseline'] as const : ['service'] as const), 'fastify', 'node-few-headers', 'node']
+  const cols: Column[] = [...(BASELINE !== undefined ? ['service', 'baseline'] as const : ['service'] as const), ...(args.floors === 'no' ? [] : ['fastify', 'node-few-headers', 'node'] as const)]
   const of = (n: string, c: Column) => {
     const ls = results.get(`${n}|${c}`) ?? []
     return { rps: med(ls.map((l) => l.rps)), p99: med(ls.map((l) => l.p99)), cpu: med(ls.map((l) => l.cpu_per_10k ?? NaN)), errors: ls.reduce((s, l) => s + l.errors, 0) }
