@@ -10,7 +10,7 @@ import { deviceFacts } from './sites/device-facts.js'
 import { createInventory } from './inventory/inventory-source.js'
 import type { InventoryService } from './inventory/inventory-service.js'
 import type { Log } from './lib/log.js'
-import { createMetrics, type Metrics } from './metrics/service-metrics.js'
+import { createMetrics, type Metrics, type MetricSources } from './metrics/service-metrics.js'
 import { createMaintenance, type Maintenance } from './maintenance/maintenance.js'
 import { LatestStatus } from './monitor/latest-status.js'
 import { Monitor, type MonitorClock } from './monitor/monitor.js'
@@ -39,6 +39,8 @@ export interface ServiceOptions {
   log: Log
   /** time reads and the scheduler's timers (the real ones by default; tests inject a fake clock) */
   clock?: MonitorClock
+  /** the HTTP server's front door, for its counts in the metrics (the app passes its own) */
+  frontDoor?: MetricSources['frontDoor']
 }
 
 /** How long each part of the shutdown may take: the whole must fit in close-with-grace's delay. */
@@ -257,6 +259,7 @@ export function createService (opts: ServiceOptions): Service {
     shard: opts.shard,
     now,
     locationGroups: () => sites.groups('location'),
+    ...(opts.frontDoor !== undefined ? { frontDoor: opts.frontDoor } : {}),
     ...(cluster !== null ? { collectors: [clusterMetrics(cluster)] } : {})
   })
 

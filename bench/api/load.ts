@@ -57,11 +57,35 @@ export interface Load {
    * unlike latency, it depends little on what else the machine is doing
    */
   cpu_per_10k: number | null
+  /**
+   * the share of the run's wall time the service's main thread spent in garbage-collection pauses, from
+   * its own /metrics (prom-client's mpm_nodejs_gc_duration_seconds): shows a run that fell into the
+   * collection storm of README's issue 17 section; absent for the bare servers
+   */
+  gc_share?: number
 }
 
 /** one run's figures on a log line (each run is logged as it ends: a bench that fails late keeps them) */
 export function loadLine (l: Load): string {
-  return `${l.rps} req/s, p99 ${l.p99} ms, ${l.cpu_per_10k ?? '-'} CPU s / 10k, errors ${l.errors}`
+  const gc = l.gc_share === undefined ? '' : `, GC pauses ${(l.gc_share * 100).toFixed(1)} % of the time`
+  return `${l.rps} req/s, p99 ${l.p99} ms, ${l.cpu_per_10k ?? '-'} CPU s / 10k${gc}, errors ${l.errors}`
+}
+
+/** seconds the service at `base` has spent in GC pauses since it started, every kind (its /metrics) */
+export async function gcSeconds (base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  let sum = 0
+  for (const m of text.matchAll(/^mpm_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) sum += Number(m[1])
+  return sum
+}
+
+/** a load of the service at `base`, with the share of the load's time its main thread spent in GC pauses */
+export async function withGcShare (base: string, run: () => Load): Promise<Load> {
+  const g0 = await gcSeconds(base)
+  const t0 = performance.now()
+  const l = run()
+  const share = (await gcSeconds(base) - g0) / ((performance.now() - t0) / 1000)
+  return { ...l, gc_share: Number(share.toFixed(4)) }
 }
 
 /** the middle value (the upper one of an even count), as the API benches take their figures over rounds */

@@ -20,7 +20,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { loadAverage } from '../availability/costs.js'
-import { answerDiff, answerHeaders, autocannon, getRaw, headerBytes, loadLine, median as med, pairRatio, startFloor, type FloorKind, type Load, type Raw } from './load.js'
+import { answerDiff, answerHeaders, autocannon, getRaw, headerBytes, loadLine, median as med, pairRatio, startFloor, withGcShare, type FloorKind, type Load, type Raw } from './load.js'
 import { parseBenchArgs, startService } from './service-fixture.js'
 import { cpuSeconds } from '../proc-stats.js'
 
@@ -90,7 +90,7 @@ async function loadService (root: string, col: Column): Promise<Map<string, Raw>
       if (got.status !== 200 || got.headers['content-encoding'] !== undefined) throw new Error(`${n}: ${got.status} ${got.headers['content-encoding'] ?? ''}`)
       bodies.set(n, got)
       log(`loading ${col} ${ALL[n]} (${got.body.length} bytes) ...`)
-      push(n, col, run(svc.base + ALL[n], svc.pid))
+      push(n, col, await withGcShare(svc.base, () => run(svc.base + ALL[n], svc.pid)))
     }
   } finally {
     await svc.stop()
@@ -142,6 +142,10 @@ async function main (): Promise<void> {
     const p99s = (c: Column) => (results.get(`${n}|${c}`) ?? []).map((l) => l.p99)
     console.log(`| ${n} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${pairRatio(p99s('service'), p99s('node'))} | ${cols.map((c) => of(n, c).errors).reduce((a, b) => a + b, 0)} |`)
   }
+  // a start that fell into the collection storm (README, issue 17) shows here: its GC pauses take a
+  // large share of the run, where the others' stay at a few percent
+  console.log('\nGC pauses, % of each run\'s time, round by round:')
+  for (const n of names) for (const c of cols.filter((x) => x === 'service' || x === 'baseline')) console.log(`  ${n} ${c}: ${(results.get(`${n}|${c}`) ?? []).map((l) => ((l.gc_share ?? NaN) * 100).toFixed(1)).join(' ')}`)
 }
 
 main().catch((err) => {

@@ -23,6 +23,8 @@ export interface MetricSources {
   now: () => number
   /** the devices counted by location (src/sites/groups.ts), for mpm_location_devices */
   locationGroups?: () => Group[]
+  /** the response cache's front door (src/lib/front-door.ts): its counts are read at scrape time */
+  frontDoor?: { readonly served: number, readonly failures: number }
   /** more metric families on the same registry (cluster mode's, from src/cluster/cluster-metrics.ts) */
   collectors?: Array<(registry: Registry, prefix: string) => void>
 }
@@ -111,6 +113,13 @@ export function createMetrics (src: MetricSources): Metrics {
   gaugeFrom(registry, `${p}last_cycle_duration_seconds`, 'Duration of the last completed cycle', () => src.lastCycleDurationMs() / 1000)
   new Gauge({ name: `${p}shard_info`, help: 'The shard this instance monitors: devices whose id mod shard_count is shard_index', labelNames: ['shard_index', 'shard_count'], registers: [registry] })
     .set({ shard_index: String(src.shard.index), shard_count: String(src.shard.count) }, 1)
+  const door = src.frontDoor
+  if (door !== undefined) {
+    // how many reads the cache answered before Fastify's routing, and whether its handler ever threw
+    // (such a request is answered by Fastify instead, so only this counter shows the bug)
+    counterFrom(registry, `${p}http_front_door_answers_total`, 'Cached API answers sent before Fastify\'s routing (response cache hits)', () => door.served)
+    counterFrom(registry, `${p}http_front_door_failures_total`, 'Front-door handler errors (those requests were answered by Fastify)', () => door.failures)
+  }
   for (const add of src.collectors ?? []) add(registry, p)
 
   const locationGroups = src.locationGroups

@@ -39,7 +39,7 @@ declare module 'fastify' {
  * decorated for the routes, stopped in its own order when the app closes (after in-flight requests).
  */
 export default fp(async (app) => {
-  const service = createService({ config: app.config, settings: app.settings, shard: app.shard, version: app.serviceVersion, log: app.log })
+  const service = createService({ config: app.config, settings: app.settings, shard: app.shard, version: app.serviceVersion, log: app.log, frontDoor: app.frontDoor })
   app.decorate('service', service)
   app.decorate('monitor', service.monitor)
   app.decorate('inventory', service.inventory)
