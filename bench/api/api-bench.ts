@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cycleCost, loadAverage, storeSize } from '../availability/costs.js'
-import { autocannon as load, getRaw, loadLine, median as med, pairRatio, withBareServer, withGcShare, type Load } from './load.js'
+import { autocannon as load, gcPercent, getRaw, loadLine, median as med, pairRatio, withBareServer, withGcShare, type Load } from './load.js'
 import { parseBenchArgs, rssMb, startService as start } from './service-fixture.js'
 import { levelsSummary, levelsTable, measureLevels, type LevelRow } from './compression-levels.js'
 
@@ -294,7 +294,7 @@ async function main (): Promise<void> {
           // --rounds 0: sizes and dashboard bytes only
           const l = summarize(runs[k][i]) ?? {} as Partial<Load>
           const f = summarize(floorRuns[k][i])
-          return { ...l, route: r, bare_rps: f?.rps ?? null, bare_p50: f?.p50 ?? null, bare_p99: f?.p99 ?? null, bare_cpu_per_10k: f?.cpu_per_10k ?? null, p99_per_round: runs[k][i].map((x) => x.p99), bare_p99_per_round: floorRuns[k][i].map((x) => x.p99), gc_pct_per_round: runs[k][i].map((x) => Number(((x.gc_share ?? NaN) * 100).toFixed(1))) }
+          return { ...l, route: r, bare_rps: f?.rps ?? null, bare_p50: f?.p50 ?? null, bare_p99: f?.p99 ?? null, bare_cpu_per_10k: f?.cpu_per_10k ?? null, p99_per_round: runs[k][i].map((x) => x.p99), bare_p99_per_round: floorRuns[k][i].map((x) => x.p99), gc_share_per_round: runs[k][i].map((x) => x.gc_share ?? null) }
         })
       })),
       sizes,
@@ -314,7 +314,7 @@ async function main (): Promise<void> {
         console.log('| route | req/s | p50 ms | p99 ms | errors | CPU s / 10k req | bare node:http, same bytes and headers: req/s | p50 ms | p99 ms | CPU s / 10k req | p99 / bare | CPU / bare | p99 / bare, median of the rounds\' pairs | p99 per round (service; bare) | service GC pauses, % of each round |')
         console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |')
         const ratio = (a: number | null | undefined, b: number | null | undefined) => a !== null && a !== undefined && b !== null && b !== undefined ? (a / b).toFixed(2) : '-'
-        for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.cpu_per_10k ?? '-'} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_cpu_per_10k ?? '-'} | ${ratio(l.p99, l.bare_p99)} | ${ratio(l.cpu_per_10k, l.bare_cpu_per_10k)} | ${pairRatio(l.p99_per_round, l.bare_p99_per_round)} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} | ${l.gc_pct_per_round.join(' ')} |`)
+        for (const l of c.routes.filter((x) => x.rps !== undefined)) console.log(`| \`GET ${l.route}\` | ${l.rps} | ${l.p50} | ${l.p99} | ${l.errors} | ${l.cpu_per_10k ?? '-'} | ${l.bare_rps ?? '-'} | ${l.bare_p50 ?? '-'} | ${l.bare_p99 ?? '-'} | ${l.bare_cpu_per_10k ?? '-'} | ${ratio(l.p99, l.bare_p99)} | ${ratio(l.cpu_per_10k, l.bare_cpu_per_10k)} | ${pairRatio(l.p99_per_round, l.bare_p99_per_round)} | ${l.p99_per_round.join(' ')}; ${l.bare_p99_per_round.join(' ')} | ${l.gc_share_per_round.map(gcPercent).join(' ')} |`)
         console.log('')
       }
       console.log('answer sizes:\n')

@@ -67,9 +67,12 @@ export interface Load {
 
 /** one run's figures on a log line (each run is logged as it ends: a bench that fails late keeps them) */
 export function loadLine (l: Load): string {
-  const gc = l.gc_share === undefined ? '' : `, GC pauses ${(l.gc_share * 100).toFixed(1)} % of the time`
+  const gc = l.gc_share === undefined ? '' : `, GC pauses ${gcPercent(l.gc_share)} % of the time`
   return `${l.rps} req/s, p99 ${l.p99} ms, ${l.cpu_per_10k ?? '-'} CPU s / 10k${gc}, errors ${l.errors}`
 }
+
+/** a run's GC share in percent, to 0.1, as every bench prints it ('-' when not measured) */
+export const gcPercent = (share: number | null | undefined): string => share === null || share === undefined ? '-' : (share * 100).toFixed(1)
 
 /** seconds the service at `base` has spent in GC pauses since it started, every kind (its /metrics) */
 export async function gcSeconds (base: string): Promise<number> {

@@ -20,7 +20,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { loadAverage } from '../availability/costs.js'
-import { answerDiff, answerHeaders, autocannon, getRaw, headerBytes, loadLine, median as med, pairRatio, startFloor, withGcShare, type FloorKind, type Load, type Raw } from './load.js'
+import { answerDiff, answerHeaders, autocannon, gcPercent, getRaw, headerBytes, loadLine, median as med, pairRatio, startFloor, withGcShare, type FloorKind, type Load, type Raw } from './load.js'
 import { parseBenchArgs, startService } from './service-fixture.js'
 import { cpuSeconds } from '../proc-stats.js'
 
@@ -145,7 +145,7 @@ async function main (): Promise<void> {
   // a start that fell into the collection storm (README, issue 17) shows here: its GC pauses take a
   // large share of the run, where the others' stay at a few percent
   console.log('\nGC pauses, % of each run\'s time, round by round:')
-  for (const n of names) for (const c of cols.filter((x) => x === 'service' || x === 'baseline')) console.log(`  ${n} ${c}: ${(results.get(`${n}|${c}`) ?? []).map((l) => ((l.gc_share ?? NaN) * 100).toFixed(1)).join(' ')}`)
+  for (const n of names) for (const c of cols.filter((x) => x === 'service' || x === 'baseline')) console.log(`  ${n} ${c}: ${(results.get(`${n}|${c}`) ?? []).map((l) => gcPercent(l.gc_share)).join(' ')}`)
 }
 
 main().catch((err) => {
